@@ -1,0 +1,9 @@
+//! The one integration-test binary: the real `coopnet` binary and, as
+//! features land, real nodes over real sockets.
+
+mod protocol_smoke;
+
+/// The `coopnet` binary Cargo built for this test run.
+pub fn coopnet(args: &[&str]) -> std::process::Output {
+    coopnet_tests::run(std::path::Path::new(env!("CARGO_BIN_EXE_coopnet")), args)
+}

@@ -24,3 +24,4 @@ pub use kinds::{ALL_KINDS, Body, BodyError, Kind};
 pub use record::{Draft, RecordId, SignError, SignedRecord, signing_input};
 pub use time::{Day, DayError, Timestamp};
 pub use validate::{MAX_CLOCK_SKEW_MS, RecordError, VerifiedRecord, validate, verify_bytes};
+pub mod taxonomy;

@@ -1,6 +1,8 @@
 //! The `coopnet` binary: the composition root. It parses the command line
-//! and hands each command to the crate that owns it; no logic lives here.
+//! and hands each command to the module that runs it; the node and web
+//! crates hold the logic.
 
+mod cli;
 mod inspect;
 
 use clap::{Parser, Subcommand};
@@ -16,13 +18,38 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a node: data directory, identity key and commented config.
+    Init(cli::init::Args),
+    /// Run a node until Ctrl-C or SIGTERM.
+    Run(cli::run::Args),
+    /// Run a local demo federation of several nodes on this machine.
+    Demo(cli::demo::Args),
+    /// Publish one of our co-op's records from a JSON file (node running).
+    Publish(cli::control::PublishArgs),
+    /// Withdraw one of our co-op's records (node running).
+    Withdraw(cli::control::WithdrawArgs),
+    /// List the records in the node's replica (node running).
+    List(cli::control::ListArgs),
+    /// List the node's connected peers (node running).
+    Peers(cli::control::DataArgs),
+    /// Show the node's identity, addresses and counts (node running).
+    Status(cli::control::DataArgs),
     /// Decode and verify a signed record (raw bytes or hex) and print it as JSON.
     Inspect(inspect::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    cli::logging::init();
     let result = match cli.command {
+        Command::Init(args) => cli::init::run(&args),
+        Command::Run(args) => cli::runtime().and_then(|rt| rt.block_on(cli::run::run(args))),
+        Command::Demo(args) => cli::runtime().and_then(|rt| rt.block_on(cli::demo::run(args))),
+        Command::Publish(args) => cli::control::publish(&args),
+        Command::Withdraw(args) => cli::control::withdraw(&args),
+        Command::List(args) => cli::control::list(&args),
+        Command::Peers(args) => cli::control::peers(&args),
+        Command::Status(args) => cli::control::status(&args),
         Command::Inspect(args) => inspect::run(&args),
     };
     match result {

@@ -1,5 +1,19 @@
-//! The coopnet peer node: identity on disk, the SQLite replica, libp2p
-//! gossip and anti-entropy sync.
+//! The coopnet peer node: the co-op's identity on disk, the SQLite replica
+//! of the federation's records, libp2p gossip and anti-entropy sync, and the
+//! operations the CLI and the web app call.
 //!
-//! Built by issue 3; this crate is an empty placeholder until then, so the
-//! workspace already has the shape the brief describes.
+//! Architecture: one task owns the libp2p swarm ([`net`]); one thread owns
+//! the SQLite connection ([`store`]); records from peers flow through the
+//! [`ingest`] pipeline (verify, store, report) between them. A [`Node`]
+//! wires them together.
+
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod identity;
+pub mod ingest;
+pub mod net;
+mod node;
+pub mod store;
+
+pub use node::{Node, NodeError, OPEN_TOPIC, Overrides, Receipt};

@@ -1,0 +1,210 @@
+//! The node's configuration file, `config.toml` in the data directory:
+//! written, with comments, by `coopnet init`; read by `coopnet run`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the configuration file inside the data directory.
+pub const CONFIG_FILE: &str = "config.toml";
+/// Name of the SQLite replica inside the data directory.
+pub const STORE_FILE: &str = "coopnet.db";
+
+/// Why the configuration could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file is missing or unreadable.
+    #[error("cannot read {path}: {source} (run `coopnet init` first)")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid configuration.
+    #[error("{path} is not a valid coopnet configuration: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the TOML parser said, with line and column.
+        message: String,
+    },
+}
+
+/// A node's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The co-op's name, shown until it publishes a profile.
+    pub name: String,
+    /// Peer-to-peer settings.
+    #[serde(default)]
+    pub network: NetworkConfig,
+    /// Web app settings.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// The federation genesis file, if this node belongs to one (issue 4).
+    #[serde(default)]
+    pub federation: Option<PathBuf>,
+}
+
+/// Peer-to-peer settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Multiaddresses to listen on.
+    pub listen: Vec<String>,
+    /// Multiaddresses of peers to connect to at start (with `/p2p/<peer id>`).
+    pub bootstrap: Vec<String>,
+    /// Find peers on the local network with mDNS.
+    pub mdns: bool,
+    /// Gossipsub heartbeat, in milliseconds.
+    pub heartbeat_ms: u64,
+    /// Seconds between anti-entropy rounds with each connected peer.
+    pub sync_interval_secs: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self {
+            listen: vec!["/ip4/0.0.0.0/tcp/4001".to_owned()],
+            bootstrap: Vec::new(),
+            mdns: false,
+            heartbeat_ms: 1_000,
+            sync_interval_secs: 30,
+        }
+    }
+}
+
+/// Web app settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address the web app listens on.
+    pub address: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            address: "127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// A fresh configuration for a co-op called `name`.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            network: NetworkConfig::default(),
+            http: HttpConfig::default(),
+            federation: None,
+        }
+    }
+
+    /// Reads `config.toml` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: shown,
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes `config.toml` to `dir`, with a comment on every setting.
+    pub fn save(&self, dir: &Path) -> Result<(), ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        let write_error = |source| ConfigError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::write(&path, self.to_commented_toml()).map_err(write_error)
+    }
+
+    /// The configuration as TOML, with comments a person can follow.
+    pub fn to_commented_toml(&self) -> String {
+        let list = |items: &[String]| toml_value(&items.to_vec());
+        let federation = match &self.federation {
+            Some(path) => format!("federation = {}", toml_value(&path.display().to_string())),
+            None => "# federation = \"/path/to/federation.toml\"".to_owned(),
+        };
+        format!(
+            "# coopnet node configuration. Restart the node after editing.\n\n\
+             # The co-op's name, shown until it publishes a profile.\n\
+             name = {name}\n\n\
+             # The federation genesis file this node belongs to (see `coopnet federation`).\n\
+             {federation}\n\n\
+             [network]\n\
+             # Multiaddresses to listen on for other co-ops' nodes.\n\
+             listen = {listen}\n\
+             # Peers to connect to at start, e.g. \"/ip4/203.0.113.5/tcp/4001/p2p/12D3KooW…\".\n\
+             bootstrap = {bootstrap}\n\
+             # Discover peers on the local network (LAN) with mDNS.\n\
+             mdns = {mdns}\n\
+             # Gossip heartbeat in milliseconds; lower spreads records faster, costs more.\n\
+             heartbeat_ms = {heartbeat}\n\
+             # Seconds between anti-entropy rounds with each connected peer.\n\
+             sync_interval_secs = {sync}\n\n\
+             [http]\n\
+             # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\
+             address = {http}\n",
+            name = toml_value(&self.name),
+            listen = list(&self.network.listen),
+            bootstrap = list(&self.network.bootstrap),
+            mdns = self.network.mdns,
+            heartbeat = self.network.heartbeat_ms,
+            sync = self.network.sync_interval_secs,
+            http = toml_value(&self.http.address),
+        )
+    }
+}
+
+/// A value in TOML syntax (strings quoted and escaped).
+fn toml_value<T: Serialize>(value: &T) -> String {
+    toml::Value::try_from(value)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commented_file_reads_back_as_the_same_config() {
+        let mut config = Config::new("Quote \" and \\ backslash Co-op");
+        config.network.bootstrap = vec!["/ip4/127.0.0.1/tcp/4001".into()];
+        config.federation = Some(PathBuf::from("/tmp/fed.toml"));
+        let dir = tempfile::tempdir().unwrap();
+        config.save(dir.path()).unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap(), config);
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
+        assert!(text.contains("# Where the web app listens"));
+    }
+
+    #[test]
+    fn a_typo_in_a_setting_is_reported_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "name = \"x\"\n[network]\nlisten_on = []\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("listen_on"), "{err}");
+    }
+}

@@ -1,0 +1,241 @@
+//! The local control socket: how `coopnet publish`, `list`, `peers` and
+//! `status` talk to a running node. A Unix socket in the data directory
+//! (mode 0600, so only the node's user can use it) carrying one JSON
+//! request and one JSON reply per line.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use coopnet_protocol::{Body, Kind, KindCode, PublicKey, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::Node;
+use crate::store::ListFilter;
+
+/// Name of the socket inside the data directory.
+pub const SOCKET_FILE: &str = "control.sock";
+/// Most bytes one control connection may send (its requests together).
+pub const MAX_REQUEST_LEN: usize = 1024 * 1024;
+
+/// A request on the control socket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Request {
+    /// Publish (or replace) one of our records.
+    Publish {
+        /// Kind name, e.g. `profile`.
+        kind: String,
+        /// Key within the kind; empty for one-per-co-op kinds.
+        #[serde(default)]
+        key: String,
+        /// The body's fields as JSON.
+        body: Value,
+        /// Expiry, in Unix milliseconds.
+        #[serde(default)]
+        expires_at: Option<u64>,
+    },
+    /// Withdraw one of our records (publish a tombstone).
+    Withdraw {
+        /// Kind name.
+        kind: String,
+        /// Key within the kind.
+        #[serde(default)]
+        key: String,
+    },
+    /// List current records in the replica.
+    List {
+        /// Only this kind.
+        #[serde(default)]
+        kind: Option<String>,
+        /// Only this author.
+        #[serde(default)]
+        author: Option<PublicKey>,
+        /// At most this many (default 1,000).
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    /// Connected peers.
+    Peers,
+    /// The node's identity, addresses and counts.
+    Status,
+}
+
+/// Serves the control socket until the task is aborted.
+pub async fn serve(node: Arc<Node>) -> std::io::Result<()> {
+    let path = socket_path(node.data_dir());
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let node = Arc::clone(&node);
+        tokio::spawn(async move {
+            if let Err(e) = serve_one(node, stream).await {
+                tracing::debug!("control connection: {e}");
+            }
+        });
+    }
+}
+
+/// Where the socket of the node in `data_dir` lives.
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET_FILE)
+}
+
+async fn serve_one(node: Arc<Node>, stream: UnixStream) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read.take(MAX_REQUEST_LEN as u64)).lines();
+    while let Some(line) = lines.next_line().await? {
+        let reply = match serde_json::from_str::<Request>(&line) {
+            Ok(request) => handle(&node, request)
+                .await
+                .unwrap_or_else(|e| json!({"ok": false, "error": e})),
+            Err(e) => json!({"ok": false, "error": format!("not a control request: {e}")}),
+        };
+        write.write_all(format!("{reply}\n").as_bytes()).await?;
+    }
+    Ok(())
+}
+
+fn kind_of(name: &str) -> Result<Kind, String> {
+    name.parse::<Kind>()
+}
+
+async fn handle(node: &Node, request: Request) -> Result<Value, String> {
+    match request {
+        Request::Publish {
+            kind,
+            key,
+            body,
+            expires_at,
+        } => {
+            let kind = kind_of(&kind)?;
+            let body =
+                Body::deserialize_as(kind, &body).map_err(|e| format!("{}: {e}", kind.name()))?;
+            let receipt = node
+                .publish(kind.code(), &key, Some(body), expires_at.map(Timestamp))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"ok": true, "receipt": receipt}))
+        }
+        Request::Withdraw { kind, key } => {
+            let kind = kind_of(&kind)?;
+            let receipt = node
+                .publish(kind.code(), &key, None, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"ok": true, "receipt": receipt}))
+        }
+        Request::List {
+            kind,
+            author,
+            limit,
+        } => {
+            let kind = kind.as_deref().map(kind_of).transpose()?.map(Kind::code);
+            let records = list(node, kind, author, limit.unwrap_or(1_000)).await?;
+            Ok(json!({"ok": true, "records": records}))
+        }
+        Request::Peers => {
+            let peers = node.net().peers().await.map_err(|e| e.to_string())?;
+            Ok(json!({"ok": true, "peers": peers}))
+        }
+        Request::Status => status(node).await,
+    }
+}
+
+async fn list(
+    node: &Node,
+    kind: Option<KindCode>,
+    author: Option<PublicKey>,
+    limit: usize,
+) -> Result<Vec<Value>, String> {
+    let filter = ListFilter {
+        kind,
+        author,
+        limit: limit.min(100_000),
+        ..ListFilter::default()
+    };
+    let stored = node.store().list(filter).await.map_err(|e| e.to_string())?;
+    Ok(stored.iter().map(|s| record_json(&s.record)).collect())
+}
+
+/// A stored record as JSON for scripts.
+pub fn record_json(record: &coopnet_protocol::SignedRecord) -> Value {
+    let header = record.header();
+    let body = record.body_bytes().map(|bytes| {
+        Body::decode(header.kind, bytes).map_or(Value::Null, |b| {
+            serde_json::to_value(b).unwrap_or(Value::Null)
+        })
+    });
+    json!({
+        "id": record.id(),
+        "author": header.author,
+        "kind": Kind::from_code(header.kind).map_or_else(|| header.kind.0.to_string(), |k| k.name().to_owned()),
+        "key": header.key,
+        "version": header.version,
+        "issued_at": header.issued_at.0,
+        "expires_at": header.expires_at.map(|t| t.0),
+        "body": body,
+    })
+}
+
+async fn status(node: &Node) -> Result<Value, String> {
+    let net = node.net();
+    let listen: Vec<String> = net
+        .listen_addrs()
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let peers = net.peers().await.map_err(|e| e.to_string())?.len();
+    let stats = net.stats().await.map_err(|e| e.to_string())?;
+    let counts = node.store().counts().await.map_err(|e| e.to_string())?;
+    let peer_id = crate::identity::peer_id_of(&node.key()).map(|p| p.to_string());
+    Ok(json!({
+        "ok": true,
+        "key": node.key(),
+        "peer_id": peer_id,
+        "name": node.name(),
+        "listen": listen,
+        "peers_connected": peers,
+        "records": counts.records,
+        "net": stats,
+    }))
+}
+
+/// Sends one request to the node in `data_dir` and returns its reply.
+pub async fn call(data_dir: &Path, request: &Request) -> Result<Value, String> {
+    let path = socket_path(data_dir);
+    let stream = UnixStream::connect(&path).await.map_err(|e| {
+        format!(
+            "cannot reach the node at {} ({e}); is `coopnet run` running?",
+            path.display()
+        )
+    })?;
+    let (read, mut write) = stream.into_split();
+    let line = serde_json::to_string(request).map_err(|e| e.to_string())? + "\n";
+    write
+        .write_all(line.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut lines = BufReader::new(read).lines();
+    let reply = lines
+        .next_line()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the node closed the connection")?;
+    let value: Value = serde_json::from_str(&reply).map_err(|e| e.to_string())?;
+    if value["ok"] == true {
+        Ok(value)
+    } else {
+        Err(value["error"]
+            .as_str()
+            .unwrap_or("unknown error")
+            .to_owned())
+    }
+}

@@ -1,0 +1,213 @@
+//! The ingest pipeline: records from peers are verified in batches on a
+//! blocking thread, stored in one transaction per batch, and the verdicts
+//! flow back to the event loop (gossip acceptance, penalties, index).
+//!
+//! Order per batch: verify → store (last-writer-wins) → report. Gossip is
+//! relayed only for records that verified *and* became current, so a
+//! replayed old version is not spread.
+
+use coopnet_protocol::{RecordError, Timestamp, VerifiedRecord, verify_bytes};
+use libp2p::PeerId;
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use libp2p::request_response::ResponseChannel;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::net::IndexChange;
+use crate::net::codec::SyncResponse;
+use crate::store::{IngestOutcome, Store};
+
+/// Jobs that may wait for the pipeline.
+pub const INGEST_QUEUE: usize = 1_024;
+/// Jobs taken into one batch.
+const BATCH_JOBS: usize = 256;
+
+/// Records to ingest, and where they came from.
+#[derive(Debug)]
+pub struct IngestJob {
+    /// Raw signed records.
+    pub records: Vec<Vec<u8>>,
+    /// Who sent them.
+    pub from: Source,
+}
+
+/// Where records came from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A gossip message, awaiting its validation verdict.
+    Gossip {
+        /// Gossipsub's id for it.
+        message_id: MessageId,
+        /// The peer that relayed it.
+        peer: PeerId,
+    },
+    /// A sync fetch from a peer.
+    Sync {
+        /// The peer that served it.
+        peer: PeerId,
+    },
+}
+
+/// What the pipeline (and helper tasks) tell the event loop.
+#[derive(Debug)]
+pub enum Feedback {
+    /// The verdict on a gossip message.
+    Gossip {
+        /// Gossipsub's id for it.
+        message_id: MessageId,
+        /// The peer that relayed it.
+        source: PeerId,
+        /// Accept (relay), Reject (penalise) or Ignore.
+        acceptance: MessageAcceptance,
+    },
+    /// A peer sent an invalid record through sync.
+    Invalid {
+        /// The peer.
+        peer: PeerId,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The set of current records changed.
+    Indexed(IndexChange),
+    /// A sync response is ready to send.
+    Respond {
+        /// Where to send it.
+        channel: ResponseChannel<SyncResponse>,
+        /// What to send.
+        response: SyncResponse,
+    },
+}
+
+/// A record that became current on this node, for listeners.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    /// The record's id.
+    pub id: coopnet_protocol::RecordId,
+    /// When it was stored, by this node's clock.
+    pub at: Timestamp,
+}
+
+/// Starts the pipeline; returns the queue to feed it.
+pub fn spawn(
+    store: Store,
+    feedback: mpsc::Sender<Feedback>,
+    arrivals: broadcast::Sender<Arrival>,
+) -> (mpsc::Sender<IngestJob>, JoinHandle<()>) {
+    let (jobs_tx, jobs) = mpsc::channel(INGEST_QUEUE);
+    let task = tokio::spawn(run(jobs, store, feedback, arrivals));
+    (jobs_tx, task)
+}
+
+async fn run(
+    mut jobs: mpsc::Receiver<IngestJob>,
+    store: Store,
+    feedback: mpsc::Sender<Feedback>,
+    arrivals: broadcast::Sender<Arrival>,
+) {
+    let mut batch = Vec::with_capacity(BATCH_JOBS);
+    while jobs.recv_many(&mut batch, BATCH_JOBS).await > 0 {
+        let jobs_in_batch = std::mem::take(&mut batch);
+        let now = crate::clock::now();
+        let Ok(checked) = tokio::task::spawn_blocking(move || verify_all(jobs_in_batch, now)).await
+        else {
+            tracing::error!("verification thread failed");
+            continue;
+        };
+        if let Err(e) = store_and_report(checked, &store, &feedback, &arrivals).await {
+            tracing::error!("ingest failed: {e}");
+        }
+    }
+}
+
+type Checked = Vec<(Source, Vec<Result<VerifiedRecord, RecordError>>)>;
+
+fn verify_all(jobs: Vec<IngestJob>, now: Timestamp) -> Checked {
+    jobs.into_iter()
+        .map(|job| {
+            let results = job
+                .records
+                .into_iter()
+                .map(|bytes| verify_bytes(bytes, now))
+                .collect();
+            (job.from, results)
+        })
+        .collect()
+}
+
+async fn store_and_report(
+    checked: Checked,
+    store: &Store,
+    feedback: &mpsc::Sender<Feedback>,
+    arrivals: &broadcast::Sender<Arrival>,
+) -> Result<(), crate::store::StoreError> {
+    let valid: Vec<VerifiedRecord> = checked
+        .iter()
+        .flat_map(|(_, results)| results.iter().filter_map(|r| r.as_ref().ok().cloned()))
+        .collect();
+    let facts: Vec<(coopnet_protocol::RecordId, u64)> = valid
+        .iter()
+        .map(|v| (v.record().id(), v.record().header().issued_at.0))
+        .collect();
+    let mut outcomes = store.ingest(valid).await?.into_iter().zip(facts);
+    let mut change = IndexChange::default();
+    let now = crate::clock::now();
+    for (from, results) in checked {
+        for result in results {
+            let verdict = match result {
+                Ok(_) => {
+                    let Some((outcome, (id, issued_at))) = outcomes.next() else {
+                        break;
+                    };
+                    if outcome.is_current() {
+                        change.added.push((id, issued_at));
+                        let _ = arrivals.send(Arrival { id, at: now });
+                    }
+                    if let IngestOutcome::Replaced { previous } = outcome {
+                        change.removed.push(previous);
+                    }
+                    Verdict::Stored(outcome)
+                }
+                Err(error) => Verdict::Invalid(error),
+            };
+            report(&from, verdict, feedback).await;
+        }
+    }
+    let _ = feedback.send(Feedback::Indexed(change)).await;
+    Ok(())
+}
+
+enum Verdict {
+    Stored(IngestOutcome),
+    Invalid(RecordError),
+}
+
+async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedback>) {
+    let message = match (from, verdict) {
+        (Source::Gossip { message_id, peer }, verdict) => {
+            let acceptance = match verdict {
+                Verdict::Stored(outcome) if outcome.is_current() => MessageAcceptance::Accept,
+                Verdict::Stored(IngestOutcome::Duplicate) => MessageAcceptance::Ignore,
+                // An older version replayed: nothing an honest node relays.
+                Verdict::Stored(_) => MessageAcceptance::Reject,
+                Verdict::Invalid(e) if e.is_honest_mistake() => MessageAcceptance::Ignore,
+                Verdict::Invalid(e) => {
+                    tracing::warn!(%peer, "invalid record by gossip: {e}");
+                    MessageAcceptance::Reject
+                }
+            };
+            Feedback::Gossip {
+                message_id: message_id.clone(),
+                source: *peer,
+                acceptance,
+            }
+        }
+        (Source::Sync { peer }, Verdict::Invalid(e)) if !e.is_honest_mistake() => {
+            Feedback::Invalid {
+                peer: *peer,
+                reason: e.to_string(),
+            }
+        }
+        (Source::Sync { .. }, _) => return,
+    };
+    let _ = feedback.send(message).await;
+}

@@ -1,0 +1,225 @@
+//! The anti-entropy protocol's messages and their bounded wire form.
+//!
+//! Every message is one frame: a u32 big-endian length, then a tag byte and
+//! the fields. Lengths are checked before anything is allocated, so a peer
+//! cannot make us buffer more than [`MAX_RESPONSE_LEN`].
+
+use std::io;
+
+use coopnet_protocol::{MAX_RECORD_LEN, RecordId};
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+
+/// The protocol name negotiated on the stream.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/coopnet/sync/1");
+/// Largest request frame: a reconciliation message and its header.
+pub const MAX_REQUEST_LEN: usize = 72 * 1024;
+/// Largest response frame: a page of records.
+pub const MAX_RESPONSE_LEN: usize = 4 * 1024 * 1024 + 1024;
+/// Most record ids one fetch may ask for.
+pub const MAX_FETCH_IDS: usize = 1_024;
+
+/// What a syncing peer asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncRequest {
+    /// A negentropy reconciliation message.
+    Reconcile(Vec<u8>),
+    /// The records with these ids, please.
+    Fetch(Vec<RecordId>),
+}
+
+/// What a peer answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncResponse {
+    /// The next negentropy message.
+    Reconcile(Vec<u8>),
+    /// The records asked for that we hold, in raw signed form. May be a
+    /// prefix of what was asked if the page would exceed the frame limit.
+    Records(Vec<Vec<u8>>),
+    /// We will not answer now (rate limit, overload); the text says why.
+    Refused(String),
+}
+
+/// The request-response codec for [`SyncRequest`] / [`SyncResponse`].
+#[derive(Debug, Clone, Default)]
+pub struct SyncCodec;
+
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
+}
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len == 0 || len > max {
+        return Err(invalid("sync frame length out of bounds"));
+    }
+    let mut frame = vec![0u8; len];
+    io.read_exact(&mut frame).await?;
+    Ok(frame)
+}
+
+async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, frame: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(frame.len()).map_err(|_| invalid("frame too large"))?;
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(frame).await?;
+    io.close().await
+}
+
+/// Encodes a request as a frame body.
+pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
+    match request {
+        SyncRequest::Reconcile(msg) => [&[0u8][..], msg].concat(),
+        SyncRequest::Fetch(ids) => {
+            let mut out = vec![1u8];
+            out.extend(ids.iter().flat_map(|id| id.0));
+            out
+        }
+    }
+}
+
+/// Decodes a request frame body.
+pub fn decode_request(frame: &[u8]) -> io::Result<SyncRequest> {
+    match frame.split_first() {
+        Some((0, msg)) => Ok(SyncRequest::Reconcile(msg.to_vec())),
+        Some((1, ids)) if ids.len() % 32 == 0 && ids.len() / 32 <= MAX_FETCH_IDS => {
+            let ids = ids
+                .chunks_exact(32)
+                .map(|c| RecordId(c.try_into().unwrap_or([0; 32])));
+            Ok(SyncRequest::Fetch(ids.collect()))
+        }
+        _ => Err(invalid("malformed sync request")),
+    }
+}
+
+/// Encodes a response as a frame body.
+pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
+    match response {
+        SyncResponse::Reconcile(msg) => [&[0u8][..], msg].concat(),
+        SyncResponse::Records(records) => {
+            let mut out = vec![1u8];
+            for record in records {
+                out.extend((record.len() as u32).to_be_bytes());
+                out.extend(record);
+            }
+            out
+        }
+        SyncResponse::Refused(reason) => [&[2u8][..], reason.as_bytes()].concat(),
+    }
+}
+
+/// Decodes a response frame body.
+pub fn decode_response(frame: &[u8]) -> io::Result<SyncResponse> {
+    match frame.split_first() {
+        Some((0, msg)) => Ok(SyncResponse::Reconcile(msg.to_vec())),
+        Some((1, mut rest)) => {
+            let mut records = Vec::new();
+            while !rest.is_empty() {
+                let (len, tail) = rest
+                    .split_at_checked(4)
+                    .ok_or_else(|| invalid("cut record"))?;
+                let len = u32::from_be_bytes(len.try_into().unwrap_or([0; 4])) as usize;
+                if len > MAX_RECORD_LEN || len > tail.len() {
+                    return Err(invalid("record length out of bounds"));
+                }
+                records.push(tail[..len].to_vec());
+                rest = &tail[len..];
+            }
+            Ok(SyncResponse::Records(records))
+        }
+        Some((2, reason)) => Ok(SyncResponse::Refused(
+            String::from_utf8_lossy(reason).into(),
+        )),
+        _ => Err(invalid("malformed sync response")),
+    }
+}
+
+#[async_trait::async_trait]
+impl libp2p::request_response::Codec for SyncCodec {
+    type Protocol = StreamProtocol;
+    type Request = SyncRequest;
+    type Response = SyncResponse;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncRequest>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        decode_request(&read_frame(io, MAX_REQUEST_LEN).await?)
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        decode_response(&read_frame(io, MAX_RESPONSE_LEN).await?)
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: SyncRequest,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &encode_request(&req)).await
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        res: SyncResponse,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &encode_response(&res)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_responses_round_trip() {
+        let requests = [
+            SyncRequest::Reconcile(vec![0x61, 1, 2]),
+            SyncRequest::Fetch(vec![RecordId([7; 32])]),
+        ];
+        for request in requests {
+            assert_eq!(decode_request(&encode_request(&request)).unwrap(), request);
+        }
+        let responses = [
+            SyncResponse::Reconcile(vec![9]),
+            SyncResponse::Records(vec![vec![1, 2, 3], vec![]]),
+            SyncResponse::Refused("slow down".into()),
+        ];
+        for response in responses {
+            assert_eq!(
+                decode_response(&encode_response(&response)).unwrap(),
+                response
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_frames_are_errors_not_panics() {
+        for frame in [&[][..], &[9], &[1, 1, 2, 3], &[1, 0, 0, 0, 9, 1], &[1; 33]] {
+            assert!(decode_request(frame).is_err(), "{frame:?}");
+            assert!(decode_response(frame).is_err(), "{frame:?}");
+        }
+    }
+
+    #[test]
+    fn a_fetch_of_too_many_ids_is_refused() {
+        let frame = encode_request(&SyncRequest::Fetch(vec![
+            RecordId([1; 32]);
+            MAX_FETCH_IDS + 1
+        ]));
+        assert!(decode_request(&frame).is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! The node's networking: one task owns the libp2p `Swarm` (the event
+//! loop); the rest of the node holds a cloneable [`NetClient`] that sends it
+//! [`Command`]s over a bounded channel, each with a oneshot reply.
+
+pub mod behaviour;
+pub mod codec;
+mod event_loop;
+mod peers;
+pub mod score;
+pub mod sync;
+
+use std::time::Duration;
+
+use coopnet_protocol::{PublicKey, RecordId, SignedRecord};
+use libp2p::{Multiaddr, PeerId};
+use serde::Serialize;
+use sha2::Digest;
+use tokio::sync::{mpsc, oneshot};
+
+pub use event_loop::{NetError, NetParams, spawn};
+
+/// How many commands may wait for the event loop.
+const COMMAND_QUEUE: usize = 256;
+
+/// The gossipsub message id of `data`: the record id if it decodes as a
+/// record, else a hash of the bytes under a different prefix (garbage still
+/// needs an id, but can never collide with a record's).
+pub fn message_id(data: &[u8]) -> Vec<u8> {
+    match SignedRecord::decode(data) {
+        Ok(record) => record.id().0.to_vec(),
+        Err(_) => sha2::Sha256::new()
+            .chain_update(b"coopnet/undecodable\0")
+            .chain_update(data)
+            .finalize()
+            .to_vec(),
+    }
+}
+
+/// A change to the set of current records, for the sync index.
+#[derive(Debug, Clone, Default)]
+pub struct IndexChange {
+    /// Records that became current: (id, issued_at).
+    pub added: Vec<(RecordId, u64)>,
+    /// Records that stopped being current.
+    pub removed: Vec<RecordId>,
+}
+
+/// What the node knows of a connected peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerInfo {
+    /// The peer's libp2p id.
+    pub peer_id: String,
+    /// The co-op key behind it, when it is an ed25519 peer.
+    pub key: Option<PublicKey>,
+    /// Addresses of the open connections.
+    pub addresses: Vec<String>,
+    /// Its gossipsub score.
+    pub gossip_score: Option<f64>,
+    /// Our misbehaviour points against it.
+    pub penalty_points: u32,
+    /// Last measured round-trip time, in milliseconds.
+    pub rtt_ms: Option<u64>,
+}
+
+/// Counters the node reports about its network.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetStats {
+    /// Sync sessions completed.
+    pub syncs_completed: u64,
+    /// Records fetched through sync.
+    pub records_fetched: u64,
+    /// Bytes of sync responses received.
+    pub sync_bytes_received: u64,
+    /// Peers blocked for misbehaviour.
+    pub peers_blocked: u64,
+    /// Size of the reconciled set.
+    pub index_len: usize,
+}
+
+/// A request to the event loop.
+#[derive(Debug)]
+pub enum Command {
+    /// Gossip a record our co-op just stored, and index it.
+    Publish {
+        /// The record as signed.
+        bytes: Vec<u8>,
+        /// How the current set changed when it was stored.
+        change: IndexChange,
+        /// Done when handed to gossipsub (an error if no peer took it).
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Update the sync index after an ingest.
+    Indexed(IndexChange),
+    /// Connected peers.
+    Peers(oneshot::Sender<Vec<PeerInfo>>),
+    /// Addresses we listen on.
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    /// Connect to an address.
+    Dial(Multiaddr, oneshot::Sender<Result<(), String>>),
+    /// Disconnect from a peer.
+    Disconnect(PeerId),
+    /// Start a sync round with every connected peer now.
+    SyncNow,
+    /// Network counters.
+    Stats(oneshot::Sender<NetStats>),
+    /// Gossip bytes as they are, skipping every local check. Only for
+    /// tests that play a misbehaving node.
+    PublishUnchecked(Vec<u8>),
+    /// Send a raw sync request to a peer. Only for tests that play a
+    /// misbehaving node.
+    SendSyncRequest(PeerId, codec::SyncRequest),
+    /// Stop the event loop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A cloneable handle to the event loop. Every method is cancel-safe: a
+/// dropped call leaves the loop unaffected (a command already sent still
+/// runs).
+#[derive(Debug, Clone)]
+pub struct NetClient {
+    commands: mpsc::Sender<Command>,
+}
+
+/// The event loop has stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("the network has stopped")]
+pub struct Stopped;
+
+impl NetClient {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, Stopped> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).await.map_err(|_| Stopped)?;
+        answer.await.map_err(|_| Stopped)
+    }
+
+    /// Sends a command that has no reply.
+    pub async fn send(&self, command: Command) -> Result<(), Stopped> {
+        self.commands.send(command).await.map_err(|_| Stopped)
+    }
+
+    /// Gossips a stored record of our own.
+    pub async fn publish(
+        &self,
+        bytes: Vec<u8>,
+        change: IndexChange,
+    ) -> Result<Result<(), String>, Stopped> {
+        self.ask(|reply| Command::Publish {
+            bytes,
+            change,
+            reply,
+        })
+        .await
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, Stopped> {
+        self.ask(Command::Peers).await
+    }
+
+    /// Addresses we listen on.
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, Stopped> {
+        self.ask(Command::ListenAddrs).await
+    }
+
+    /// Connects to `addr`.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<Result<(), String>, Stopped> {
+        self.ask(|reply| Command::Dial(addr, reply)).await
+    }
+
+    /// Network counters.
+    pub async fn stats(&self) -> Result<NetStats, Stopped> {
+        self.ask(Command::Stats).await
+    }
+
+    /// Stops the event loop and waits until it has.
+    pub async fn shutdown(&self) -> Result<(), Stopped> {
+        self.ask(Command::Shutdown).await
+    }
+
+    /// Waits until at least `n` listen addresses exist, up to `timeout`.
+    pub async fn wait_listening(&self, timeout: Duration) -> Result<Vec<Multiaddr>, Stopped> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let addrs = self.listen_addrs().await?;
+            if !addrs.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(addrs);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

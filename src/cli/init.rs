@@ -1,0 +1,49 @@
+//! `coopnet init`: create a node's data directory, key and config.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use coopnet_node::config::Config;
+use coopnet_node::identity;
+
+/// Arguments of `coopnet init`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The node's data directory (created if missing).
+    #[arg(long)]
+    data: PathBuf,
+    /// The co-op's name.
+    #[arg(long)]
+    name: String,
+    /// The federation genesis file to join.
+    #[arg(long)]
+    federation: Option<PathBuf>,
+    /// Address to listen on for peers (default /ip4/0.0.0.0/tcp/4001).
+    #[arg(long)]
+    listen: Vec<String>,
+}
+
+/// Creates the identity (refusing to overwrite one) and the config.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("cannot create {}", args.data.display()))?;
+    let secret = identity::create(&args.data)?;
+    let mut config = Config::new(&args.name);
+    config.federation = args.federation.clone();
+    if !args.listen.is_empty() {
+        config.network.listen = args.listen.clone();
+    }
+    config.save(&args.data)?;
+    println!(
+        "Created the node of {} in {}",
+        args.name,
+        args.data.display()
+    );
+    println!("  key:     {}", secret.public());
+    println!(
+        "  config:  {}",
+        args.data.join(coopnet_node::config::CONFIG_FILE).display()
+    );
+    println!("Start it with: coopnet run --data {}", args.data.display());
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `coopnet run`: run one node until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use coopnet_node::{Node, Overrides, control};
+
+/// Arguments of `coopnet run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The node's data directory (made by `coopnet init`).
+    #[arg(long)]
+    data: PathBuf,
+    /// Listen on this multiaddress instead of the configured ones (repeatable).
+    #[arg(long)]
+    listen: Vec<String>,
+    /// Also connect to this peer at start (repeatable).
+    #[arg(long)]
+    bootstrap: Vec<String>,
+    /// Web app address (arrives with the web app; accepted now for scripts).
+    #[arg(long)]
+    http: Option<String>,
+    /// Gossip heartbeat in milliseconds (overrides the config).
+    #[arg(long)]
+    heartbeat_ms: Option<u64>,
+    /// Seconds between sync rounds (overrides the config).
+    #[arg(long)]
+    sync_interval_secs: Option<u64>,
+}
+
+/// Runs the node and its control socket; shuts down cleanly on a signal.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        listen: args.listen,
+        bootstrap: args.bootstrap,
+        heartbeat: args.heartbeat_ms.map(std::time::Duration::from_millis),
+        sync_interval: args.sync_interval_secs.map(std::time::Duration::from_secs),
+    };
+    let node = Arc::new(Node::start(&args.data, overrides).await?);
+    let addrs = node
+        .net()
+        .wait_listening(std::time::Duration::from_secs(5))
+        .await?;
+    let peer_id = coopnet_node::identity::peer_id_of(&node.key());
+    tracing::info!(key = %node.key(), "node of {} running", node.name());
+    for addr in addrs {
+        let peer = peer_id.map(|p| format!("/p2p/{p}")).unwrap_or_default();
+        println!("listening on {addr}{peer}");
+    }
+    let control = tokio::spawn(control::serve(Arc::clone(&node)));
+    super::shutdown_signal().await;
+    tracing::info!("shutting down");
+    control.abort();
+    let _ = std::fs::remove_file(control::socket_path(&args.data));
+    node.shutdown().await;
+    Ok(())
+}

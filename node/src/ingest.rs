@@ -6,7 +6,7 @@
 //! relayed only for records that verified *and* became current, so a
 //! replayed old version is not spread.
 
-use coopnet_protocol::{RecordError, Timestamp, VerifiedRecord, verify_bytes};
+use coopnet_protocol::{RecordError, RecordId, Timestamp, VerifiedRecord, verify_bytes};
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -123,14 +123,18 @@ type Checked = Vec<(Source, Vec<Result<VerifiedRecord, RecordError>>)>;
 
 fn verify_all(jobs: Vec<IngestJob>, now: Timestamp) -> Checked {
     jobs.into_iter()
-        .map(|job| {
-            let results = job
-                .records
-                .into_iter()
-                .map(|bytes| verify_bytes(bytes, now))
-                .collect();
-            (job.from, results)
-        })
+        .map(|job| (job.from, verify_batch(job.records, now)))
+        .collect()
+}
+
+/// Verifies raw records as of `now` (CPU-bound: call from a blocking thread).
+pub fn verify_batch(
+    records: Vec<Vec<u8>>,
+    now: Timestamp,
+) -> Vec<Result<VerifiedRecord, RecordError>> {
+    records
+        .into_iter()
+        .map(|bytes| verify_bytes(bytes, now))
         .collect()
 }
 
@@ -140,37 +144,35 @@ async fn store_and_report(
     feedback: &mpsc::Sender<Feedback>,
     arrivals: &broadcast::Sender<Arrival>,
 ) -> Result<(), crate::store::StoreError> {
-    let valid: Vec<VerifiedRecord> = checked
-        .iter()
-        .flat_map(|(_, results)| results.iter().filter_map(|r| r.as_ref().ok().cloned()))
-        .collect();
-    let facts: Vec<(coopnet_protocol::RecordId, u64)> = valid
-        .iter()
-        .map(|v| (v.record().id(), v.record().header().issued_at.0))
-        .collect();
-    let mut outcomes = store.ingest(valid).await?.into_iter().zip(facts);
-    let mut change = IndexChange::default();
-    let now = crate::clock::now();
+    let mut valid = Vec::new();
+    let mut verdicts: Vec<(Source, Result<(RecordId, u64), RecordError>)> = Vec::new();
     for (from, results) in checked {
         for result in results {
-            let verdict = match result {
-                Ok(_) => {
-                    let Some((outcome, (id, issued_at))) = outcomes.next() else {
-                        break;
-                    };
-                    if outcome.is_current() {
-                        change.added.push((id, issued_at));
-                        let _ = arrivals.send(Arrival { id, at: now });
-                    }
-                    if let IngestOutcome::Replaced { previous } = outcome {
-                        change.removed.push(previous);
-                    }
-                    Verdict::Stored(outcome)
-                }
-                Err(error) => Verdict::Invalid(error),
-            };
-            report(&from, verdict, feedback).await;
+            let fact = result.map(|v| {
+                let fact = (v.record().id(), v.record().header().issued_at.0);
+                valid.push(v);
+                fact
+            });
+            verdicts.push((from.clone(), fact));
         }
+    }
+    let mut outcomes = store.ingest(valid).await?.into_iter();
+    let mut change = IndexChange::default();
+    let now = crate::clock::now();
+    for (from, fact) in verdicts {
+        let verdict = match fact {
+            Ok((id, issued_at)) => {
+                let Some(outcome) = outcomes.next() else {
+                    break;
+                };
+                if change.note(outcome, id, issued_at) {
+                    let _ = arrivals.send(Arrival { id, at: now });
+                }
+                Verdict::Stored(outcome)
+            }
+            Err(error) => Verdict::Invalid(error),
+        };
+        report(&from, verdict, feedback).await;
     }
     let _ = feedback.send(Feedback::Indexed(change)).await;
     Ok(())

@@ -16,4 +16,4 @@ pub mod net;
 mod node;
 pub mod store;
 
-pub use node::{Node, NodeError, OPEN_TOPIC, Overrides, Receipt};
+pub use node::{ImportReport, Node, NodeError, OPEN_TOPIC, Overrides, Receipt};

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, STORE_FILE};
 use crate::ingest::{self, Arrival};
 use crate::net::{self, IndexChange, NetClient, NetParams};
-use crate::store::{IngestOutcome, Store};
+use crate::store::Store;
 use crate::{clock, identity};
 
 /// The gossip topic of an open network (before federations, issue 4).
@@ -58,6 +58,9 @@ pub enum NodeError {
     /// The record could not be signed.
     #[error("cannot sign: {0}")]
     Sign(#[from] coopnet_protocol::SignError),
+    /// A task of the node failed.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Our own record failed validation (a bug, or a clock far off).
     #[error("our own record does not validate: {0}")]
     Invalid(#[from] coopnet_protocol::RecordError),
@@ -72,6 +75,15 @@ pub struct Receipt {
     pub version: u64,
     /// Whether gossip handed it to at least one peer (sync delivers it anyway).
     pub gossiped: bool,
+}
+
+/// What [`Node::import`] did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportReport {
+    /// Records that became current.
+    pub current: usize,
+    /// Records that failed verification.
+    pub refused: usize,
 }
 
 /// A running node.
@@ -205,12 +217,7 @@ impl Node {
         let (id, bytes) = (verified.record().id(), verified.record().bytes().to_vec());
         let outcome = self.store.publish_local(verified).await?;
         let mut change = IndexChange::default();
-        if outcome.is_current() {
-            change.added.push((id, now.0));
-        }
-        if let IngestOutcome::Replaced { previous } = outcome {
-            change.removed.push(previous);
-        }
+        change.note(outcome, id, now.0);
         let gossiped = match self.net.publish(bytes, change).await? {
             Ok(()) => true,
             Err(reason) => {
@@ -223,6 +230,34 @@ impl Node {
             version,
             gossiped,
         })
+    }
+
+    /// Verifies and stores records obtained out of band (a backup, a bulk
+    /// load), as sync would; they are indexed for sync but not gossiped.
+    /// Returns how many became current and how many were refused.
+    pub async fn import(&self, records: Vec<Vec<u8>>) -> Result<ImportReport, NodeError> {
+        let now = clock::now();
+        let checked = tokio::task::spawn_blocking(move || ingest::verify_batch(records, now))
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let mut report = ImportReport::default();
+        let mut valid = Vec::new();
+        for result in checked {
+            match result {
+                Ok(verified) => valid.push(verified),
+                Err(_) => report.refused += 1,
+            }
+        }
+        let facts: Vec<_> = valid
+            .iter()
+            .map(|v| (v.record().id(), v.record().header().issued_at.0))
+            .collect();
+        let mut change = IndexChange::default();
+        for (outcome, (id, issued_at)) in self.store.ingest(valid).await?.into_iter().zip(facts) {
+            report.current += usize::from(change.note(outcome, id, issued_at));
+        }
+        self.net.send(net::Command::Indexed(change)).await?;
+        Ok(report)
     }
 
     /// Stops the network and the pipeline, then closes the store (which

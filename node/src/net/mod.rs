@@ -45,6 +45,25 @@ pub struct IndexChange {
     pub removed: Vec<RecordId>,
 }
 
+impl IndexChange {
+    /// Records what storing record `id` did; true if it became current.
+    pub fn note(
+        &mut self,
+        outcome: crate::store::IngestOutcome,
+        id: RecordId,
+        issued_at: u64,
+    ) -> bool {
+        if let crate::store::IngestOutcome::Replaced { previous } = outcome {
+            self.removed.push(previous);
+        }
+        let current = outcome.is_current();
+        if current {
+            self.added.push((id, issued_at));
+        }
+        current
+    }
+}
+
 /// What the node knows of a connected peer.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerInfo {

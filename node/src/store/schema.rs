@@ -83,9 +83,12 @@ CREATE VIRTUAL TABLE search USING fts5 (
 
 /// Sets the connection's pragmas and brings its schema up to date.
 ///
+/// A file from newer code is refused before anything is written to it.
 /// WAL only applies to files; an in-memory database stays in `memory` mode.
 pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    check_version(conn)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
     if mode != "memory" {
@@ -100,24 +103,30 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     migrate(conn)
 }
 
-/// Applies every migration the file has not had, one transaction each.
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// The file's schema version, refused if this code does not know it.
+fn check_version(conn: &Connection) -> Result<usize, StoreError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let supported = supported_version();
     if found > supported {
         return Err(StoreError::NewerSchema { found, supported });
     }
-    if found < 0 {
-        return Err(StoreError::Corrupt(format!(
-            "negative user_version {found}"
-        )));
-    }
-    for (done, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    usize::try_from(found)
+        .map_err(|_| StoreError::Corrupt(format!("negative schema version {found}")))
+}
+
+/// Applies every migration the file has not had, one transaction each. The
+/// version is read inside each transaction, so two processes opening the
+/// same file at once cannot apply a migration twice.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version = check_version(&tx)?;
+        let Some(sql) = MIGRATIONS.get(version) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", done as i64 + 1)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
-        tracing::info!(version = done + 1, "store schema migrated");
+        tracing::info!(version = version + 1, "store schema migrated");
     }
-    Ok(())
 }

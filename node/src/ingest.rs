@@ -119,6 +119,9 @@ async fn run(
     }
 }
 
+/// A record's id and issue time, what the sync index keeps.
+type IdAndTime = (RecordId, u64);
+
 type Checked = Vec<(Source, Vec<Result<VerifiedRecord, RecordError>>)>;
 
 fn verify_all(jobs: Vec<IngestJob>, now: Timestamp) -> Checked {
@@ -145,7 +148,7 @@ async fn store_and_report(
     arrivals: &broadcast::Sender<Arrival>,
 ) -> Result<(), crate::store::StoreError> {
     let mut valid = Vec::new();
-    let mut verdicts: Vec<(Source, Result<(RecordId, u64), RecordError>)> = Vec::new();
+    let mut verdicts: Vec<(Source, Result<IdAndTime, RecordError>)> = Vec::new();
     for (from, results) in checked {
         for result in results {
             let fact = result.map(|v| {

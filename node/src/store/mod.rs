@@ -131,7 +131,10 @@ impl Store {
     /// returning one outcome per record, in order. Batched with other
     /// queued writes into one transaction at `synchronous=NORMAL`: after a
     /// power cut the last batches may be lost (peers will resend them), but
-    /// the file is never inconsistent. Cancel-safe (see the module docs).
+    /// the file is never inconsistent. One call is one transaction whatever
+    /// its size, holding the store's thread meanwhile, so callers send up
+    /// to about a thousand records at a time. Cancel-safe (see the module
+    /// docs).
     pub async fn ingest(
         &self,
         records: Vec<VerifiedRecord>,

@@ -304,6 +304,27 @@ async fn a_file_with_a_newer_schema_is_refused_and_left_alone() {
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .unwrap();
     assert_eq!(tables, 0);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete", "the file was not even switched to WAL");
+}
+
+#[tokio::test]
+async fn a_write_whose_caller_stops_waiting_still_commits_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&db_path(&dir)).await;
+    let records: Vec<_> = (0..3).map(|n| profile(n, 1)).collect();
+    // Polled once (the command is queued), then dropped.
+    let abandoned = store.ingest(records.clone());
+    let waited = tokio::time::timeout(std::time::Duration::ZERO, abandoned).await;
+    assert!(
+        waited.is_err(),
+        "the write should still have been in flight"
+    );
+    let ids = records.iter().map(id).collect();
+    assert_eq!(store.known(ids).await.unwrap(), [true; 3]);
+    assert_eq!(store.counts().await.unwrap().records, 3);
 }
 
 #[tokio::test]

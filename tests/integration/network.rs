@@ -26,7 +26,7 @@ fn seeded_random(seed: u64) -> impl Fn(usize) -> Vec<usize> {
             (x % i as u64) as usize
         };
         let mut links = vec![next()];
-        if i > 1 && seed % 2 == 0 {
+        if i > 1 && seed.is_multiple_of(2) {
             links.push(next());
         }
         links.dedup();

@@ -65,11 +65,19 @@ impl Ord for PublicKey {
 
 impl PublicKey {
     /// Parses 32 bytes, refusing non-points and weak keys.
+    ///
+    /// Decompressing a point costs about as much as a tenth of a signature
+    /// check, and a federation's records come from few authors, so keys
+    /// that passed are remembered in a small bounded cache.
     pub fn from_bytes(bytes: &[u8; PUBLIC_KEY_LEN]) -> Result<Self, KeyError> {
+        if let Some(key) = cache::get(bytes) {
+            return Ok(Self(key));
+        }
         let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::NotAPoint)?;
         if key.is_weak() {
             return Err(KeyError::Weak);
         }
+        cache::put(key);
         Ok(Self(key))
     }
 
@@ -115,6 +123,37 @@ impl FromStr for PublicKey {
         let mut bytes = [0u8; PUBLIC_KEY_LEN];
         hex::decode_to_slice(text, &mut bytes).map_err(|_| bad())?;
         Self::from_bytes(&bytes)
+    }
+}
+
+/// Keys that passed validation, so repeated authors are not decompressed
+/// again. Bounded: when full it is cleared, which is simple and keeps the
+/// worst case (a flood of distinct keys) no slower than no cache.
+mod cache {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use ed25519_dalek::VerifyingKey;
+
+    /// Most keys remembered.
+    const CAPACITY: usize = 4_096;
+
+    fn map() -> &'static Mutex<HashMap<[u8; 32], VerifyingKey>> {
+        static MAP: OnceLock<Mutex<HashMap<[u8; 32], VerifyingKey>>> = OnceLock::new();
+        MAP.get_or_init(|| Mutex::new(HashMap::with_capacity(CAPACITY)))
+    }
+
+    pub fn get(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+        map().lock().ok()?.get(bytes).copied()
+    }
+
+    pub fn put(key: VerifyingKey) {
+        if let Ok(mut map) = map().lock() {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(key.to_bytes(), key);
+        }
     }
 }
 

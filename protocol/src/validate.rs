@@ -196,11 +196,12 @@ pub(crate) fn check_key_rule(
         Some(Body::Revocation(r)) => Some(r.member),
         _ => None,
     };
-    match kind {
-        Kind::Membership | Kind::Revocation if key.parse::<PublicKey>().is_err() => {
+    match (kind, member) {
+        // NOTE: comparing text avoids decompressing the key a second time.
+        (_, Some(member)) if member.to_string() != key => broken("must equal the member field"),
+        (Kind::Membership | Kind::Revocation, None) if key.parse::<PublicKey>().is_err() => {
             broken("must be the member's public key")
         }
-        _ if member.is_some_and(|m| m.to_string() != key) => broken("must equal the member field"),
         _ => Ok(()),
     }
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `coopnet` binary and, as
 //! features land, real nodes over real sockets.
 
+mod adversary;
 mod network;
 mod protocol_smoke;
 

@@ -253,12 +253,19 @@ impl EventLoop {
 
     fn peers(&self) -> Vec<PeerInfo> {
         let gossip = &self.swarm.behaviour().gossip;
+        let topic = self.topic.hash();
+        let subscribed: std::collections::HashSet<PeerId> = gossip
+            .all_peers()
+            .filter(|(_, topics)| topics.contains(&&topic))
+            .map(|(peer, _)| *peer)
+            .collect();
         self.swarm
             .connected_peers()
             .map(|peer| PeerInfo {
                 peer_id: peer.to_string(),
                 key: crate::identity::coop_key_of(peer),
                 addresses: Vec::new(),
+                subscribed: subscribed.contains(peer),
                 gossip_score: gossip.peer_score(peer),
                 penalty_points: self.book.points(peer),
                 rtt_ms: None,

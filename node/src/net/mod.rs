@@ -73,6 +73,8 @@ pub struct PeerInfo {
     pub key: Option<PublicKey>,
     /// Addresses of the open connections.
     pub addresses: Vec<String>,
+    /// Whether it is subscribed to our federation's gossip topic.
+    pub subscribed: bool,
     /// Its gossipsub score.
     pub gossip_score: Option<f64>,
     /// Our misbehaviour points against it.

@@ -1,6 +1,8 @@
 //! The one integration-test binary: the real `coopnet` binary and, as
 //! features land, real nodes over real sockets.
 
+#![allow(clippy::unwrap_used)]
+
 mod adversary;
 mod network;
 mod protocol_smoke;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversary;
+mod crash;
 mod network;
 mod protocol_smoke;
 

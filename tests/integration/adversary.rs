@@ -38,16 +38,17 @@ async fn holds(node: &TestNode, id: RecordId) -> bool {
         .is_empty()
 }
 
+/// Two honest nodes in a line, and an attacker connected to the first.
+async fn honest_pair_and_attacker(root: &std::path::Path) -> (Vec<TestNode>, TestNode) {
+    let honest = start_topology(root, 2, |i| if i == 0 { vec![] } else { vec![0] }).await;
+    let attacker = start_node(&root.join("attacker"), "Mallory", &[honest[0].addr.clone()]).await;
+    (honest, attacker)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_tampered_oversize_replayed_and_garbage_gossip_is_rejected_and_penalised() {
     let root = tempfile::tempdir().unwrap();
-    let honest = start_topology(root.path(), 2, |i| if i == 0 { vec![] } else { vec![0] }).await;
-    let attacker = start_node(
-        &root.path().join("attacker"),
-        "Mallory",
-        &[honest[0].addr.clone()],
-    )
-    .await;
+    let (honest, attacker) = honest_pair_and_attacker(root.path()).await;
     let now = coopnet_node::clock::now();
     let victim_key = SecretKey::from_seed(&[77; 32]);
 
@@ -147,13 +148,7 @@ async fn forged_tampered_oversize_replayed_and_garbage_gossip_is_rejected_and_pe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_on_the_sync_protocol_gets_the_sender_blocked() {
     let root = tempfile::tempdir().unwrap();
-    let honest = start_topology(root.path(), 2, |i| if i == 0 { vec![] } else { vec![0] }).await;
-    let attacker = start_node(
-        &root.path().join("attacker"),
-        "Mallory",
-        &[honest[0].addr.clone()],
-    )
-    .await;
+    let (honest, attacker) = honest_pair_and_attacker(root.path()).await;
     wait_for("the attacker to connect", DEADLINE, || async {
         standing(&honest[0], &attacker).await.is_some()
     })

@@ -171,3 +171,36 @@ async fn publish_profiles(
     }
     ids
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coop_two_hops_away_is_found_by_its_key_through_the_dht_and_dialled() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes = start_topology(root.path(), 3, line).await;
+    let (first, last) = (&nodes[0].node, nodes[2].node.key());
+    let connected = || async {
+        let peers = first.net().peers().await.unwrap();
+        peers.iter().any(|p| p.key == Some(last))
+    };
+    assert!(!connected().await, "the ends of the line start apart");
+    let found = std::sync::Mutex::new(Vec::new());
+    wait_for("the DHT to find the far end", DEADLINE, || async {
+        let addrs = first.net().find(&last).await.unwrap().unwrap_or_default();
+        *found.lock().unwrap() = addrs;
+        !found.lock().unwrap().is_empty()
+    })
+    .await;
+    let addrs = found.into_inner().unwrap();
+    assert!(
+        addrs
+            .iter()
+            .any(|a| nodes[2].addr.starts_with(&a.to_string())),
+        "{addrs:?}"
+    );
+    wait_for(
+        "the first node to connect to the found one",
+        DEADLINE,
+        connected,
+    )
+    .await;
+    stop_all(nodes).await;
+}

@@ -11,7 +11,7 @@ use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, noise, ping, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, noise, ping, tcp, yamux};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -118,6 +118,7 @@ pub fn spawn(
         sessions: HashMap::new(),
         pending: HashMap::new(),
         fetches: HashMap::new(),
+        finds: HashMap::new(),
         book: PeerBook::default(),
         stats: NetStats::default(),
     };
@@ -166,9 +167,12 @@ struct EventLoop {
     sessions: HashMap<PeerId, Session>,
     pending: HashMap<OutboundRequestId, Pending>,
     fetches: HashMap<PeerId, FetchQueue>,
+    finds: HashMap<kad::QueryId, (PeerId, FindReply)>,
     book: PeerBook,
     stats: NetStats,
 }
+
+type FindReply = tokio::sync::oneshot::Sender<Result<Vec<Multiaddr>, String>>;
 
 impl EventLoop {
     async fn run(mut self) {
@@ -221,6 +225,10 @@ impl EventLoop {
             }
             Command::Disconnect(peer) => {
                 let _ = self.swarm.disconnect_peer_id(peer);
+            }
+            Command::FindPeer(peer, reply) => {
+                let query = self.swarm.behaviour_mut().kad.get_closest_peers(peer);
+                self.finds.insert(query, (peer, reply));
             }
             Command::SyncNow => self.sync_with_everyone(),
             Command::Stats(reply) => {
@@ -320,6 +328,12 @@ impl EventLoop {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                id,
+                result: kad::QueryResult::GetClosestPeers(result),
+                step,
+                ..
+            })) => self.on_closest_peers(id, result, step.last),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (_, addr) in found {
                     let _ = self.swarm.dial(addr);
@@ -351,6 +365,43 @@ impl EventLoop {
                 tracing::debug!(?peer_id, "connection failed: {error}");
             }
             _ => {}
+        }
+    }
+
+    /// Answers a pending `FindPeer` once the DHT query has found the peer
+    /// (then dials it) or has finished without it.
+    fn on_closest_peers(
+        &mut self,
+        id: kad::QueryId,
+        result: kad::GetClosestPeersResult,
+        last: bool,
+    ) {
+        let Some((target, _)) = self.finds.get(&id) else {
+            return;
+        };
+        let target = *target;
+        let peers = match result {
+            Ok(ok) => ok.peers,
+            Err(kad::GetClosestPeersError::Timeout { peers, .. }) => peers,
+        };
+        let found = peers
+            .into_iter()
+            .find(|p| p.peer_id == target)
+            .map(|p| p.addrs);
+        let answer = match found {
+            Some(addrs) if !addrs.is_empty() => Ok(addrs),
+            _ if !last => return,
+            _ => Err("no peer in the DHT knows this co-op's address".to_owned()),
+        };
+        if let Some((_, reply)) = self.finds.remove(&id) {
+            if let Ok(addrs) = &answer {
+                for addr in addrs {
+                    let _ = self
+                        .swarm
+                        .dial(addr.clone().with(libp2p::multiaddr::Protocol::P2p(target)));
+                }
+            }
+            let _ = reply.send(answer);
         }
     }
 

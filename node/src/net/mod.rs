@@ -120,6 +120,8 @@ pub enum Command {
     Dial(Multiaddr, oneshot::Sender<Result<(), String>>),
     /// Disconnect from a peer.
     Disconnect(PeerId),
+    /// Find a peer's addresses through the DHT (and connect to it).
+    FindPeer(PeerId, oneshot::Sender<Result<Vec<Multiaddr>, String>>),
     /// Start a sync round with every connected peer now.
     SyncNow,
     /// Network counters.
@@ -186,6 +188,15 @@ impl NetClient {
     /// Connects to `addr`.
     pub async fn dial(&self, addr: Multiaddr) -> Result<Result<(), String>, Stopped> {
         self.ask(|reply| Command::Dial(addr, reply)).await
+    }
+
+    /// Finds the addresses of the co-op with `key` through Kademlia, and
+    /// connects to it. An error says why it was not found.
+    pub async fn find(&self, key: &PublicKey) -> Result<Result<Vec<Multiaddr>, String>, Stopped> {
+        let Some(peer) = crate::identity::peer_id_of(key) else {
+            return Ok(Err("not an ed25519 key".to_owned()));
+        };
+        self.ask(|reply| Command::FindPeer(peer, reply)).await
     }
 
     /// Network counters.

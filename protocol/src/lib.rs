@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod envelope;
+pub mod federation;
 mod keys;
 pub mod kinds;
 mod record;

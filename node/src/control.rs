@@ -160,11 +160,13 @@ async fn list(
         ..ListFilter::default()
     };
     let stored = node.store().list(filter).await.map_err(|e| e.to_string())?;
-    Ok(stored.iter().map(|s| record_json(&s.record)).collect())
+    Ok(stored.iter().map(record_json).collect())
 }
 
-/// A stored record as JSON for scripts.
-pub fn record_json(record: &coopnet_protocol::SignedRecord) -> Value {
+/// A stored record as JSON for scripts; `received_at` is when this node
+/// stored it (Unix ms, its own clock).
+pub fn record_json(stored: &crate::store::StoredRecord) -> Value {
+    let record = &stored.record;
     let header = record.header();
     let body = record.body_bytes().map(|bytes| {
         Body::decode(header.kind, bytes).map_or(Value::Null, |b| {
@@ -179,6 +181,7 @@ pub fn record_json(record: &coopnet_protocol::SignedRecord) -> Value {
         "version": header.version,
         "issued_at": header.issued_at.0,
         "expires_at": header.expires_at.map(|t| t.0),
+        "received_at": stored.received_at.0,
         "body": body,
     })
 }

@@ -1,5 +1,7 @@
 //! The federation rules: genesis ids, who is a member, who may admit.
 
+#![allow(clippy::unwrap_used)]
+
 use coopnet_protocol::federation::{Admission, Genesis, Roster};
 use coopnet_protocol::kinds::{Membership, MembershipFields, Revocation, RevocationFields, Role};
 use coopnet_protocol::{Body, Draft, Kind, PublicKey, SecretKey, Timestamp, samples};

@@ -28,6 +28,14 @@ use crate::store::Store;
 const FETCHES_IN_FLIGHT: usize = 4;
 /// Ids per fetch request.
 const FETCH_CHUNK: usize = 512;
+/// What framing adds to a sync message on its stream (codec.rs: a u32
+/// length and a tag byte), for the byte counters of [`NetStats`].
+const FRAME_HEADER: u64 = 5;
+
+/// The bytes a sync message with a body of `len` bytes takes on its stream.
+fn framed(len: usize) -> u64 {
+    FRAME_HEADER + len as u64
+}
 
 /// What the event loop needs to start.
 #[derive(Debug)]
@@ -531,14 +539,18 @@ impl EventLoop {
         request_id: OutboundRequestId,
         response: SyncResponse,
     ) {
+        if matches!(response, SyncResponse::Refused(_)) {
+            self.stats.sync_refusals += 1;
+        }
         match (self.pending.remove(&request_id), response) {
             (Some(Pending::Reconcile), SyncResponse::Reconcile(reply)) => {
                 self.continue_sync(peer, &reply);
             }
             (Some(Pending::Fetch), SyncResponse::Records(records)) => {
                 self.stats.records_fetched += records.len() as u64;
-                self.stats.sync_bytes_received +=
-                    records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
+                let page_bytes = records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
+                self.stats.sync_bytes_received += page_bytes;
+                self.stats.fetch_bytes_received += FRAME_HEADER + page_bytes;
                 let job = IngestJob {
                     records,
                     from: Source::Sync { peer },
@@ -589,6 +601,7 @@ impl EventLoop {
             .and_then(|snapshot| Session::start(&snapshot));
         match started {
             Ok((session, first)) => {
+                self.stats.reconcile_bytes_sent += framed(first.len());
                 let id = self
                     .swarm
                     .behaviour_mut()
@@ -606,8 +619,11 @@ impl EventLoop {
             return;
         };
         self.stats.sync_bytes_received += reply.len() as u64;
+        self.stats.reconcile_rounds += 1;
+        self.stats.reconcile_bytes_received += framed(reply.len());
         match session.step(reply) {
             Ok(Some(next)) => {
+                self.stats.reconcile_bytes_sent += framed(next.len());
                 let id = self
                     .swarm
                     .behaviour_mut()
@@ -660,6 +676,7 @@ impl EventLoop {
                 break;
             };
             queue.in_flight += 1;
+            self.stats.fetch_bytes_sent += framed(32 * chunk.len());
             let id = self
                 .swarm
                 .behaviour_mut()

@@ -92,6 +92,22 @@ pub struct NetStats {
     pub records_fetched: u64,
     /// Bytes of sync responses received.
     pub sync_bytes_received: u64,
+    /// Reconciliation rounds taken by sessions this node started (one per
+    /// reply processed; a session of one round trip adds 1).
+    pub reconcile_rounds: u64,
+    /// Bytes of reconciliation messages this node sent in sessions it
+    /// started, as framed on the sync stream (message + 5-byte frame header).
+    pub reconcile_bytes_sent: u64,
+    /// Bytes of reconciliation replies this node received in sessions it
+    /// started, framed as above.
+    pub reconcile_bytes_received: u64,
+    /// Bytes of fetch requests sent (32 per id + 5-byte frame header).
+    pub fetch_bytes_sent: u64,
+    /// Bytes of record pages received in answer to fetches, framed as
+    /// above (each record also carries its 4-byte length).
+    pub fetch_bytes_received: u64,
+    /// Sync requests of ours the peer refused (rate limit, overload).
+    pub sync_refusals: u64,
     /// Peers blocked for misbehaviour.
     pub peers_blocked: u64,
     /// Size of the reconciled set.

@@ -24,6 +24,11 @@ enum Command {
     Run(cli::run::Args),
     /// Run a local demo federation of several nodes on this machine.
     Demo(cli::demo::Args),
+    /// Create a federation, admit or revoke members.
+    #[command(subcommand)]
+    Federation(cli::federation::Command),
+    /// Print this co-op's join code, for a coordinator to admit it.
+    JoinCode(cli::init::JoinCodeArgs),
     /// Publish one of our co-op's records from a JSON file (node running).
     Publish(cli::control::PublishArgs),
     /// Withdraw one of our co-op's records (node running).
@@ -45,6 +50,8 @@ fn main() -> std::process::ExitCode {
         Command::Init(args) => cli::init::run(&args),
         Command::Run(args) => cli::runtime().and_then(|rt| rt.block_on(cli::run::run(args))),
         Command::Demo(args) => cli::runtime().and_then(|rt| rt.block_on(cli::demo::run(args))),
+        Command::Federation(command) => cli::federation::run(command),
+        Command::JoinCode(args) => cli::init::join_code(&args),
         Command::Publish(args) => cli::control::publish(&args),
         Command::Withdraw(args) => cli::control::withdraw(&args),
         Command::List(args) => cli::control::list(&args),

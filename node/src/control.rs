@@ -58,6 +58,26 @@ pub enum Request {
         #[serde(default)]
         limit: Option<usize>,
     },
+    /// Admit a co-op to the federation (coordinators only).
+    Admit {
+        /// The co-op's key.
+        member: PublicKey,
+        /// Its name.
+        name: String,
+        /// `member` or `coordinator`.
+        #[serde(default = "member_role")]
+        role: coopnet_protocol::kinds::Role,
+        /// When the membership lapses, in Unix milliseconds.
+        #[serde(default)]
+        expires_at: Option<u64>,
+    },
+    /// Revoke a co-op's membership (coordinators only).
+    Revoke {
+        /// The co-op's key.
+        member: PublicKey,
+        /// Why (kept for audit).
+        reason: String,
+    },
     /// Connected peers.
     Peers,
     /// The node's identity, addresses and counts.
@@ -101,6 +121,10 @@ async fn serve_one(node: Arc<Node>, stream: UnixStream) -> std::io::Result<()> {
     Ok(())
 }
 
+fn member_role() -> coopnet_protocol::kinds::Role {
+    coopnet_protocol::kinds::Role::Member
+}
+
 fn kind_of(name: &str) -> Result<Kind, String> {
     name.parse::<Kind>()
 }
@@ -138,6 +162,25 @@ async fn handle(node: &Node, request: Request) -> Result<Value, String> {
             let kind = kind.as_deref().map(kind_of).transpose()?.map(Kind::code);
             let records = list(node, kind, author, limit.unwrap_or(1_000)).await?;
             Ok(json!({"ok": true, "records": records}))
+        }
+        Request::Admit {
+            member,
+            name,
+            role,
+            expires_at,
+        } => {
+            let receipt = node
+                .admit(member, &name, role, expires_at.map(Timestamp))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"ok": true, "receipt": receipt}))
+        }
+        Request::Revoke { member, reason } => {
+            let receipt = node
+                .revoke(member, &reason)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"ok": true, "receipt": receipt}))
         }
         Request::Peers => {
             let peers = node.net().peers().await.map_err(|e| e.to_string())?;
@@ -207,6 +250,9 @@ async fn status(node: &Node) -> Result<Value, String> {
         "listen": listen,
         "peers_connected": peers,
         "records": counts.records,
+        "federation": node.federation().map(|g| json!({"name": g.name, "id": g.id().to_string()})),
+        "member": node.gate().view().is_none_or(|v| v.is_member(&node.key())),
+        "held": node.gate().held(),
         "net": stats,
     }))
 }

@@ -10,12 +10,13 @@ use coopnet_protocol::{RecordError, RecordId, Timestamp, VerifiedRecord, verify_
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::intake::{Intake, Outcome};
 use crate::net::IndexChange;
 use crate::net::codec::SyncResponse;
-use crate::store::{IngestOutcome, Store};
+use crate::store::IngestOutcome;
 
 /// Jobs that may wait for the pipeline.
 pub const INGEST_QUEUE: usize = 1_024;
@@ -69,6 +70,10 @@ pub enum Feedback {
     },
     /// The set of current records changed.
     Indexed(IndexChange),
+    /// Records held or refused by the gate: do not fetch them again.
+    Skip(Vec<RecordId>),
+    /// The roster changed: re-check who may stay connected.
+    RosterChanged,
     /// A sync response is ready to send.
     Respond {
         /// Where to send it.
@@ -89,20 +94,18 @@ pub struct Arrival {
 
 /// Starts the pipeline; returns the queue to feed it.
 pub fn spawn(
-    store: Store,
+    intake: Intake,
     feedback: mpsc::Sender<Feedback>,
-    arrivals: broadcast::Sender<Arrival>,
 ) -> (mpsc::Sender<IngestJob>, JoinHandle<()>) {
     let (jobs_tx, jobs) = mpsc::channel(INGEST_QUEUE);
-    let task = tokio::spawn(run(jobs, store, feedback, arrivals));
+    let task = tokio::spawn(run(jobs, intake, feedback));
     (jobs_tx, task)
 }
 
 async fn run(
     mut jobs: mpsc::Receiver<IngestJob>,
-    store: Store,
+    intake: Intake,
     feedback: mpsc::Sender<Feedback>,
-    arrivals: broadcast::Sender<Arrival>,
 ) {
     let mut batch = Vec::with_capacity(BATCH_JOBS);
     while jobs.recv_many(&mut batch, BATCH_JOBS).await > 0 {
@@ -113,14 +116,11 @@ async fn run(
             tracing::error!("verification thread failed");
             continue;
         };
-        if let Err(e) = store_and_report(checked, &store, &feedback, &arrivals).await {
+        if let Err(e) = take_and_report(checked, &intake, &feedback).await {
             tracing::error!("ingest failed: {e}");
         }
     }
 }
-
-/// A record's id and issue time, what the sync index keeps.
-type IdAndTime = (RecordId, u64);
 
 type Checked = Vec<(Source, Vec<Result<VerifiedRecord, RecordError>>)>;
 
@@ -141,48 +141,48 @@ pub fn verify_batch(
         .collect()
 }
 
-async fn store_and_report(
+async fn take_and_report(
     checked: Checked,
-    store: &Store,
+    intake: &Intake,
     feedback: &mpsc::Sender<Feedback>,
-    arrivals: &broadcast::Sender<Arrival>,
 ) -> Result<(), crate::store::StoreError> {
     let mut valid = Vec::new();
-    let mut verdicts: Vec<(Source, Result<IdAndTime, RecordError>)> = Vec::new();
+    let mut verdicts: Vec<(Source, Option<RecordError>)> = Vec::new();
     for (from, results) in checked {
         for result in results {
-            let fact = result.map(|v| {
-                let fact = (v.record().id(), v.record().header().issued_at.0);
-                valid.push(v);
-                fact
-            });
-            verdicts.push((from.clone(), fact));
+            match result {
+                Ok(verified) => {
+                    valid.push(verified);
+                    verdicts.push((from.clone(), None));
+                }
+                Err(error) => verdicts.push((from.clone(), Some(error))),
+            }
         }
     }
-    let mut outcomes = store.ingest(valid).await?.into_iter();
-    let mut change = IndexChange::default();
-    let now = crate::clock::now();
-    for (from, fact) in verdicts {
-        let verdict = match fact {
-            Ok((id, issued_at)) => {
-                let Some(outcome) = outcomes.next() else {
-                    break;
-                };
-                if change.note(outcome, id, issued_at) {
-                    let _ = arrivals.send(Arrival { id, at: now });
-                }
-                Verdict::Stored(outcome)
-            }
-            Err(error) => Verdict::Invalid(error),
+    let taken = intake.take(valid).await?;
+    let mut outcomes = taken.outcomes.into_iter();
+    for (from, error) in verdicts {
+        let verdict = match error {
+            Some(error) => Verdict::Invalid(error),
+            None => match outcomes.next() {
+                Some(outcome) => Verdict::Taken(outcome),
+                None => break,
+            },
         };
         report(&from, verdict, feedback).await;
     }
-    let _ = feedback.send(Feedback::Indexed(change)).await;
+    let _ = feedback.send(Feedback::Indexed(taken.change)).await;
+    if !taken.skipped.is_empty() {
+        let _ = feedback.send(Feedback::Skip(taken.skipped)).await;
+    }
+    if taken.roster_changed {
+        let _ = feedback.send(Feedback::RosterChanged).await;
+    }
     Ok(())
 }
 
 enum Verdict {
-    Stored(IngestOutcome),
+    Taken(Outcome),
     Invalid(RecordError),
 }
 
@@ -190,10 +190,15 @@ async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedbac
     let message = match (from, verdict) {
         (Source::Gossip { message_id, peer }, verdict) => {
             let acceptance = match verdict {
-                Verdict::Stored(outcome) if outcome.is_current() => MessageAcceptance::Accept,
-                Verdict::Stored(IngestOutcome::Duplicate) => MessageAcceptance::Ignore,
+                Verdict::Taken(Outcome::Stored(o)) if o.is_current() => MessageAcceptance::Accept,
+                Verdict::Taken(Outcome::Stored(IngestOutcome::Duplicate)) => {
+                    MessageAcceptance::Ignore
+                }
                 // An older version replayed: nothing an honest node relays.
-                Verdict::Stored(_) => MessageAcceptance::Reject,
+                Verdict::Taken(Outcome::Stored(_)) => MessageAcceptance::Reject,
+                // Not a member (yet), or revoked: an honest peer with an
+                // older roster may relay it, so do not blame, just drop.
+                Verdict::Taken(Outcome::Held | Outcome::Refused(_)) => MessageAcceptance::Ignore,
                 Verdict::Invalid(e) if e.is_honest_mistake() => MessageAcceptance::Ignore,
                 Verdict::Invalid(e) => {
                     tracing::warn!(%peer, "invalid record by gossip: {e}");

@@ -10,8 +10,11 @@
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod gate;
+pub mod genesis;
 pub mod identity;
 pub mod ingest;
+pub mod intake;
 pub mod net;
 mod node;
 pub mod store;

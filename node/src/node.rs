@@ -5,17 +5,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use coopnet_protocol::federation::Genesis;
 use coopnet_protocol::{
-    Body, Draft, KindCode, PublicKey, RecordId, SecretKey, Timestamp, validate,
+    Body, Draft, Kind, KindCode, PublicKey, RecordId, SecretKey, Timestamp, validate,
 };
 use libp2p::Multiaddr;
 use tokio::sync::{Mutex, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, STORE_FILE};
+use crate::gate::Gate;
 use crate::ingest::{self, Arrival};
+use crate::intake::{Intake, Outcome};
 use crate::net::{self, IndexChange, NetClient, NetParams};
-use crate::store::Store;
+use crate::store::{ListFilter, Store};
 use crate::{clock, identity};
 
 /// The gossip topic of an open network (before federations, issue 4).
@@ -32,7 +35,12 @@ pub struct Overrides {
     pub heartbeat: Option<Duration>,
     /// Replace the sync interval.
     pub sync_interval: Option<Duration>,
+    /// Replace the grace period of peers that are not members.
+    pub grace: Option<Duration>,
 }
+
+/// How long a peer that is not a member may stay connected, by default.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// Why the node could not start or act.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +54,9 @@ pub enum NodeError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// The federation file could not be read.
+    #[error(transparent)]
+    Genesis(#[from] crate::genesis::GenesisError),
     /// The network could not start.
     #[error("network: {0}")]
     Net(#[from] net::NetError),
@@ -58,6 +69,12 @@ pub enum NodeError {
     /// The record could not be signed.
     #[error("cannot sign: {0}")]
     Sign(#[from] coopnet_protocol::SignError),
+    /// Only a coordinator may do this.
+    #[error("{0}")]
+    NotCoordinator(&'static str),
+    /// A field is invalid.
+    #[error(transparent)]
+    Field(coopnet_protocol::FieldError),
     /// A task of the node failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -82,8 +99,46 @@ pub struct Receipt {
 pub struct ImportReport {
     /// Records that became current.
     pub current: usize,
-    /// Records that failed verification.
+    /// Records held until their author's membership arrives.
+    pub held: usize,
+    /// Records that failed verification or whose author may not publish.
     pub refused: usize,
+}
+
+fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        out.push(items.by_ref().take(size).collect());
+    }
+    out
+}
+
+/// The gate for `genesis` (open without one), with the roster rebuilt
+/// from the membership and revocation records in the store.
+async fn open_gate(genesis: Option<&Genesis>, store: &Store) -> Result<Gate, NodeError> {
+    let Some(genesis) = genesis else {
+        tracing::warn!("no federation configured: accepting records from any key (open network)");
+        return Ok(Gate::open());
+    };
+    let now = clock::now();
+    let gate = Gate::closed(genesis, now);
+    let mut roster = Vec::new();
+    for kind in [Kind::Membership, Kind::Revocation] {
+        let filter = ListFilter {
+            kind: Some(kind.code()),
+            limit: 1_000_000,
+            ..ListFilter::default()
+        };
+        for stored in store.list(filter).await? {
+            if let Ok(verified) = validate(stored.record, now) {
+                roster.push(verified);
+            }
+        }
+    }
+    let applied: Vec<_> = roster.iter().map(|r| (r, r.body())).collect();
+    gate.apply(&applied, now);
+    Ok(gate)
 }
 
 /// A running node.
@@ -96,6 +151,8 @@ pub struct Node {
     store: Store,
     net: NetClient,
     arrivals: broadcast::Sender<Arrival>,
+    intake: Intake,
+    federation: Option<Genesis>,
     publish_lock: Mutex<()>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
@@ -112,6 +169,11 @@ impl Node {
         let secret = identity::load(data_dir)?;
         let config = Config::load(data_dir)?;
         let store = Store::open(data_dir.join(STORE_FILE)).await?;
+        let genesis = match &config.federation {
+            Some(path) => Some(crate::genesis::load(&data_dir.join(path))?),
+            None => None,
+        };
+        let gate = open_gate(genesis.as_ref(), &store).await?;
         let index = net::sync::SyncIndex::from_items(store.sync_items().await?);
         let listen = match overrides.listen.is_empty() {
             true => parse_addrs(&config.network.listen)?,
@@ -119,6 +181,9 @@ impl Node {
         };
         let mut bootstrap = parse_addrs(&config.network.bootstrap)?;
         bootstrap.extend(parse_addrs(&overrides.bootstrap)?);
+        if let Some(genesis) = &genesis {
+            bootstrap.extend(parse_addrs(&genesis.bootstrap)?);
+        }
         let params = NetParams {
             keypair: identity::libp2p_keypair(&secret),
             listen,
@@ -130,12 +195,21 @@ impl Node {
                 .sync_interval
                 .unwrap_or(Duration::from_secs(config.network.sync_interval_secs)),
             mdns: config.network.mdns,
-            topic: OPEN_TOPIC.to_owned(),
+            topic: genesis
+                .as_ref()
+                .map_or_else(|| OPEN_TOPIC.to_owned(), Genesis::topic),
+            network_key: genesis.as_ref().and_then(|g| g.network_key).map(|k| k.0),
+            gate: gate.clone(),
+            grace: overrides.grace.unwrap_or(DEFAULT_GRACE),
         };
         let (feedback_tx, feedback) = mpsc::channel(4_096);
         let (arrivals, _) = broadcast::channel(4_096);
-        let (ingest_tx, ingest_task) =
-            ingest::spawn(store.clone(), feedback_tx.clone(), arrivals.clone());
+        let intake = Intake {
+            store: store.clone(),
+            gate,
+            arrivals: arrivals.clone(),
+        };
+        let (ingest_tx, ingest_task) = ingest::spawn(intake.clone(), feedback_tx.clone());
         let (net, net_task) = net::spawn(
             params,
             store.clone(),
@@ -152,6 +226,8 @@ impl Node {
             store,
             net,
             arrivals,
+            intake,
+            federation: genesis,
             publish_lock: Mutex::new(()),
             tasks: std::sync::Mutex::new(vec![ingest_task, net_task]),
         })
@@ -232,9 +308,9 @@ impl Node {
         })
     }
 
-    /// Verifies and stores records obtained out of band (a backup, a bulk
-    /// load), as sync would; they are indexed for sync but not gossiped.
-    /// Returns how many became current and how many were refused.
+    /// Verifies records obtained out of band (a backup, a bulk load) and
+    /// takes them in as sync would: admitted by the federation gate, stored,
+    /// indexed for sync, but not gossiped.
     pub async fn import(&self, records: Vec<Vec<u8>>) -> Result<ImportReport, NodeError> {
         let now = clock::now();
         let checked = tokio::task::spawn_blocking(move || ingest::verify_batch(records, now))
@@ -248,16 +324,110 @@ impl Node {
                 Err(_) => report.refused += 1,
             }
         }
-        let facts: Vec<_> = valid
-            .iter()
-            .map(|v| (v.record().id(), v.record().header().issued_at.0))
-            .collect();
-        let mut change = IndexChange::default();
-        for (outcome, (id, issued_at)) in self.store.ingest(valid).await?.into_iter().zip(facts) {
-            report.current += usize::from(change.note(outcome, id, issued_at));
+        for chunk in chunks(valid, 1_000) {
+            let taken = self.intake.take(chunk).await?;
+            for outcome in &taken.outcomes {
+                match outcome {
+                    Outcome::Stored(stored) => report.current += usize::from(stored.is_current()),
+                    Outcome::Held => report.held += 1,
+                    Outcome::Refused(_) => report.refused += 1,
+                }
+            }
+            self.net.send(net::Command::Indexed(taken.change)).await?;
+            if taken.roster_changed {
+                self.net.send(net::Command::RosterChanged).await?;
+            }
         }
-        self.net.send(net::Command::Indexed(change)).await?;
         Ok(report)
+    }
+
+    /// Admits `member` to our federation (we must be a coordinator):
+    /// publishes a membership record, lapsing at `expires_at` if given.
+    pub async fn admit(
+        &self,
+        member: PublicKey,
+        name: &str,
+        role: coopnet_protocol::kinds::Role,
+        expires_at: Option<Timestamp>,
+    ) -> Result<Receipt, NodeError> {
+        let federation = self.coordinating()?;
+        let fields = coopnet_protocol::kinds::MembershipFields {
+            federation,
+            member,
+            name: name.to_owned(),
+            role,
+        };
+        let body = coopnet_protocol::kinds::Membership::parse(fields).map_err(NodeError::Field)?;
+        let kind = Kind::Membership.code();
+        self.publish(
+            kind,
+            &member.to_string(),
+            Some(Body::Membership(body)),
+            expires_at,
+        )
+        .await
+    }
+
+    /// Revokes `member`'s membership (we must be a coordinator).
+    pub async fn revoke(&self, member: PublicKey, reason: &str) -> Result<Receipt, NodeError> {
+        let federation = self.coordinating()?;
+        let fields = coopnet_protocol::kinds::RevocationFields {
+            federation,
+            member,
+            reason: reason.to_owned(),
+        };
+        let body = coopnet_protocol::kinds::Revocation::parse(fields).map_err(NodeError::Field)?;
+        let kind = Kind::Revocation.code();
+        self.publish(
+            kind,
+            &member.to_string(),
+            Some(Body::Revocation(body)),
+            None,
+        )
+        .await
+    }
+
+    /// Our federation's id, if our co-op coordinates it.
+    fn coordinating(&self) -> Result<coopnet_protocol::kinds::FederationId, NodeError> {
+        let view = self
+            .intake
+            .gate
+            .view()
+            .ok_or(NodeError::NotCoordinator("this node has no federation"))?;
+        if !view.is_coordinator(&self.key) {
+            return Err(NodeError::NotCoordinator(
+                "this co-op is not a coordinator of its federation",
+            ));
+        }
+        Ok(view.federation())
+    }
+
+    /// The federation this node belongs to, if any.
+    pub fn federation(&self) -> Option<&Genesis> {
+        self.federation.as_ref()
+    }
+
+    /// The federation gate (roster and quarantine).
+    pub fn gate(&self) -> &Gate {
+        &self.intake.gate
+    }
+
+    /// Full-text search over current records, leaving out records of
+    /// co-ops whose membership was revoked (kept in the store for audit).
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::store::StoredRecord>, NodeError> {
+        let found = self.store.search(query, limit).await?;
+        let view = self.intake.gate.view();
+        Ok(found
+            .into_iter()
+            .filter(|r| {
+                view.as_ref()
+                    .is_none_or(|v| !v.is_revoked(&r.record.header().author))
+            })
+            .collect())
     }
 
     /// Stops the network and the pipeline, then closes the store (which

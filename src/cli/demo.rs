@@ -33,6 +33,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             bootstrap: first_addr.iter().cloned().collect(),
             heartbeat: None,
             sync_interval: Some(Duration::from_secs(10)),
+            ..Overrides::default()
         };
         let node = Arc::new(Node::start(&dir, overrides).await?);
         if first_addr.is_none() {

@@ -29,7 +29,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", args.data.display()))?;
     let secret = identity::create(&args.data)?;
     let mut config = Config::new(&args.name);
-    config.federation = args.federation.clone();
+    if let Some(file) = &args.federation {
+        let genesis = coopnet_node::genesis::load(file)?;
+        println!("Joining federation {} (id {})", genesis.name, genesis.id());
+        config.federation = Some(std::path::absolute(file)?);
+    }
     if !args.listen.is_empty() {
         config.network.listen = args.listen.clone();
     }
@@ -44,6 +48,32 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "  config:  {}",
         args.data.join(coopnet_node::config::CONFIG_FILE).display()
     );
+    if config.federation.is_some() {
+        println!(
+            "  join code: {}",
+            coopnet_node::genesis::join_code(&secret.public(), &args.name)
+        );
+        println!("Give the join code to a coordinator of the federation to be admitted.");
+    }
     println!("Start it with: coopnet run --data {}", args.data.display());
+    Ok(())
+}
+
+/// Arguments of `coopnet join-code`.
+#[derive(Debug, clap::Args)]
+pub struct JoinCodeArgs {
+    /// The node's data directory.
+    #[arg(long)]
+    data: PathBuf,
+}
+
+/// Prints the join code of the node in `data`.
+pub fn join_code(args: &JoinCodeArgs) -> anyhow::Result<()> {
+    let secret = identity::load(&args.data)?;
+    let config = Config::load(&args.data)?;
+    println!(
+        "{}",
+        coopnet_node::genesis::join_code(&secret.public(), &config.name)
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod control;
 pub mod demo;
 mod demo_data;
+pub mod federation;
 pub mod init;
 pub mod logging;
 pub mod run;

@@ -35,6 +35,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bootstrap: args.bootstrap,
         heartbeat: args.heartbeat_ms.map(std::time::Duration::from_millis),
         sync_interval: args.sync_interval_secs.map(std::time::Duration::from_secs),
+        ..Overrides::default()
     };
     let node = Arc::new(Node::start(&args.data, overrides).await?);
     let addrs = node

@@ -64,6 +64,7 @@ pub async fn start_node(dir: &Path, name: &str, bootstrap: &[String]) -> TestNod
         bootstrap: bootstrap.to_vec(),
         heartbeat: Some(Duration::from_millis(200)),
         sync_interval: Some(Duration::from_secs(1)),
+        ..Overrides::default()
     };
     let node = Arc::new(Node::start(dir, overrides).await.expect("node starts"));
     let listening = node

@@ -128,6 +128,8 @@ pub enum Command {
     },
     /// Update the sync index after an ingest.
     Indexed(IndexChange),
+    /// The roster changed: re-check who may stay connected.
+    RosterChanged,
     /// Connected peers.
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     /// Addresses we listen on.

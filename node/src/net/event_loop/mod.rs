@@ -15,6 +15,14 @@ use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, noise, ping, tcp, ya
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+mod membership;
+mod sync_handlers;
+mod transport;
+
+use membership::MAX_SKIPPED;
+use sync_handlers::page;
+use transport::build_swarm;
+
 use super::behaviour::{Behaviour, BehaviourEvent, BehaviourParams};
 use super::codec::{MAX_FETCH_IDS, MAX_RESPONSE_LEN, SyncRequest, SyncResponse};
 use super::peers::{PeerBook, Verdict};
@@ -54,6 +62,13 @@ pub struct NetParams {
     pub mdns: bool,
     /// The federation's gossip topic.
     pub topic: String,
+    /// The federation's private-network key, if it has one.
+    pub network_key: Option<[u8; 32]>,
+    /// The federation gate: who may stay connected.
+    pub gate: crate::gate::Gate,
+    /// How long a peer that is not a member may stay connected (to fetch
+    /// membership records) before it is disconnected.
+    pub grace: Duration,
 }
 
 /// Why the network could not start.
@@ -127,6 +142,11 @@ pub fn spawn(
         pending: HashMap::new(),
         fetches: HashMap::new(),
         finds: HashMap::new(),
+        gate: params.gate.clone(),
+        grace: params.grace,
+        on_probation: HashMap::new(),
+        skip: std::collections::HashSet::new(),
+        bootstrap: params.bootstrap.clone(),
         book: PeerBook::default(),
         stats: NetStats::default(),
     };
@@ -137,29 +157,6 @@ pub fn spawn(
         },
         task,
     ))
-}
-
-fn build_swarm(params: &NetParams, topic: &IdentTopic) -> Result<Swarm<Behaviour>, NetError> {
-    let behaviour_params = BehaviourParams {
-        heartbeat: params.heartbeat,
-        mdns: params.mdns,
-        topic: topic.clone(),
-    };
-    let transport_error = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
-    let behaviour = Behaviour::new(&params.keypair, &behaviour_params)?;
-    let swarm = libp2p::SwarmBuilder::with_existing_identity(params.keypair.clone())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .map_err(|e| transport_error(&e))?
-        .with_behaviour(|_| behaviour)
-        .map_err(|e| transport_error(&e))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
-        .build();
-    Ok(swarm)
 }
 
 struct EventLoop {
@@ -176,6 +173,13 @@ struct EventLoop {
     pending: HashMap<OutboundRequestId, Pending>,
     fetches: HashMap<PeerId, FetchQueue>,
     finds: HashMap<kad::QueryId, (PeerId, FindReply)>,
+    gate: crate::gate::Gate,
+    grace: Duration,
+    /// Peers that are not members, and when their grace period ends.
+    on_probation: HashMap<PeerId, Instant>,
+    /// Ids the gate held or refused: not fetched again (bounded).
+    skip: std::collections::HashSet<RecordId>,
+    bootstrap: Vec<Multiaddr>,
     book: PeerBook,
     stats: NetStats,
 }
@@ -186,6 +190,7 @@ impl EventLoop {
     async fn run(mut self) {
         let mut sync_timer = tokio::time::interval(self.sync_interval);
         let mut kad_timer = tokio::time::interval(Duration::from_secs(300));
+        let mut probation_timer = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -198,7 +203,11 @@ impl EventLoop {
                     Some(command) => self.on_command(command),
                     None => return,
                 },
-                _ = sync_timer.tick() => self.sync_with_everyone(),
+                _ = sync_timer.tick() => {
+                    self.redial_if_alone();
+                    self.sync_with_everyone();
+                }
+                _ = probation_timer.tick() => self.end_expired_probation(),
                 _ = kad_timer.tick() => {
                     let _ = self.swarm.behaviour_mut().kad.bootstrap();
                 }
@@ -222,6 +231,7 @@ impl EventLoop {
                 let _ = reply.send(result.map(drop).map_err(|e| e.to_string()));
             }
             Command::Indexed(change) => self.apply(change),
+            Command::RosterChanged => self.roster_changed(),
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers());
             }
@@ -304,6 +314,13 @@ impl EventLoop {
                 self.penalise(peer, INVALID_RECORD_POINTS);
             }
             Feedback::Indexed(change) => self.apply(change),
+            Feedback::Skip(ids) => {
+                if self.skip.len() + ids.len() > MAX_SKIPPED {
+                    self.skip.clear();
+                }
+                self.skip.extend(ids);
+            }
+            Feedback::RosterChanged => self.roster_changed(),
             Feedback::Respond { channel, response } => {
                 let _ = self
                     .swarm
@@ -366,6 +383,7 @@ impl EventLoop {
                 tracing::debug!(%peer_id, "disconnected");
                 self.sessions.remove(&peer_id);
                 self.fetches.remove(&peer_id);
+                self.on_probation.remove(&peer_id);
                 self.book.disconnected(&peer_id);
             }
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
@@ -440,265 +458,4 @@ impl EventLoop {
             );
         }
     }
-
-    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
-        use request_response::{Event, Message};
-        match event {
-            Event::Message {
-                peer,
-                message:
-                    Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                self.on_sync_request(peer, request, channel);
-            }
-            Event::Message {
-                peer,
-                message:
-                    Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                self.on_sync_response(peer, request_id, response);
-            }
-            Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                tracing::debug!(%peer, "sync request failed: {error}");
-                self.request_failed(peer, request_id, is_malformed_outbound(&error));
-            }
-            Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(%peer, "sync request from peer failed: {error}");
-                if let request_response::InboundFailure::Io(e) = &error
-                    && e.kind() == std::io::ErrorKind::InvalidData
-                {
-                    self.penalise(peer, MALFORMED_FRAME_POINTS);
-                }
-            }
-            Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn on_sync_request(
-        &mut self,
-        peer: PeerId,
-        request: SyncRequest,
-        channel: ResponseChannel<SyncResponse>,
-    ) {
-        if !self.book.allow_request(peer, Instant::now()) {
-            let refused = SyncResponse::Refused("rate limited: slow down".into());
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, refused);
-            return;
-        }
-        match request {
-            SyncRequest::Reconcile(message) => {
-                let reply = self
-                    .index
-                    .snapshot()
-                    .and_then(|snapshot| answer(&snapshot, &message));
-                let response = match reply {
-                    Ok(reply) => SyncResponse::Reconcile(reply),
-                    Err(e) => {
-                        self.penalise(peer, MALFORMED_FRAME_POINTS);
-                        SyncResponse::Refused(e.to_string())
-                    }
-                };
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_response(channel, response);
-            }
-            SyncRequest::Fetch(ids) => {
-                let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
-                tokio::spawn(async move {
-                    let response = match store.get_bytes(ids).await {
-                        Ok(records) => SyncResponse::Records(page(records)),
-                        Err(e) => SyncResponse::Refused(format!("store unavailable: {e}")),
-                    };
-                    let _ = feedback.send(Feedback::Respond { channel, response }).await;
-                });
-            }
-        }
-    }
-
-    fn on_sync_response(
-        &mut self,
-        peer: PeerId,
-        request_id: OutboundRequestId,
-        response: SyncResponse,
-    ) {
-        if matches!(response, SyncResponse::Refused(_)) {
-            self.stats.sync_refusals += 1;
-        }
-        match (self.pending.remove(&request_id), response) {
-            (Some(Pending::Reconcile), SyncResponse::Reconcile(reply)) => {
-                self.continue_sync(peer, &reply);
-            }
-            (Some(Pending::Fetch), SyncResponse::Records(records)) => {
-                self.stats.records_fetched += records.len() as u64;
-                let page_bytes = records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
-                self.stats.sync_bytes_received += page_bytes;
-                self.stats.fetch_bytes_received += FRAME_HEADER + page_bytes;
-                let job = IngestJob {
-                    records,
-                    from: Source::Sync { peer },
-                };
-                let ingest = self.ingest.clone();
-                // NOTE: awaiting in a task keeps back-pressure on the ingest
-                // queue without stalling the loop; FETCHES_IN_FLIGHT bounds
-                // how many such tasks exist per peer.
-                tokio::spawn(async move { ingest.send(job).await });
-                self.fetch_done(peer);
-            }
-            (Some(Pending::Fetch), _) => self.fetch_done(peer),
-            (Some(Pending::Reconcile), other) => {
-                tracing::debug!(%peer, ?other, "sync refused");
-                self.sessions.remove(&peer);
-            }
-            (Some(Pending::Raw) | None, _) => {}
-        }
-    }
-
-    fn request_failed(&mut self, peer: PeerId, request_id: OutboundRequestId, malformed: bool) {
-        match self.pending.remove(&request_id) {
-            Some(Pending::Reconcile) => {
-                self.sessions.remove(&peer);
-            }
-            Some(Pending::Fetch) => self.fetch_done(peer),
-            _ => {}
-        }
-        if malformed {
-            self.penalise(peer, MALFORMED_FRAME_POINTS);
-        }
-    }
-
-    fn sync_with_everyone(&mut self) {
-        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-        for peer in peers {
-            self.start_sync(peer);
-        }
-    }
-
-    fn start_sync(&mut self, peer: PeerId) {
-        if self.sessions.contains_key(&peer) {
-            return;
-        }
-        let started = self
-            .index
-            .snapshot()
-            .and_then(|snapshot| Session::start(&snapshot));
-        match started {
-            Ok((session, first)) => {
-                self.stats.reconcile_bytes_sent += framed(first.len());
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_request(&peer, SyncRequest::Reconcile(first));
-                self.pending.insert(id, Pending::Reconcile);
-                self.sessions.insert(peer, session);
-            }
-            Err(e) => tracing::error!("cannot start sync: {e}"),
-        }
-    }
-
-    fn continue_sync(&mut self, peer: PeerId, reply: &[u8]) {
-        let Some(session) = self.sessions.get_mut(&peer) else {
-            return;
-        };
-        self.stats.sync_bytes_received += reply.len() as u64;
-        self.stats.reconcile_rounds += 1;
-        self.stats.reconcile_bytes_received += framed(reply.len());
-        match session.step(reply) {
-            Ok(Some(next)) => {
-                self.stats.reconcile_bytes_sent += framed(next.len());
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_request(&peer, SyncRequest::Reconcile(next));
-                self.pending.insert(id, Pending::Reconcile);
-            }
-            Ok(None) => {
-                let need = self
-                    .sessions
-                    .remove(&peer)
-                    .map(|s| s.need().to_vec())
-                    .unwrap_or_default();
-                self.stats.syncs_completed += 1;
-                self.queue_fetches(peer, need);
-            }
-            Err(e) => {
-                tracing::warn!(%peer, "sync failed: {e}");
-                self.sessions.remove(&peer);
-                self.penalise(peer, MALFORMED_FRAME_POINTS);
-            }
-        }
-    }
-
-    fn queue_fetches(&mut self, peer: PeerId, need: Vec<RecordId>) {
-        if need.is_empty() {
-            return;
-        }
-        let queue = self.fetches.entry(peer).or_default();
-        queue.chunks.extend(
-            need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS))
-                .map(<[RecordId]>::to_vec),
-        );
-        self.pump_fetches(peer);
-    }
-
-    fn fetch_done(&mut self, peer: PeerId) {
-        if let Some(queue) = self.fetches.get_mut(&peer) {
-            queue.in_flight = queue.in_flight.saturating_sub(1);
-        }
-        self.pump_fetches(peer);
-    }
-
-    fn pump_fetches(&mut self, peer: PeerId) {
-        let Some(queue) = self.fetches.get_mut(&peer) else {
-            return;
-        };
-        while queue.in_flight < FETCHES_IN_FLIGHT {
-            let Some(chunk) = queue.chunks.pop_front() else {
-                break;
-            };
-            queue.in_flight += 1;
-            self.stats.fetch_bytes_sent += framed(32 * chunk.len());
-            let id = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_request(&peer, SyncRequest::Fetch(chunk));
-            self.pending.insert(id, Pending::Fetch);
-        }
-    }
-}
-
-/// Keeps the leading records that fit in one response frame.
-fn page(records: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-    let mut total = 1;
-    records
-        .into_iter()
-        .take_while(|r| {
-            total += 4 + r.len();
-            total <= MAX_RESPONSE_LEN
-        })
-        .collect()
-}
-
-fn is_malformed_outbound(error: &request_response::OutboundFailure) -> bool {
-    matches!(error, request_response::OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData)
 }

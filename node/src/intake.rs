@@ -1,0 +1,124 @@
+//! Intake: how verified records enter the replica, whoever brought them
+//! (gossip, sync, import). Each is admitted by the federation gate, stored
+//! by last-writer-wins, and membership changes are applied to the roster,
+//! which may release records held in quarantine.
+
+use coopnet_protocol::federation::Admission;
+use coopnet_protocol::{Kind, RecordId, VerifiedRecord};
+use tokio::sync::broadcast;
+
+use crate::gate::Gate;
+use crate::ingest::Arrival;
+use crate::net::IndexChange;
+use crate::store::{IngestOutcome, Store, StoreError};
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored (or found stale or duplicate) by last-writer-wins.
+    Stored(IngestOutcome),
+    /// Its author is not a member yet: held until a membership arrives.
+    Held,
+    /// Its author may not publish it.
+    Refused(&'static str),
+}
+
+/// What a batch did.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// One outcome per record, in order.
+    pub outcomes: Vec<Outcome>,
+    /// How the set of current records changed (released records included).
+    pub change: IndexChange,
+    /// Whether the roster changed.
+    pub roster_changed: bool,
+    /// Ids held or refused, which sync should not fetch again.
+    pub skipped: Vec<RecordId>,
+}
+
+/// The intake: the store, the gate and the arrivals feed.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    /// The replica.
+    pub store: Store,
+    /// The federation gate.
+    pub gate: Gate,
+    /// Where records that became current are announced.
+    pub arrivals: broadcast::Sender<Arrival>,
+}
+
+impl Intake {
+    /// Admits, stores and applies a batch of verified records.
+    pub async fn take(&self, records: Vec<VerifiedRecord>) -> Result<Taken, StoreError> {
+        let mut taken = Taken {
+            outcomes: vec![Outcome::Held; records.len()],
+            ..Taken::default()
+        };
+        let mut admitted = Vec::new();
+        let mut positions = Vec::new();
+        for (i, record) in records.into_iter().enumerate() {
+            match self.gate.admission(&record) {
+                Admission::Accept => {
+                    positions.push(i);
+                    admitted.push(record);
+                }
+                Admission::Hold => {
+                    taken.skipped.push(record.record().id());
+                    self.gate.hold(record);
+                }
+                Admission::Refuse(why) => {
+                    taken.skipped.push(record.record().id());
+                    taken.outcomes[i] = Outcome::Refused(why);
+                }
+            }
+        }
+        let stored = self.store_admitted(admitted, &mut taken).await?;
+        for (i, outcome) in positions.into_iter().zip(stored) {
+            taken.outcomes[i] = Outcome::Stored(outcome);
+        }
+        Ok(taken)
+    }
+
+    /// Stores admitted records; while roster changes release held records,
+    /// stores those too. Returns the outcomes of the first batch.
+    async fn store_admitted(
+        &self,
+        mut batch: Vec<VerifiedRecord>,
+        taken: &mut Taken,
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        let mut first = None;
+        while !batch.is_empty() {
+            let roster: Vec<VerifiedRecord> =
+                batch.iter().filter(|r| is_roster(r)).cloned().collect();
+            let facts: Vec<_> = batch
+                .iter()
+                .map(|r| (r.record().id(), r.record().header().issued_at.0))
+                .collect();
+            let outcomes = self.store.ingest(batch).await?;
+            let now = crate::clock::now();
+            let mut current_roster = Vec::new();
+            for (outcome, (id, issued_at)) in outcomes.iter().zip(facts) {
+                if taken.change.note(*outcome, id, issued_at) {
+                    let _ = self.arrivals.send(Arrival { id, at: now });
+                    current_roster.extend(roster.iter().filter(|r| r.record().id() == id));
+                }
+            }
+            let applied: Vec<_> = current_roster.iter().map(|r| (*r, r.body())).collect();
+            batch = if applied.is_empty() {
+                Vec::new()
+            } else {
+                self.gate.apply(&applied, now)
+            };
+            taken.roster_changed |= !applied.is_empty();
+            first.get_or_insert(outcomes);
+        }
+        Ok(first.unwrap_or_default())
+    }
+}
+
+fn is_roster(record: &VerifiedRecord) -> bool {
+    matches!(
+        Kind::from_code(record.record().header().kind),
+        Some(Kind::Membership | Kind::Revocation)
+    )
+}

@@ -1,0 +1,130 @@
+//! Membership in the event loop: peers that are not members are put on
+//! probation (they may fetch the roster only) and then disconnected;
+//! revoked peers are dropped and blocked.
+
+use super::*;
+
+impl EventLoop {
+    pub(super) fn is_member(&self, peer: &PeerId) -> bool {
+        self.gate
+            .allows_peer(crate::identity::coop_key_of(peer).as_ref())
+    }
+
+    /// Puts a peer that is not a member on probation: it may fetch the
+    /// roster for `grace`, then it is disconnected unless admitted.
+    pub(super) fn check_membership(&mut self, peer: PeerId) {
+        if !self.is_member(&peer) {
+            tracing::info!(%peer, "peer is not a member: on probation");
+            self.on_probation
+                .entry(peer)
+                .or_insert_with(|| Instant::now() + self.grace);
+        }
+    }
+
+    pub(super) fn end_expired_probation(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .on_probation
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in expired {
+            self.on_probation.remove(&peer);
+            if !self.is_member(&peer) {
+                tracing::info!(%peer, "disconnecting a peer that is not a member");
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+        }
+        self.on_probation.retain(|peer, _| {
+            !self
+                .gate
+                .allows_peer(crate::identity::coop_key_of(peer).as_ref())
+        });
+    }
+
+    /// After a roster change: revoked peers are dropped and blocked, other
+    /// peers that are no longer members go on probation.
+    pub(super) fn roster_changed(&mut self) {
+        let view = self.gate.view();
+        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in peers {
+            let key = crate::identity::coop_key_of(&peer);
+            let revoked = matches!((&view, &key), (Some(v), Some(k)) if v.is_revoked(k));
+            if revoked {
+                tracing::info!(%peer, "membership revoked: disconnecting and blocking");
+                self.swarm.behaviour_mut().blocked.block_peer(peer);
+                let _ = self.swarm.disconnect_peer_id(peer);
+            } else {
+                self.check_membership(peer);
+            }
+        }
+        self.skip.clear();
+        self.sync_with_everyone();
+    }
+
+    /// Answers a peer on probation from the roster records only.
+    pub(super) fn answer_probation(
+        &mut self,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
+        tokio::spawn(async move {
+            let response = match roster_answer(&store, request).await {
+                Ok(response) => response,
+                Err(e) => SyncResponse::Refused(e),
+            };
+            let _ = feedback.send(Feedback::Respond { channel, response }).await;
+        });
+    }
+
+    pub(super) fn redial_if_alone(&mut self) {
+        if self.swarm.connected_peers().next().is_none() {
+            for addr in self.bootstrap.clone() {
+                let _ = self.swarm.dial(addr);
+            }
+        }
+    }
+}
+
+/// Most ids remembered as not worth fetching.
+pub(super) const MAX_SKIPPED: usize = 100_000;
+
+/// A sync answer limited to membership and revocation records.
+async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncResponse, String> {
+    use coopnet_protocol::Kind;
+    let roster_kinds = [Kind::Membership.code(), Kind::Revocation.code()];
+    match request {
+        SyncRequest::Reconcile(message) => {
+            let mut items = Vec::new();
+            for kind in roster_kinds {
+                let filter = crate::store::ListFilter {
+                    kind: Some(kind),
+                    limit: 100_000,
+                    ..Default::default()
+                };
+                let listed = store.list(filter).await.map_err(|e| e.to_string())?;
+                items.extend(
+                    listed
+                        .iter()
+                        .map(|s| (s.record.header().issued_at.0, s.record.id())),
+                );
+            }
+            let snapshot = SyncIndex::from_items(items)
+                .snapshot()
+                .map_err(|e| e.to_string())?;
+            answer(&snapshot, &message)
+                .map(SyncResponse::Reconcile)
+                .map_err(|e| e.to_string())
+        }
+        SyncRequest::Fetch(ids) => {
+            let records = store.get_bytes(ids).await.map_err(|e| e.to_string())?;
+            let roster_only = records.into_iter().filter(|bytes| {
+                coopnet_protocol::SignedRecord::decode(bytes.as_slice())
+                    .is_ok_and(|r| roster_kinds.contains(&r.header().kind))
+            });
+            Ok(SyncResponse::Records(page(roster_only.collect())))
+        }
+    }
+}

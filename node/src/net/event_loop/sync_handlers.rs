@@ -1,0 +1,277 @@
+//! The anti-entropy side of the event loop: reconciliation sessions with
+//! each peer, the fetch queue, and answering peers' sync requests.
+
+use super::*;
+
+impl EventLoop {
+    pub(super) fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                self.on_sync_request(peer, request, channel);
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                self.on_sync_response(peer, request_id, response);
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer, "sync request failed: {error}");
+                self.request_failed(peer, request_id, is_malformed_outbound(&error));
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, "sync request from peer failed: {error}");
+                if let request_response::InboundFailure::Io(e) = &error
+                    && e.kind() == std::io::ErrorKind::InvalidData
+                {
+                    self.penalise(peer, MALFORMED_FRAME_POINTS);
+                }
+            }
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    pub(super) fn on_sync_request(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        if !self.book.allow_request(peer, Instant::now()) {
+            let refused = SyncResponse::Refused("rate limited: slow down".into());
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, refused);
+            return;
+        }
+        if !self.is_member(&peer) {
+            self.answer_probation(request, channel);
+            return;
+        }
+        match request {
+            SyncRequest::Reconcile(message) => {
+                let reply = self
+                    .index
+                    .snapshot()
+                    .and_then(|snapshot| answer(&snapshot, &message));
+                let response = match reply {
+                    Ok(reply) => SyncResponse::Reconcile(reply),
+                    Err(e) => {
+                        self.penalise(peer, MALFORMED_FRAME_POINTS);
+                        SyncResponse::Refused(e.to_string())
+                    }
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, response);
+            }
+            SyncRequest::Fetch(ids) => {
+                let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
+                tokio::spawn(async move {
+                    let response = match store.get_bytes(ids).await {
+                        Ok(records) => SyncResponse::Records(page(records)),
+                        Err(e) => SyncResponse::Refused(format!("store unavailable: {e}")),
+                    };
+                    let _ = feedback.send(Feedback::Respond { channel, response }).await;
+                });
+            }
+        }
+    }
+
+    pub(super) fn on_sync_response(
+        &mut self,
+        peer: PeerId,
+        request_id: OutboundRequestId,
+        response: SyncResponse,
+    ) {
+        if matches!(response, SyncResponse::Refused(_)) {
+            self.stats.sync_refusals += 1;
+        }
+        match (self.pending.remove(&request_id), response) {
+            (Some(Pending::Reconcile), SyncResponse::Reconcile(reply)) => {
+                self.continue_sync(peer, &reply);
+            }
+            (Some(Pending::Fetch), SyncResponse::Records(records)) => {
+                self.stats.records_fetched += records.len() as u64;
+                let page_bytes = records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
+                self.stats.sync_bytes_received += page_bytes;
+                self.stats.fetch_bytes_received += FRAME_HEADER + page_bytes;
+                let job = IngestJob {
+                    records,
+                    from: Source::Sync { peer },
+                };
+                let ingest = self.ingest.clone();
+                // NOTE: awaiting in a task keeps back-pressure on the ingest
+                // queue without stalling the loop; FETCHES_IN_FLIGHT bounds
+                // how many such tasks exist per peer.
+                tokio::spawn(async move { ingest.send(job).await });
+                self.fetch_done(peer);
+            }
+            (Some(Pending::Fetch), _) => self.fetch_done(peer),
+            (Some(Pending::Reconcile), other) => {
+                tracing::debug!(%peer, ?other, "sync refused");
+                self.sessions.remove(&peer);
+            }
+            (Some(Pending::Raw) | None, _) => {}
+        }
+    }
+
+    pub(super) fn request_failed(
+        &mut self,
+        peer: PeerId,
+        request_id: OutboundRequestId,
+        malformed: bool,
+    ) {
+        match self.pending.remove(&request_id) {
+            Some(Pending::Reconcile) => {
+                self.sessions.remove(&peer);
+            }
+            Some(Pending::Fetch) => self.fetch_done(peer),
+            _ => {}
+        }
+        if malformed {
+            self.penalise(peer, MALFORMED_FRAME_POINTS);
+        }
+    }
+
+    pub(super) fn sync_with_everyone(&mut self) {
+        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in peers {
+            self.start_sync(peer);
+        }
+    }
+
+    pub(super) fn start_sync(&mut self, peer: PeerId) {
+        if self.sessions.contains_key(&peer) {
+            return;
+        }
+        let started = self
+            .index
+            .snapshot()
+            .and_then(|snapshot| Session::start(&snapshot));
+        match started {
+            Ok((session, first)) => {
+                self.stats.reconcile_bytes_sent += framed(first.len());
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_request(&peer, SyncRequest::Reconcile(first));
+                self.pending.insert(id, Pending::Reconcile);
+                self.sessions.insert(peer, session);
+            }
+            Err(e) => tracing::error!("cannot start sync: {e}"),
+        }
+    }
+
+    pub(super) fn continue_sync(&mut self, peer: PeerId, reply: &[u8]) {
+        let Some(session) = self.sessions.get_mut(&peer) else {
+            return;
+        };
+        self.stats.sync_bytes_received += reply.len() as u64;
+        self.stats.reconcile_rounds += 1;
+        self.stats.reconcile_bytes_received += framed(reply.len());
+        match session.step(reply) {
+            Ok(Some(next)) => {
+                self.stats.reconcile_bytes_sent += framed(next.len());
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_request(&peer, SyncRequest::Reconcile(next));
+                self.pending.insert(id, Pending::Reconcile);
+            }
+            Ok(None) => {
+                let need = self
+                    .sessions
+                    .remove(&peer)
+                    .map(|s| s.need().to_vec())
+                    .unwrap_or_default();
+                self.stats.syncs_completed += 1;
+                self.queue_fetches(peer, need);
+            }
+            Err(e) => {
+                tracing::warn!(%peer, "sync failed: {e}");
+                self.sessions.remove(&peer);
+                self.penalise(peer, MALFORMED_FRAME_POINTS);
+            }
+        }
+    }
+
+    pub(super) fn queue_fetches(&mut self, peer: PeerId, mut need: Vec<RecordId>) {
+        need.retain(|id| !self.skip.contains(id));
+        if need.is_empty() {
+            return;
+        }
+        let queue = self.fetches.entry(peer).or_default();
+        queue.chunks.extend(
+            need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS))
+                .map(<[RecordId]>::to_vec),
+        );
+        self.pump_fetches(peer);
+    }
+
+    pub(super) fn fetch_done(&mut self, peer: PeerId) {
+        if let Some(queue) = self.fetches.get_mut(&peer) {
+            queue.in_flight = queue.in_flight.saturating_sub(1);
+        }
+        self.pump_fetches(peer);
+    }
+
+    pub(super) fn pump_fetches(&mut self, peer: PeerId) {
+        let Some(queue) = self.fetches.get_mut(&peer) else {
+            return;
+        };
+        while queue.in_flight < FETCHES_IN_FLIGHT {
+            let Some(chunk) = queue.chunks.pop_front() else {
+                break;
+            };
+            queue.in_flight += 1;
+            self.stats.fetch_bytes_sent += framed(32 * chunk.len());
+            let id = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_request(&peer, SyncRequest::Fetch(chunk));
+            self.pending.insert(id, Pending::Fetch);
+        }
+    }
+}
+
+/// Keeps the leading records that fit in one response frame.
+pub(super) fn page(records: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut total = 1;
+    records
+        .into_iter()
+        .take_while(|r| {
+            total += 4 + r.len();
+            total <= MAX_RESPONSE_LEN
+        })
+        .collect()
+}
+
+pub(super) fn is_malformed_outbound(error: &request_response::OutboundFailure) -> bool {
+    matches!(error, request_response::OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData)
+}

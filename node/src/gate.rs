@@ -132,6 +132,14 @@ impl Gate {
             .put(record)
     }
 
+    /// Whether the record with this id is held in quarantine.
+    pub fn is_held(&self, id: &RecordId) -> bool {
+        self.inner.as_ref().is_some_and(|i| {
+            let inner = i.lock().unwrap_or_else(PoisonError::into_inner);
+            inner.held.order.iter().any(|(_, held)| held == id)
+        })
+    }
+
     /// Records held now.
     pub fn held(&self) -> usize {
         self.inner.as_ref().map_or(0, |i| {

@@ -138,7 +138,10 @@ mod tests {
     fn a_join_code_round_trips_and_a_bad_one_says_what_it_should_be() {
         let key = samples::secret(4).public();
         let code = join_code(&key, "Outlandish: a co-op");
-        assert_eq!(parse_join_code(&code).unwrap(), (key, "Outlandish: a co-op".to_owned()));
+        assert_eq!(
+            parse_join_code(&code).unwrap(),
+            (key, "Outlandish: a co-op".to_owned())
+        );
         let err = parse_join_code("hello").unwrap_err();
         assert!(err.contains("coopnet1:<key>:<name>"), "{err}");
     }

@@ -291,9 +291,18 @@ impl Node {
         };
         let verified = validate(draft.sign(&self.secret)?, now)?;
         let (id, bytes) = (verified.record().id(), verified.record().bytes().to_vec());
+        let roster = matches!(
+            Kind::from_code(kind),
+            Some(Kind::Membership | Kind::Revocation)
+        );
+        let roster_record = roster.then(|| verified.clone());
         let outcome = self.store.publish_local(verified).await?;
         let mut change = IndexChange::default();
-        change.note(outcome, id, now.0);
+        if change.note(outcome, id, now.0)
+            && let Some(record) = roster_record
+        {
+            self.roster_changed(&record, now).await?;
+        }
         let gossiped = match self.net.publish(bytes, change).await? {
             Ok(()) => true,
             Err(reason) => {
@@ -339,6 +348,22 @@ impl Node {
             }
         }
         Ok(report)
+    }
+
+    /// Applies a roster record of our own: takes in the records it
+    /// releases from quarantine and tells the network to re-check peers.
+    async fn roster_changed(
+        &self,
+        record: &coopnet_protocol::VerifiedRecord,
+        now: Timestamp,
+    ) -> Result<(), NodeError> {
+        let released = self.intake.gate.apply(&[(record, record.body())], now);
+        if !released.is_empty() {
+            let taken = self.intake.take(released).await?;
+            self.net.send(net::Command::Indexed(taken.change)).await?;
+        }
+        self.net.send(net::Command::RosterChanged).await?;
+        Ok(())
     }
 
     /// Admits `member` to our federation (we must be a coordinator):

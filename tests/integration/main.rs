@@ -5,6 +5,7 @@
 
 mod adversary;
 mod crash;
+mod federation;
 mod network;
 mod protocol_smoke;
 

@@ -12,6 +12,8 @@ use coopnet_node::config::Config;
 use coopnet_node::{Node, Overrides, identity};
 use coopnet_protocol::{Body, Draft, Kind, RecordId, SecretKey, Timestamp, samples};
 
+pub mod federation;
+
 /// How long a test waits for a condition before failing.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 

@@ -108,6 +108,9 @@ pub struct NetStats {
     pub fetch_bytes_received: u64,
     /// Sync requests of ours the peer refused (rate limit, overload).
     pub sync_refusals: u64,
+    /// Outgoing connections that failed (unreachable, refused, handshake
+    /// failed — e.g. a wrong network key).
+    pub dial_failures: u64,
     /// Peers blocked for misbehaviour.
     pub peers_blocked: u64,
     /// Size of the reconciled set.

@@ -372,6 +372,7 @@ impl EventLoop {
             } => {
                 tracing::debug!(%peer_id, "connected");
                 if num_established.get() == 1 {
+                    self.check_membership(peer_id);
                     self.start_sync(peer_id);
                 }
             }
@@ -388,6 +389,7 @@ impl EventLoop {
             }
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                self.stats.dial_failures += 1;
                 tracing::debug!(?peer_id, "connection failed: {error}");
             }
             _ => {}

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use coopnet_node::config::Config;
-use coopnet_node::{Node, Overrides, control, identity};
+use coopnet_node::{Node, Overrides, control, genesis, identity};
+use coopnet_protocol::PublicKey;
+use coopnet_protocol::federation::Genesis;
+use coopnet_protocol::kinds::Role;
 
 use super::demo_data;
 
@@ -24,20 +27,32 @@ pub struct Args {
 
 /// Starts the nodes, seeds them, prints what runs, and waits for Ctrl-C.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let count = usize::from(args.nodes);
+    let dirs: Vec<PathBuf> = (0..count)
+        .map(|i| args.data.join(format!("node-{i}")))
+        .collect();
+    let keys = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| prepare(dir, i))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let genesis = found_federation(&args.data, keys[0])?;
     let mut nodes: Vec<Arc<Node>> = Vec::new();
     let mut first_addr: Option<String> = None;
-    for i in 0..usize::from(args.nodes) {
-        let dir = prepare(&args.data, i)?;
+    for (i, dir) in dirs.iter().enumerate() {
         let overrides = Overrides {
             listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
             bootstrap: first_addr.iter().cloned().collect(),
-            heartbeat: None,
             sync_interval: Some(Duration::from_secs(10)),
             ..Overrides::default()
         };
-        let node = Arc::new(Node::start(&dir, overrides).await?);
-        if first_addr.is_none() {
+        let node = Arc::new(Node::start(dir, overrides).await?);
+        if i == 0 {
             first_addr = Some(dial_address(&node).await?);
+            for (j, key) in keys.iter().enumerate().skip(1) {
+                node.admit(*key, &demo_data::name(j), Role::Member, None)
+                    .await?;
+            }
         }
         tokio::spawn(control::serve(Arc::clone(&node)));
         nodes.push(node);
@@ -48,7 +63,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("seeding node {i}"))?;
     }
-    print_summary(&nodes, &args.data).await?;
+    print_summary(&nodes, &args.data, &genesis).await?;
     super::shutdown_signal().await;
     println!("Stopping the demo federation…");
     for node in &nodes {
@@ -57,15 +72,44 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes (or reuses) node `i`'s data directory.
-fn prepare(root: &Path, i: usize) -> anyhow::Result<PathBuf> {
-    let dir = root.join(format!("node-{i}"));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    if !dir.join(identity::KEY_FILE).exists() {
-        identity::create(&dir)?;
-        Config::new(&demo_data::name(i)).save(&dir)?;
+/// Makes (or reuses) node `i`'s data directory; returns its co-op key.
+fn prepare(dir: &Path, i: usize) -> anyhow::Result<PublicKey> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if dir.join(identity::KEY_FILE).exists() {
+        return Ok(identity::load(dir)?.public());
     }
-    Ok(dir)
+    let key = identity::create(dir)?.public();
+    Config::new(&demo_data::name(i)).save(dir)?;
+    Ok(key)
+}
+
+/// The demo federation, founded by node 0 (reused on later runs), and
+/// every node's config pointed at it.
+fn found_federation(root: &Path, founder: PublicKey) -> anyhow::Result<Genesis> {
+    let file = std::path::absolute(root.join("federation.toml"))?;
+    let genesis = match file.exists() {
+        true => genesis::load(&file)?,
+        false => {
+            let genesis = Genesis {
+                name: "Demo Tech Co-op Federation".into(),
+                coordinators: vec![founder],
+                bootstrap: Vec::new(),
+                created_at: coopnet_node::clock::now(),
+                network_key: None,
+            };
+            genesis::save(&genesis, &file)?;
+            genesis
+        }
+    };
+    for entry in std::fs::read_dir(root)? {
+        let dir = entry?.path();
+        if dir.join(coopnet_node::config::CONFIG_FILE).exists() {
+            let mut config = Config::load(&dir)?;
+            config.federation = Some(file.clone());
+            config.save(&dir)?;
+        }
+    }
+    Ok(genesis)
 }
 
 async fn dial_address(node: &Node) -> anyhow::Result<String> {
@@ -75,8 +119,13 @@ async fn dial_address(node: &Node) -> anyhow::Result<String> {
     Ok(format!("{addr}/p2p/{peer}"))
 }
 
-async fn print_summary(nodes: &[Arc<Node>], root: &Path) -> anyhow::Result<()> {
+async fn print_summary(nodes: &[Arc<Node>], root: &Path, genesis: &Genesis) -> anyhow::Result<()> {
     println!();
+    println!(
+        "Federation {:?} (id {}…), founded by node 0",
+        genesis.name,
+        &genesis.id().to_string()[..16]
+    );
     println!(
         "coopnet demo federation: {} nodes on 127.0.0.1 (data in {})",
         nodes.len(),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversary;
+mod cli;
 mod crash;
 mod federation;
 mod network;

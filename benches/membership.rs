@@ -34,7 +34,10 @@ fn records(authors: usize, per_author: usize, now: Timestamp) -> Vec<VerifiedRec
             let secret = author(a);
             (0..per_author).map(move |k| {
                 let body = Body::Contract(samples::contract(k));
-                let bytes = Draft::new(body, format!("c-{k}"), 1, now).sign(&secret).unwrap().into_bytes();
+                let bytes = Draft::new(body, format!("c-{k}"), 1, now)
+                    .sign(&secret)
+                    .unwrap()
+                    .into_bytes();
                 verify_bytes(bytes, now).unwrap()
             })
         })
@@ -55,9 +58,17 @@ fn gate_admitting(authors: usize, now: Timestamp) -> Gate {
     let memberships: Vec<VerifiedRecord> = (0..authors)
         .map(|a| {
             let member = author(a).public();
-            let fields = MembershipFields { federation: genesis.id(), member, name: format!("Co-op {a}"), role: Role::Member };
+            let fields = MembershipFields {
+                federation: genesis.id(),
+                member,
+                name: format!("Co-op {a}"),
+                role: Role::Member,
+            };
             let body = Body::Membership(Membership::parse(fields).unwrap());
-            let bytes = Draft::new(body, member.to_string(), 1, now).sign(&founder).unwrap().into_bytes();
+            let bytes = Draft::new(body, member.to_string(), 1, now)
+                .sign(&founder)
+                .unwrap()
+                .into_bytes();
             verify_bytes(bytes, now).unwrap()
         })
         .collect();
@@ -71,7 +82,11 @@ async fn rate(gate: Gate, batch: &[VerifiedRecord]) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("bench.db")).await.unwrap();
     let (arrivals, _) = tokio::sync::broadcast::channel(16);
-    let intake = Intake { store: store.clone(), gate, arrivals };
+    let intake = Intake {
+        store: store.clone(),
+        gate,
+        arrivals,
+    };
     let start = Instant::now();
     for chunk in batch.chunks(1_000) {
         let taken = intake.take(chunk.to_vec()).await.unwrap();
@@ -96,11 +111,23 @@ fn main() {
     let (mut with, mut without) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         // Alternate which goes first, so warm caches favour neither.
-        let order = if round % 2 == 0 { [true, false] } else { [false, true] };
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
         for checked in order {
-            let gate = if checked { closed_gate.clone() } else { Gate::open() };
+            let gate = if checked {
+                closed_gate.clone()
+            } else {
+                Gate::open()
+            };
             let r = runtime.block_on(rate(gate, &batch));
-            if checked { with.push(r) } else { without.push(r) }
+            if checked {
+                with.push(r)
+            } else {
+                without.push(r)
+            }
         }
     }
     let (w, wo) = (median(with.clone()), median(without.clone()));

@@ -19,4 +19,4 @@ pub mod net;
 mod node;
 pub mod store;
 
-pub use node::{ImportReport, Node, NodeError, OPEN_TOPIC, Overrides, Receipt};
+pub use node::{DEFAULT_GRACE, ImportReport, Node, NodeError, OPEN_TOPIC, Overrides, Receipt};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coopnet_node::config::Config;
-use coopnet_node::{Node, Overrides, identity};
+use coopnet_node::{Node, identity};
 use coopnet_protocol::{Body, Draft, Kind, RecordId, SecretKey, Timestamp, samples};
 
 pub mod federation;
@@ -61,29 +61,7 @@ pub async fn start_node(dir: &Path, name: &str, bootstrap: &[String]) -> TestNod
         identity::create(dir).expect("create identity");
         Config::new(name).save(dir).expect("save config");
     }
-    let overrides = Overrides {
-        listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
-        bootstrap: bootstrap.to_vec(),
-        heartbeat: Some(Duration::from_millis(200)),
-        sync_interval: Some(Duration::from_secs(1)),
-        ..Overrides::default()
-    };
-    let node = Arc::new(Node::start(dir, overrides).await.expect("node starts"));
-    let listening = node
-        .net()
-        .wait_listening(Duration::from_secs(10))
-        .await
-        .expect("net");
-    let peer = identity::peer_id_of(&node.key()).expect("peer id");
-    let addr = format!(
-        "{}/p2p/{peer}",
-        listening.first().expect("a listen address")
-    );
-    TestNode {
-        node,
-        dir: dir.to_owned(),
-        addr,
-    }
+    federation::start_prepared(dir, bootstrap, coopnet_node::DEFAULT_GRACE).await
 }
 
 /// Starts `n` nodes under `root`; node `i` dials the nodes `links(i)` names.

@@ -20,3 +20,5 @@ mod node;
 pub mod store;
 
 pub use node::{DEFAULT_GRACE, ImportReport, Node, NodeError, OPEN_TOPIC, Overrides, Receipt};
+
+pub mod ocds;

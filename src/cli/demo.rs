@@ -63,6 +63,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("seeding node {i}"))?;
     }
+    let contracts = demo_data::seed_ocds(&nodes)
+        .await
+        .context("importing the OCDS samples")?;
+    println!("Imported {contracts} contracts from public OCDS procurement data.");
     print_summary(&nodes, &args.data, &genesis).await?;
     super::shutdown_signal().await;
     println!("Stopping the demo federation…");

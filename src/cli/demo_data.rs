@@ -36,6 +36,37 @@ pub async fn seed(node: &Node, i: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Publishes the contracts of the shipped OCDS sample files, spread over
+/// the co-ops (file `f` goes to co-op `f % co-ops`); returns how many.
+pub async fn seed_ocds(nodes: &[std::sync::Arc<Node>]) -> anyhow::Result<usize> {
+    let mut published = 0;
+    for (f, (name, bytes)) in coopnet_node::ocds::demo_files().into_iter().enumerate() {
+        let node = &nodes[f % nodes.len()];
+        let imported = match coopnet_node::ocds::parse(bytes) {
+            Ok(imported) => imported,
+            Err(e) => {
+                println!("  {name}: not imported: {e}");
+                continue;
+            }
+        };
+        for item in imported {
+            let (Some(key), Ok(fields)) = (item.key(), item.outcome) else {
+                continue;
+            };
+            let contract = coopnet_protocol::kinds::Contract::parse(fields)?;
+            node.publish(
+                Kind::Contract.code(),
+                &key,
+                Some(Body::Contract(contract)),
+                None,
+            )
+            .await?;
+            published += 1;
+        }
+    }
+    Ok(published)
+}
+
 /// Three monthly windows starting next month, sized by the co-op.
 fn capacity(i: usize) -> anyhow::Result<Capacity> {
     let today = coopnet_node::clock::now().day();

@@ -93,7 +93,8 @@ pub enum NetError {
 #[derive(Debug)]
 enum Pending {
     Reconcile,
-    Fetch,
+    /// A fetch, with its ids so a refused one can be asked again.
+    Fetch(Vec<RecordId>),
     Raw,
 }
 
@@ -101,6 +102,8 @@ enum Pending {
 struct FetchQueue {
     chunks: VecDeque<Vec<RecordId>>,
     in_flight: usize,
+    /// The peer refused a fetch (rate limit): wait until then.
+    paused_until: Option<Instant>,
 }
 
 /// Starts the event loop; returns its client and its task.
@@ -145,6 +148,7 @@ pub fn spawn(
         gate: params.gate.clone(),
         grace: params.grace,
         on_probation: HashMap::new(),
+        resync_at: HashMap::new(),
         skip: std::collections::HashSet::new(),
         bootstrap: params.bootstrap.clone(),
         book: PeerBook::default(),
@@ -177,6 +181,8 @@ struct EventLoop {
     grace: Duration,
     /// Peers that are not members, and when their grace period ends.
     on_probation: HashMap<PeerId, Instant>,
+    /// Peers that refused a sync session, and when to try again.
+    resync_at: HashMap<PeerId, Instant>,
     /// Ids the gate held or refused: not fetched again (bounded).
     skip: std::collections::HashSet<RecordId>,
     bootstrap: Vec<Multiaddr>,
@@ -207,7 +213,10 @@ impl EventLoop {
                     self.redial_if_alone();
                     self.sync_with_everyone();
                 }
-                _ = probation_timer.tick() => self.end_expired_probation(),
+                _ = probation_timer.tick() => {
+                    self.end_expired_probation();
+                    self.retry_due();
+                }
                 _ = kad_timer.tick() => {
                     let _ = self.swarm.behaviour_mut().kad.bootstrap();
                 }

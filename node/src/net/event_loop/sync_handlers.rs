@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// How long to wait before asking a peer again after it refused.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
 impl EventLoop {
     pub(super) fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
         use request_response::{Event, Message};
@@ -113,7 +116,7 @@ impl EventLoop {
             (Some(Pending::Reconcile), SyncResponse::Reconcile(reply)) => {
                 self.continue_sync(peer, &reply);
             }
-            (Some(Pending::Fetch), SyncResponse::Records(records)) => {
+            (Some(Pending::Fetch(_)), SyncResponse::Records(records)) => {
                 self.stats.records_fetched += records.len() as u64;
                 let page_bytes = records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
                 self.stats.sync_bytes_received += page_bytes;
@@ -129,10 +132,11 @@ impl EventLoop {
                 tokio::spawn(async move { ingest.send(job).await });
                 self.fetch_done(peer);
             }
-            (Some(Pending::Fetch), _) => self.fetch_done(peer),
+            (Some(Pending::Fetch(chunk)), _) => self.fetch_again_later(peer, chunk),
             (Some(Pending::Reconcile), other) => {
-                tracing::debug!(%peer, ?other, "sync refused");
+                tracing::debug!(%peer, ?other, "sync refused; trying again shortly");
                 self.sessions.remove(&peer);
+                self.resync_at.insert(peer, Instant::now() + RETRY_AFTER);
             }
             (Some(Pending::Raw) | None, _) => {}
         }
@@ -148,7 +152,7 @@ impl EventLoop {
             Some(Pending::Reconcile) => {
                 self.sessions.remove(&peer);
             }
-            Some(Pending::Fetch) => self.fetch_done(peer),
+            Some(Pending::Fetch(chunk)) => self.fetch_again_later(peer, chunk),
             _ => {}
         }
         if malformed {
@@ -240,10 +244,51 @@ impl EventLoop {
         self.pump_fetches(peer);
     }
 
+    /// Puts a refused or failed fetch back at the head of the queue and
+    /// pauses the queue briefly, so a busy peer is not hammered and no id
+    /// waits for the next sync round.
+    fn fetch_again_later(&mut self, peer: PeerId, chunk: Vec<RecordId>) {
+        if let Some(queue) = self.fetches.get_mut(&peer) {
+            queue.in_flight = queue.in_flight.saturating_sub(1);
+            queue.chunks.push_front(chunk);
+            queue.paused_until = Some(Instant::now() + RETRY_AFTER);
+        }
+    }
+
+    /// Resumes paused fetch queues and refused sessions whose wait is over.
+    pub(super) fn retry_due(&mut self) {
+        let now = Instant::now();
+        let paused: Vec<PeerId> = self
+            .fetches
+            .iter()
+            .filter(|(_, q)| q.paused_until.is_some_and(|t| t <= now))
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in paused {
+            self.pump_fetches(peer);
+        }
+        let due: Vec<PeerId> = self
+            .resync_at
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in due {
+            self.resync_at.remove(&peer);
+            if self.swarm.is_connected(&peer) {
+                self.start_sync(peer);
+            }
+        }
+    }
+
     pub(super) fn pump_fetches(&mut self, peer: PeerId) {
         let Some(queue) = self.fetches.get_mut(&peer) else {
             return;
         };
+        match queue.paused_until {
+            Some(until) if until > Instant::now() => return,
+            _ => queue.paused_until = None,
+        }
         while queue.in_flight < FETCHES_IN_FLIGHT {
             let Some(chunk) = queue.chunks.pop_front() else {
                 break;
@@ -254,8 +299,8 @@ impl EventLoop {
                 .swarm
                 .behaviour_mut()
                 .sync
-                .send_request(&peer, SyncRequest::Fetch(chunk));
-            self.pending.insert(id, Pending::Fetch);
+                .send_request(&peer, SyncRequest::Fetch(chunk.clone()));
+            self.pending.insert(id, Pending::Fetch(chunk));
         }
     }
 }

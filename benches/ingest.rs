@@ -1,1 +1,340 @@
-fn main() {}
+//! Ingest throughput (issue 3): records per second verified AND stored by
+//! the node's own path, against a bare rusqlite insert of the same rows
+//! into the same schema, in the same run (target ratio ≥ 0.7).
+//!
+//! Every path gets a fresh store file (on the same disk, under a temp dir)
+//! and the same 100,000 records (2,000 co-ops × 50: profile, skills,
+//! capacity, node status, contracts, bid notices) in batches of 1,000:
+//!
+//! - **node**: what `ingest::run` does per batch: `ingest::verify_batch`
+//!   (`verify_bytes` on each record) on a blocking thread, then
+//!   `Intake::take` with an open gate (no federation: admission is a
+//!   no-op), i.e. one `Store::ingest`: one transaction on the store's
+//!   thread (seen check, slot lookup, insert, full-text row, seen row);
+//! - **bare**: `schema::prepare` (same WAL / `synchronous=NORMAL` pragmas and
+//!   migrations), then one transaction per batch of a prepared INSERT into
+//!   `records` and one into `seen`, from column values extracted beforehand;
+//! - **store only**: records verified beforehand through `Store::ingest`;
+//! - **bare + search**: bare plus the full-text row the store also writes
+//!   (attribution only);
+//! - **verify only**: `verify_batch` alone, on one thread;
+//! - **pipelined, 1 or 2 verifier threads**: batches verified on separate
+//!   threads while the store thread stores earlier ones (what the node could
+//!   do; the node does not today).
+//!
+//! Three rounds, paths in the same order each round; medians reported.
+//! Run: `cargo bench --bench ingest`. Under `cargo test --benches` it runs
+//! once over 1,000 records and writes no summary file.
+
+mod common;
+
+use std::path::Path;
+use std::time::Instant;
+
+use common::{
+    Mode, Summary, cleanup_on_signal, corpus, list, median, runtime, temp_root, verify_all,
+};
+use coopnet_node::clock;
+use coopnet_node::gate::Gate;
+use coopnet_node::ingest::verify_batch;
+use coopnet_node::intake::Intake;
+use coopnet_node::store::text::searchable_text;
+use coopnet_node::store::{Store, db, schema};
+use coopnet_protocol::{Timestamp, VerifiedRecord};
+use rusqlite::{Connection, params};
+
+/// Records per batch, as the node's callers send them.
+const BATCH: usize = 1_000;
+
+/// One row of `records`, extracted before the bare insert is timed.
+struct Row {
+    id: [u8; 32],
+    author: [u8; 32],
+    kind: u16,
+    key: String,
+    version: i64,
+    issued_at: i64,
+    expires_at: Option<i64>,
+    tombstone: bool,
+    bytes: Vec<u8>,
+    text: Option<String>,
+}
+
+fn row(v: &VerifiedRecord) -> Row {
+    let record = v.record();
+    let header = record.header();
+    Row {
+        id: record.id().0,
+        author: *header.author.as_bytes(),
+        kind: header.kind.0,
+        key: header.key.clone(),
+        version: db::to_column(header.version),
+        issued_at: db::to_column(header.issued_at.0),
+        expires_at: header.expires_at.map(|t| db::to_column(t.0)),
+        tombstone: record.is_tombstone(),
+        bytes: record.bytes().to_vec(),
+        text: v.body().and_then(searchable_text),
+    }
+}
+
+/// The paths, in the order each round runs them.
+const PATHS: [&str; 7] = [
+    "node (verify + Intake::take, open gate)",
+    "bare rusqlite insert (records + seen)",
+    "store only (Store::ingest of verified records)",
+    "bare + search row",
+    "verify only (1 thread)",
+    "pipelined, 1 verifier thread + store thread",
+    "pipelined, 2 verifier threads + store thread",
+];
+
+fn main() {
+    let mode = Mode::detect();
+    let (authors, per_author, rounds) = mode.pick((2_000, 50, 3), (20, 50, 1));
+    let now = clock::now();
+    let records = corpus(authors, per_author, now);
+    let verified = verify_all(&records, now);
+    let rows: Vec<Row> = verified.iter().map(row).collect();
+    let n = records.len();
+    let raw: u64 = records.iter().map(|r| r.len() as u64).sum();
+    eprintln!("{n} records ready");
+
+    let rt = runtime();
+    cleanup_on_signal(&rt);
+    let root = temp_root();
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); PATHS.len()];
+    for round in 0..rounds {
+        for (p, rate) in rates.iter_mut().enumerate() {
+            let path = root.path().join(format!("r{round}-p{p}.db"));
+            let secs = match p {
+                0 => rt.block_on(node_path(&path, &records, now)),
+                1 => bare(&path, &rows, false),
+                2 => rt.block_on(store_only(&path, &verified)),
+                3 => bare(&path, &rows, true),
+                4 => verify_only(&records, now),
+                5 => rt.block_on(pipelined(&path, &records, now, 1)),
+                _ => rt.block_on(pipelined(&path, &records, now, 2)),
+            };
+            if p != 4 {
+                check_rows(&path, n);
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            let r = n as f64 / secs;
+            eprintln!("round {round}: {:<48} {r:>10.0} records/s", PATHS[p]);
+            rate.push(r);
+        }
+    }
+
+    let med: Vec<f64> = rates.iter().map(|r| median(r)).collect();
+    let mut summary = Summary::new("ingest", mode);
+    summary.line(format!(
+        "{n} records ({authors} co-ops x {per_author}, mean {:.0} B), batches of {BATCH}, \
+         a fresh store file per path, {rounds} round(s); medians of records/s:",
+        raw as f64 / n as f64
+    ));
+    for (p, name) in PATHS.iter().enumerate() {
+        summary.line(format!(
+            "  {name:<48} {:>9.0} rec/s  {:>6.1} us/rec  rounds {}",
+            med[p],
+            1e6 / med[p],
+            list(&rates[p], 0)
+        ));
+    }
+    let ratio = med[0] / med[1];
+    let store_ratio = med[2] / med[1];
+    // Per-round ratios: paths of one round ran back to back, so a burst of
+    // outside load skews a round's ratio less than it skews one path.
+    let per_round = |a: usize, b: usize| -> Vec<f64> {
+        rates[a].iter().zip(&rates[b]).map(|(x, y)| x / y).collect()
+    };
+    let (node_rounds, store_rounds) = (per_round(0, 1), per_round(2, 1));
+    let verify_us = 1e6 / med[4];
+    let store_us = 1e6 / med[2];
+    summary.line(format!(
+        "node / bare = {ratio:.3} (ratio of medians; per round {}, median {:.3})  \
+         target >= 0.7: {}",
+        list(&node_rounds, 3),
+        median(&node_rounds),
+        if ratio >= 0.7 { "MET" } else { "MISSED" }
+    ));
+    summary.line(format!(
+        "store step alone / bare = {store_ratio:.3} (per round {}, median {:.3})  \
+         target >= 0.7: {}",
+        list(&store_rounds, 3),
+        median(&store_rounds),
+        if store_ratio >= 0.7 { "MET" } else { "MISSED" }
+    ));
+    summary.line(format!(
+        "per record: verify {verify_us:.1} us (one core) + store {store_us:.1} us = {:.1} us \
+         predicted sequential, {:.1} us measured; bare insert {:.1} us, bare + search {:.1} us",
+        verify_us + store_us,
+        1e6 / med[0],
+        1e6 / med[1],
+        1e6 / med[3]
+    ));
+    summary.line(format!(
+        "verification is {:.0}% of the node path's time; pipelined with 2 verifier threads: \
+         {:.0} rec/s = {:.3} of bare ({:.2}x the node path)",
+        100.0 * verify_us / (1e6 / med[0]),
+        med[6],
+        med[6] / med[1],
+        med[6] / med[0]
+    ));
+    summary.finish();
+}
+
+/// The rows a store holds, checked after each path.
+fn check_rows(path: &Path, n: usize) {
+    let conn = Connection::open(path).expect("reopen");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .expect("count");
+    let seen: i64 = conn
+        .query_row("SELECT count(*) FROM seen", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!((rows as usize, seen as usize), (n, n), "rows in {path:?}");
+}
+
+/// The node's path: verify a batch on a blocking thread, then take it in.
+async fn node_path(path: &Path, records: &[Vec<u8>], now: Timestamp) -> f64 {
+    let store = Store::open(path).await.expect("open");
+    let intake = Intake {
+        store: store.clone(),
+        gate: Gate::open(),
+        arrivals: tokio::sync::broadcast::channel(16).0,
+    };
+    let batches: Vec<Vec<Vec<u8>>> = records.chunks(BATCH).map(<[_]>::to_vec).collect();
+    let start = Instant::now();
+    for batch in batches {
+        let checked = tokio::task::spawn_blocking(move || verify_batch(batch, now))
+            .await
+            .expect("verify thread");
+        let valid: Vec<VerifiedRecord> = checked
+            .into_iter()
+            .map(|r| r.expect("valid record"))
+            .collect();
+        intake.take(valid).await.expect("take");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    store.close().await.expect("close");
+    secs
+}
+
+/// Already-verified records through the store.
+async fn store_only(path: &Path, verified: &[VerifiedRecord]) -> f64 {
+    let store = Store::open(path).await.expect("open");
+    let batches: Vec<Vec<VerifiedRecord>> = verified.chunks(BATCH).map(<[_]>::to_vec).collect();
+    let start = Instant::now();
+    for batch in batches {
+        store.ingest(batch).await.expect("ingest");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    store.close().await.expect("close");
+    secs
+}
+
+/// Plain prepared inserts of pre-extracted rows, one transaction a batch.
+fn bare(path: &Path, rows: &[Row], search: bool) -> f64 {
+    let mut conn = Connection::open(path).expect("open");
+    schema::prepare(&mut conn).expect("schema");
+    let received_at = db::to_column(clock::now().0);
+    let start = Instant::now();
+    for batch in rows.chunks(BATCH) {
+        let tx = conn.transaction().expect("begin");
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO records (id, version, issued_at, expires_at, tombstone, \
+                     received_at, origin, bytes, author, kind, key) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)",
+                )
+                .expect("prepare");
+            let mut seen = tx
+                .prepare_cached("INSERT INTO seen (id) VALUES (?1)")
+                .expect("prepare");
+            let mut text = tx
+                .prepare_cached(
+                    "INSERT INTO search (rowid, id, author, kind, text) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .expect("prepare");
+            for r in batch {
+                insert
+                    .execute(params![
+                        &r.id[..],
+                        r.version,
+                        r.issued_at,
+                        r.expires_at,
+                        r.tombstone,
+                        received_at,
+                        r.bytes,
+                        &r.author[..],
+                        r.kind,
+                        r.key,
+                    ])
+                    .expect("insert");
+                if search && let Some(t) = &r.text {
+                    let slot = tx.last_insert_rowid();
+                    text.execute(params![slot, &r.id[..], &r.author[..], r.kind, t])
+                        .expect("insert search");
+                }
+                seen.execute([&r.id[..]]).expect("insert seen");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// Verification alone, batch by batch on this thread.
+fn verify_only(records: &[Vec<u8>], now: Timestamp) -> f64 {
+    let batches: Vec<Vec<Vec<u8>>> = records.chunks(BATCH).map(<[_]>::to_vec).collect();
+    let start = Instant::now();
+    for batch in batches {
+        let checked = verify_batch(batch, now);
+        assert!(checked.iter().all(Result::is_ok));
+        std::hint::black_box(checked);
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// Batches verified on `threads` threads (batch i on thread i % threads),
+/// stored in order as they come, so verification overlaps storing.
+async fn pipelined(path: &Path, records: &[Vec<u8>], now: Timestamp, threads: usize) -> f64 {
+    let store = Store::open(path).await.expect("open");
+    let mut per_thread: Vec<Vec<Vec<Vec<u8>>>> = vec![Vec::new(); threads];
+    for (i, batch) in records.chunks(BATCH).enumerate() {
+        per_thread[i % threads].push(batch.to_vec());
+    }
+    let batches = records.len().div_ceil(BATCH);
+    let start = Instant::now();
+    let mut queues = Vec::new();
+    let mut workers = Vec::new();
+    for mine in per_thread {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<VerifiedRecord>>(2);
+        queues.push(rx);
+        workers.push(std::thread::spawn(move || {
+            for batch in mine {
+                let valid = verify_batch(batch, now)
+                    .into_iter()
+                    .map(|r| r.expect("valid record"))
+                    .collect();
+                if tx.blocking_send(valid).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    for i in 0..batches {
+        let valid = queues[i % threads].recv().await.expect("a verified batch");
+        store.ingest(valid).await.expect("ingest");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    for w in workers {
+        w.join().expect("verifier thread");
+    }
+    store.close().await.expect("close");
+    secs
+}

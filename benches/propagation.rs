@@ -1,1 +1,474 @@
-fn main() {}
+//! Gossip propagation latency between real `coopnet run` processes
+//! (issue 3).
+//!
+//! Each run starts a fresh federation of 10 processes on 127.0.0.1 (each
+//! `coopnet init`, then `coopnet run --heartbeat-ms 1000` dialling one or
+//! two earlier nodes of a seeded random topology; sync interval left at the
+//! config default of 30 s), waits until every node has a peer subscribed to
+//! the topic, then publishes 200 contracts through the control sockets of
+//! randomly chosen nodes at 20 per second. When every node holds every
+//! record (or 15 s after the last publish), each node's `list` gives
+//! `received_at` (its own clock; all processes share this machine's) of
+//! every record, and the publisher's gives `issued_at`.
+//!
+//! Latency of a record = max over the other nodes of `received_at −
+//! issued_at` (the publisher's own copy counts as 0): from the moment the
+//! publisher signed it, through its durable local store (fsync), gossip,
+//! every hop's verification and store, to the last node's commit.
+//! Reported per run: p50, p99, max, delivery %; then medians over 3 runs
+//! (fresh federations, topology seeds 1, 2, 3). Target: p99 ≤ 0.1 ×
+//! heartbeat = 100 ms, delivery 100%.
+//!
+//! Then an in-process variant: 50 `Node`s in this process (one tokio
+//! runtime of 2 workers, each node with its own store thread), same
+//! heartbeat, topology rule and publishing, 3 runs; a record's latency is
+//! measured with `Instant`s: from just before `Node::publish` to the last
+//! other node's `Node::arrivals()` event for it (sub-millisecond).
+//!
+//! Run: `cargo bench --bench propagation`. Under `cargo test --benches` it
+//! runs once with 3 processes / 4 in-process nodes and 5 records, and
+//! writes no summary file.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{
+    InProcess, Mode, Procs, Rng, Summary, cleanup_on_signal, clock_ticks_per_second, coopnet_init,
+    cpu_ticks, init_dir, list, median, percentile, runtime, start_in_process, temp_root, topology,
+    wait_control, wait_subscribed,
+};
+use coopnet_node::control::{Request, call};
+use coopnet_protocol::samples;
+
+const HEARTBEAT_MS: u64 = 1_000;
+
+struct Sizes {
+    nodes: usize,
+    in_process_nodes: usize,
+    records: usize,
+    runs: usize,
+    rate_per_s: u64,
+}
+
+/// What one run measured.
+#[derive(Debug)]
+struct Run {
+    latencies_ms: Vec<f64>,
+    /// (record, other node) pairs held at the end / all such pairs.
+    delivered: usize,
+    expected: usize,
+    publish_secs: f64,
+    subscribe_secs: f64,
+    links: Vec<Vec<usize>>,
+    /// received_at − issued_at over every (record, other node) pair.
+    all_pairs_ms: Vec<f64>,
+    /// CPU used by the nodes while publishing, in % of one core.
+    cpu_percent: f64,
+}
+
+fn main() {
+    let mode = Mode::detect();
+    let sizes = mode.pick(
+        Sizes {
+            nodes: 10,
+            in_process_nodes: 50,
+            records: 200,
+            runs: 3,
+            rate_per_s: 20,
+        },
+        Sizes {
+            nodes: 3,
+            in_process_nodes: 4,
+            records: 5,
+            runs: 1,
+            rate_per_s: 20,
+        },
+    );
+    let rt = runtime();
+    cleanup_on_signal(&rt);
+    let mut runs = Vec::new();
+    for r in 0..sizes.runs {
+        let result = one_run(&rt, &sizes, r as u64 + 1);
+        eprintln!(
+            "run {r}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, delivered {}/{}",
+            percentile(&result.latencies_ms, 50.0),
+            percentile(&result.latencies_ms, 99.0),
+            percentile(&result.latencies_ms, 100.0),
+            result.delivered,
+            result.expected
+        );
+        runs.push(result);
+    }
+    let mut in_process = Vec::new();
+    for r in 0..sizes.runs {
+        let result = rt.block_on(in_process_run(&sizes, r as u64 + 1));
+        eprintln!(
+            "in-process run {r}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, delivered {}/{}",
+            percentile(&result.latencies_ms, 50.0),
+            percentile(&result.latencies_ms, 99.0),
+            percentile(&result.latencies_ms, 100.0),
+            result.delivered,
+            result.expected
+        );
+        in_process.push(result);
+    }
+    if mode == Mode::Test {
+        assert!(runs.iter().all(|r| r.delivered == r.expected));
+        assert!(in_process.iter().all(|r| r.delivered == r.expected));
+    }
+    report(mode, &sizes, &runs, &in_process);
+}
+
+/// One run of the in-process variant: a fresh federation of
+/// `sizes.in_process_nodes` nodes.
+async fn in_process_run(sizes: &Sizes, seed: u64) -> Run {
+    use coopnet_protocol::{Body, Kind, RecordId};
+    let root = temp_root();
+    let links = topology(sizes.in_process_nodes, seed);
+    let mut nodes: Vec<InProcess> = Vec::new();
+    for (i, dials) in links.iter().enumerate() {
+        let dir = root.path().join(format!("node-{i}"));
+        init_dir(&dir, &format!("In-process Co-op {i}"));
+        let bootstrap = dials.iter().map(|&j| nodes[j].addr.clone()).collect();
+        let heartbeat = Some(Duration::from_millis(HEARTBEAT_MS));
+        nodes.push(start_in_process(&dir, bootstrap, heartbeat, None).await);
+    }
+    let started = Instant::now();
+    'wait: loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "in-process nodes still lacked a subscribed peer"
+        );
+        for n in &nodes {
+            let peers = n.node.net().peers().await.expect("peers");
+            if !peers.iter().any(|p| p.subscribed) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue 'wait;
+            }
+        }
+        break;
+    }
+    let subscribe_secs = started.elapsed().as_secs_f64();
+
+    // One listener per node, stamping each arrival with an Instant.
+    type Stamps = Arc<Mutex<HashMap<(usize, RecordId), Instant>>>;
+    let stamps: Stamps = Arc::default();
+    let mut listeners = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let mut arrivals = n.node.arrivals();
+        let stamps = Arc::clone(&stamps);
+        listeners.push(tokio::spawn(async move {
+            loop {
+                match arrivals.recv().await {
+                    Ok(arrival) => {
+                        let now = Instant::now();
+                        stamps
+                            .lock()
+                            .expect("stamps lock")
+                            .insert((i, arrival.id), now);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        eprintln!("warning: node {i}'s arrivals listener lagged by {n}");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }));
+    }
+
+    let mut rng = Rng::new(seed ^ 0xb0b);
+    let mut published: Vec<(RecordId, usize, Instant)> = Vec::new();
+    let mut ticker = tokio::time::interval(Duration::from_millis(1_000 / sizes.rate_per_s));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let ticks_before = cpu_ticks(std::process::id());
+    let start = Instant::now();
+    for k in 0..sizes.records {
+        ticker.tick().await;
+        let from = rng.below(nodes.len());
+        let body = Body::Contract(samples::contract(k));
+        let key = format!("inproc-{seed}-{k}");
+        let t0 = Instant::now();
+        let receipt = nodes[from]
+            .node
+            .publish(Kind::Contract.code(), &key, Some(body), None)
+            .await
+            .expect("publish");
+        published.push((receipt.id, from, t0));
+    }
+    let publish_secs = start.elapsed().as_secs_f64();
+    let ticks = cpu_ticks(std::process::id()) - ticks_before;
+    let cpu_percent = 100.0 * ticks as f64 / clock_ticks_per_second() as f64 / publish_secs;
+
+    // Wait until every other node has seen every record arrive, or 15 s.
+    let expected = published.len() * (nodes.len() - 1);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while stamps.lock().expect("stamps lock").len() < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for listener in &listeners {
+        listener.abort();
+    }
+    for n in &nodes {
+        n.node.shutdown().await;
+    }
+    let stamps = stamps.lock().expect("stamps lock").clone();
+
+    let mut latencies_ms = Vec::new();
+    let mut all_pairs_ms = Vec::new();
+    let mut delivered = 0;
+    for (id, from, t0) in &published {
+        let mut worst = 0.0f64;
+        for node in (0..nodes.len()).filter(|n| n != from) {
+            if let Some(at) = stamps.get(&(node, *id)) {
+                delivered += 1;
+                let ms = at.duration_since(*t0).as_secs_f64() * 1e3;
+                all_pairs_ms.push(ms);
+                worst = worst.max(ms);
+            }
+        }
+        latencies_ms.push(worst);
+    }
+    Run {
+        latencies_ms,
+        delivered,
+        expected,
+        publish_secs,
+        subscribe_secs,
+        links,
+        all_pairs_ms,
+        cpu_percent,
+    }
+}
+
+fn one_run(rt: &tokio::runtime::Runtime, sizes: &Sizes, seed: u64) -> Run {
+    let root = temp_root();
+    let links = topology(sizes.nodes, seed);
+    let mut procs = Procs::default();
+    let mut addrs: Vec<String> = Vec::new();
+    let mut pids = Vec::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for (i, dials) in links.iter().enumerate() {
+        let dir = root.path().join(format!("node-{i}"));
+        coopnet_init(&dir, &format!("Propagation Co-op {i}"));
+        let mut extra = vec!["--heartbeat-ms".to_owned(), HEARTBEAT_MS.to_string()];
+        for &j in dials {
+            extra.push("--bootstrap".to_owned());
+            extra.push(addrs[j].clone());
+        }
+        let proc = procs.spawn(&dir, &extra);
+        pids.push(proc.pid);
+        addrs.push(proc.addr);
+        dirs.push(dir);
+    }
+    let run = rt.block_on(measure(sizes, seed, &dirs, &pids, links));
+    procs.kill_all();
+    run
+}
+
+async fn measure(
+    sizes: &Sizes,
+    seed: u64,
+    dirs: &[PathBuf],
+    pids: &[u32],
+    links: Vec<Vec<usize>>,
+) -> Run {
+    for dir in dirs {
+        wait_control(dir).await;
+    }
+    let subscribe_secs = wait_subscribed(dirs, Duration::from_secs(60))
+        .await
+        .as_secs_f64();
+
+    // Publish at a steady rate from random nodes.
+    let mut rng = Rng::new(seed ^ 0xb0b);
+    let mut published: Vec<(String, usize)> = Vec::new();
+    let mut ticker = tokio::time::interval(Duration::from_millis(1_000 / sizes.rate_per_s));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let ticks_before: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum();
+    let start = Instant::now();
+    for k in 0..sizes.records {
+        ticker.tick().await;
+        let from = rng.below(dirs.len());
+        let request = Request::Publish {
+            kind: "contract".into(),
+            key: format!("prop-{seed}-{k}"),
+            body: serde_json::to_value(samples::contract(k)).expect("contract JSON"),
+            expires_at: None,
+        };
+        let reply = call(&dirs[from], &request).await.expect("publish");
+        let id = reply["receipt"]["id"]
+            .as_str()
+            .expect("a receipt id")
+            .to_owned();
+        published.push((id, from));
+    }
+    let publish_secs = start.elapsed().as_secs_f64();
+    let ticks: u64 = pids.iter().map(|&p| cpu_ticks(p)).sum::<u64>() - ticks_before;
+    let cpu_percent = 100.0 * ticks as f64 / clock_ticks_per_second() as f64 / publish_secs;
+
+    // Collect, until everyone has everything or 15 s have passed.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let views = loop {
+        let mut views = Vec::new();
+        for dir in dirs {
+            views.push(held(dir).await);
+        }
+        let complete = views
+            .iter()
+            .all(|v| published.iter().all(|(id, _)| v.contains_key(id)));
+        if complete || Instant::now() > deadline {
+            break views;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let mut latencies_ms = Vec::new();
+    let mut all_pairs_ms = Vec::new();
+    let mut delivered = 0;
+    let mut expected = 0;
+    for (id, from) in &published {
+        let (issued_at, _) = views[*from][id];
+        let mut worst = 0.0f64;
+        for (node, view) in views.iter().enumerate() {
+            if node == *from {
+                continue;
+            }
+            expected += 1;
+            if let Some((_, received_at)) = view.get(id) {
+                delivered += 1;
+                let ms = received_at.saturating_sub(issued_at) as f64;
+                all_pairs_ms.push(ms);
+                worst = worst.max(ms);
+            }
+        }
+        latencies_ms.push(worst);
+    }
+    Run {
+        latencies_ms,
+        delivered,
+        expected,
+        publish_secs,
+        subscribe_secs,
+        links,
+        all_pairs_ms,
+        cpu_percent,
+    }
+}
+
+/// id → (issued_at, received_at) of the contracts a node holds.
+async fn held(dir: &std::path::Path) -> HashMap<String, (u64, u64)> {
+    let request = Request::List {
+        kind: Some("contract".into()),
+        author: None,
+        limit: Some(100_000),
+    };
+    let reply = call(dir, &request).await.expect("list");
+    reply["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().expect("id").to_owned(),
+                (
+                    r["issued_at"].as_u64().expect("issued_at"),
+                    r["received_at"].as_u64().expect("received_at"),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn report(mode: Mode, sizes: &Sizes, runs: &[Run], in_process: &[Run]) {
+    let mut summary = Summary::new("propagation", mode);
+    summary.line(format!(
+        "PROCESSES: {} coopnet run processes on 127.0.0.1, heartbeat {HEARTBEAT_MS} ms, sync \
+         interval 30 s (default); seeded random topology (each node dials 1-2 earlier ones); \
+         {} contracts per run published via the control socket from random nodes at {}/s; \
+         {} runs, each a fresh federation (seeds 1..={})",
+        sizes.nodes,
+        sizes.records,
+        sizes.rate_per_s,
+        runs.len(),
+        runs.len()
+    ));
+    summary.line(
+        "latency of a record = max over the other nodes of (received_at - issued_at), ms \
+         resolution; the publisher's own copy counts as 0",
+    );
+    report_runs(&mut summary, runs, 0);
+    summary.line("");
+    summary.line(format!(
+        "IN-PROCESS: {} coopnet_node::Node instances in one process (tokio runtime of 2 \
+         workers), same heartbeat, topology rule and publishing ({} contracts at {}/s via \
+         Node::publish), {} runs (seeds 1..={}); latency = max over the other nodes of \
+         (Instant of their arrivals() event - Instant before publish)",
+        sizes.in_process_nodes,
+        sizes.records,
+        sizes.rate_per_s,
+        in_process.len(),
+        in_process.len()
+    ));
+    report_runs(&mut summary, in_process, 1);
+    summary.finish();
+}
+
+/// The per-run lines and the medians of one set of runs.
+fn report_runs(summary: &mut Summary, runs: &[Run], digits: usize) {
+    let mut p50s = Vec::new();
+    let mut p99s = Vec::new();
+    let mut maxes = Vec::new();
+    let mut all_delivered = true;
+    for (i, r) in runs.iter().enumerate() {
+        let (p50, p99, max) = (
+            percentile(&r.latencies_ms, 50.0),
+            percentile(&r.latencies_ms, 99.0),
+            percentile(&r.latencies_ms, 100.0),
+        );
+        p50s.push(p50);
+        p99s.push(p99);
+        maxes.push(max);
+        all_delivered &= r.delivered == r.expected;
+        let links = if r.links.len() <= 12 {
+            format!("links {:?}", r.links)
+        } else {
+            "links as seeded".to_owned()
+        };
+        summary.line(format!(
+            "run {i}: p50 {p50:.digits$} ms, p99 {p99:.digits$} ms, max {max:.digits$} ms; \
+             delivery {:.2}% ({}/{} record-node pairs); per pair p50 {:.digits$} ms; \
+             published in {:.1} s; subscribed after {:.1} s; {links}",
+            100.0 * r.delivered as f64 / r.expected as f64,
+            r.delivered,
+            r.expected,
+            percentile(&r.all_pairs_ms, 50.0),
+            r.publish_secs,
+            r.subscribe_secs,
+        ));
+        let deliveries = r.expected as f64 / r.publish_secs;
+        summary.line(format!(
+            "       CPU of the nodes while publishing: {:.0}% of one core (of 200% on this \
+             machine), {:.0} us per record-node delivery",
+            r.cpu_percent,
+            r.cpu_percent / 100.0 * 1e6 / deliveries
+        ));
+    }
+    let (p50, p99) = (median(&p50s), median(&p99s));
+    let target = 0.1 * HEARTBEAT_MS as f64;
+    summary.line(format!(
+        "MEDIAN over runs: p50 {p50:.digits$} ms {}, p99 {p99:.digits$} ms {}; worst max \
+         {:.digits$} ms",
+        list(&p50s, digits),
+        list(&p99s, digits),
+        maxes.iter().copied().fold(0.0, f64::max)
+    ));
+    summary.line(format!(
+        "p99 <= 0.1 x heartbeat ({target:.0} ms): {}; delivery 100%: {}",
+        if p99 <= target { "MET" } else { "MISSED" },
+        if all_delivered { "MET" } else { "MISSED" }
+    ));
+}

@@ -263,3 +263,30 @@ async fn a_coordinator_of_another_federation_cannot_admit_anyone_here() {
     assert!(!view.is_member(&hopeful) && !view.is_member(&stranger.public()));
     stop_all(fed.nodes).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_membership_that_lapses_ends_without_any_new_record() {
+    let root = tempfile::tempdir().unwrap();
+    let fed = start_federation(root.path(), 1, None, GRACE).await;
+    let dir = root.path().join("short-term");
+    let key = prepare_member(&dir, "Short Term", &fed.file);
+    let lapse = coopnet_node::clock::now().plus_millis(3_000);
+    let founder = &fed.nodes[0];
+    founder
+        .node
+        .admit(key, "Short Term", Role::Member, Some(lapse))
+        .await
+        .unwrap();
+    assert!(founder.node.gate().view().unwrap().is_member(&key));
+    wait_for(
+        "the membership to lapse on the founder",
+        DEADLINE,
+        || async { !founder.node.gate().view().unwrap().is_member(&key) },
+    )
+    .await;
+    assert!(
+        coopnet_node::clock::now() >= lapse,
+        "it did not lapse early"
+    );
+    stop_all(fed.nodes).await;
+}

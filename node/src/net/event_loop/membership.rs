@@ -79,6 +79,23 @@ impl EventLoop {
         });
     }
 
+    /// Recomputes the roster when a membership has lapsed, then re-checks
+    /// peers. (Lapsing only removes members, so nothing is released.)
+    pub(super) fn refresh_lapsed_memberships(&mut self) {
+        let now = crate::clock::now();
+        let lapsed = self
+            .gate
+            .view()
+            .and_then(|v| v.next_expiry())
+            .is_some_and(|t| t <= now);
+        if lapsed {
+            let released = self.gate.refresh(now);
+            debug_assert!(released.is_empty(), "a lapse cannot admit anyone");
+            tracing::info!("a membership lapsed: roster recomputed");
+            self.roster_changed();
+        }
+    }
+
     pub(super) fn redial_if_alone(&mut self) {
         if self.swarm.connected_peers().next().is_none() {
             for addr in self.bootstrap.clone() {

@@ -215,6 +215,7 @@ impl EventLoop {
                 }
                 _ = probation_timer.tick() => {
                     self.end_expired_probation();
+                    self.refresh_lapsed_memberships();
                     self.retry_due();
                 }
                 _ = kad_timer.tick() => {

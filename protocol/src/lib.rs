@@ -25,4 +25,6 @@ pub use kinds::{ALL_KINDS, Body, BodyError, Kind};
 pub use record::{Draft, RecordId, SignError, SignedRecord, signing_input};
 pub use time::{Day, DayError, Timestamp};
 pub use validate::{MAX_CLOCK_SKEW_MS, RecordError, VerifiedRecord, validate, verify_bytes};
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod taxonomy;

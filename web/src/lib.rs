@@ -1,5 +1,130 @@
-//! The coopnet web app and JSON API (axum), talking to the node through a
-//! trait.
+//! The coopnet web app and JSON API (axum), served by each node for its own
+//! co-op's members.
 //!
-//! Built by issue 5; this crate is an empty placeholder until then, so the
-//! workspace already has the shape the brief describes.
+//! The crate knows nothing of libp2p or SQLite: it talks to the node
+//! through the [`Backend`] trait, which the `coopnet` binary implements.
+//! Pages are server-rendered (askama templates, escaped by default) and work
+//! without JavaScript; `/api/v1` offers the same operations as JSON,
+//! described by the OpenAPI document at `/api/v1/openapi.json`.
+//!
+//! Every request passes, outermost first: security headers, clear errors,
+//! the cross-site check, then log-in (and, for a browser session's
+//! state-changing requests, the CSRF token). See [`auth`] and [`security`].
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod backend;
+pub mod error;
+mod json;
+pub mod ops;
+mod pages;
+pub mod query;
+pub mod security;
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+
+pub use auth::Viewer;
+pub use backend::{Backend, BackendError};
+
+/// The largest request body most routes take: 64 KiB.
+pub const MAX_BODY: usize = 64 * 1024;
+/// The largest OCDS upload: 16 MiB (the importer's own limit).
+pub const MAX_UPLOAD: usize = 16 * 1024 * 1024;
+
+/// How the web app is set up.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
+    /// The largest ordinary request body.
+    pub max_body: usize,
+}
+
+impl WebConfig {
+    /// The defaults for a node on plain HTTP (loopback or behind a proxy).
+    pub fn plain_http() -> Self {
+        Self {
+            secure_cookies: false,
+            max_body: MAX_BODY,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node.
+    pub backend: Arc<dyn Backend>,
+    /// Failed log-ins.
+    pub throttle: Arc<auth::throttle::Throttle>,
+    /// The set-up.
+    pub config: Arc<WebConfig>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds since the Unix epoch, by the system clock.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The whole app: pages, API, log-in, static assets, with every layer.
+pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
+    let state = AppState {
+        backend,
+        throttle: Arc::default(),
+        config: Arc::new(config),
+    };
+    Router::new()
+        .route("/login", get(auth::login::show).post(auth::login::submit))
+        .route("/logout", post(auth::login::logout))
+        .route("/health", get(health))
+        .route("/static/{file}", get(assets::serve))
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(from_fn_with_state(state.clone(), auth::require_login))
+        .layer(from_fn(security::same_origin))
+        .layer(from_fn(security::clear_errors))
+        .layer(from_fn(security::headers))
+        .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    security::respond(uri.path(), error::Failure::not_found("this page"))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -9,6 +9,7 @@ use crate::time::Day;
 /// Where the work can happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WorkMode {
     /// Remote only.
     Remote,
@@ -20,6 +21,7 @@ pub enum WorkMode {
 
 /// A band of day rates, in whole units of `currency`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateBand {
     /// Lowest day rate, at most 100,000.
     pub min: u32,
@@ -31,6 +33,7 @@ pub struct RateBand {
 
 /// A period in which the co-op has spare capacity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CapacityWindow {
     /// First day of the window.
     pub from: Day,
@@ -48,6 +51,7 @@ pub struct CapacityWindow {
 
 /// The plain fields of a [`Capacity`] record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CapacityFields {
     /// The windows, at most 100.
     pub windows: Vec<CapacityWindow>,

@@ -9,6 +9,7 @@ use crate::time::{Day, Timestamp};
 /// Where a contract stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContractStatus {
     /// Accepting responses.
     Open,
@@ -20,6 +21,7 @@ pub enum ContractStatus {
 
 /// An amount in whole units of a currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Whole units (pounds, euros), at most 10^15.
     pub amount: u64,
@@ -29,6 +31,7 @@ pub struct Money {
 
 /// A span of calendar days, both ends included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     /// First day.
     pub start: Day,
@@ -38,6 +41,7 @@ pub struct Period {
 
 /// The plain fields of a [`Contract`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractFields {
     /// Title, 1–300 characters.
     pub title: String,

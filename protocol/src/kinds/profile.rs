@@ -7,6 +7,7 @@ use super::validated;
 
 /// The plain fields of a [`Profile`], as written by a co-op.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileFields {
     /// The co-op's name, 1–120 characters.
     pub name: String,
@@ -36,6 +37,7 @@ pub struct ProfileFields {
 
 /// A point on the map in millionths of a degree (WGS 84).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coordinates {
     /// Latitude, −90,000,000 to 90,000,000.
     pub latitude_e6: i32,

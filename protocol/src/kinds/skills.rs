@@ -8,6 +8,7 @@ use super::validated;
 /// How deep a skill runs in the co-op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SkillLevel {
     /// Can deliver with support.
     Working,
@@ -19,6 +20,7 @@ pub enum SkillLevel {
 
 /// One skill the co-op offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkillEntry {
     /// Normalised display name (see [`crate::taxonomy`]), 1–100 characters.
     pub name: String,
@@ -32,6 +34,7 @@ pub struct SkillEntry {
 
 /// The plain fields of a [`Skills`] record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkillsFields {
     /// The skills, at most 300, names unique ignoring case.
     pub entries: Vec<SkillEntry>,

@@ -1,0 +1,96 @@
+//! Contracts: list, add, one with its matches, OCDS import.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::types::{ContractAdded, ContractJson, ContractPage, CoopResult, NewContract};
+use crate::AppState;
+use crate::backend::ImportReport;
+use crate::error::{ApiError, ErrorBody};
+use crate::ops::{self, ContractFilter};
+
+/// Filters of the contract list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Free text.
+    #[serde(default)]
+    q: String,
+    /// A required skill.
+    #[serde(default)]
+    skill: String,
+    /// `open` (default), `closed`, `awarded` or `all`.
+    #[serde(default)]
+    status: String,
+    /// Only our own.
+    #[serde(default)]
+    mine: bool,
+}
+
+/// Contracts, newest first.
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", params(ListQuery),
+    responses((status = 200, body = Vec<ContractJson>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<ContractJson>>, ApiError> {
+    let filter = ContractFilter {
+        text: query.q,
+        skill: query.skill,
+        status: query.status,
+        mine: query.mine,
+    };
+    let found = ops::contracts(state.backend.as_ref(), &filter).await?;
+    Ok(Json(found.into_iter().map(ContractJson::from).collect()))
+}
+
+/// Publishes a contract of our co-op.
+#[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", request_body = NewContract,
+    responses((status = 201, body = ContractAdded), (status = 422, body = ErrorBody)))]
+pub async fn add(
+    State(state): State<AppState>,
+    Json(new): Json<NewContract>,
+) -> Result<(StatusCode, Json<ContractAdded>), ApiError> {
+    let (id, published) = ops::add_contract(state.backend.as_ref(), new.key, new.fields).await?;
+    let added = ContractAdded {
+        id,
+        record_id: published.id.to_string(),
+        version: published.version,
+    };
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// A contract and the co-ops that could cover its skills in its period.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts",
+    params(("id" = String, Path, description = "The contract's id (author key, `-`, record key)")),
+    responses((status = 200, body = ContractPage), (status = 404, body = ErrorBody)))]
+pub async fn one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ContractPage>, ApiError> {
+    let (item, matches) = ops::contract(state.backend.as_ref(), &id).await?;
+    let window = item.fields.period.is_some();
+    Ok(Json(ContractPage {
+        contract: item.into(),
+        matches: matches
+            .into_iter()
+            .map(|h| CoopResult::new(h, window))
+            .collect(),
+    }))
+}
+
+/// Imports an OCDS release package or record package (the request body, up
+/// to 16 MiB): each tender becomes a contract of ours keyed by its `ocid`.
+#[utoipa::path(post, path = "/api/v1/contracts/import", tag = "contracts",
+    request_body(content = String, content_type = "application/json",
+        description = "An OCDS release package, record package or release"),
+    responses((status = 200, body = ImportReport), (status = 413, body = ErrorBody),
+        (status = 422, description = "Not UTF-8, not JSON or not OCDS", body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    Ok(Json(state.backend.import_ocds(body.to_vec()).await?))
+}

@@ -1,0 +1,125 @@
+//! `/status`, our co-op's profile, skills and capacity, and skill
+//! suggestions.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
+use coopnet_protocol::taxonomy::Taxonomy;
+use coopnet_protocol::{Body, Kind};
+use serde::Deserialize;
+
+use super::types::{OwnRecord, Suggestion};
+use crate::AppState;
+use crate::backend::{NodeInfo, Published};
+use crate::error::{ApiError, ErrorBody};
+use crate::ops;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Health check (no log-in needed).
+#[utoipa::path(get, path = "/api/v1/health", tag = "node",
+    responses((status = 200, description = "The node's web app is up", body = String)))]
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+/// This node: name, key, federation, peers connected, record counts.
+#[utoipa::path(get, path = "/api/v1/status", tag = "node",
+    responses((status = 200, body = NodeInfo), (status = 401, body = ErrorBody)))]
+pub async fn status(State(state): State<AppState>) -> ApiResult<NodeInfo> {
+    Ok(Json(state.backend.info().await?))
+}
+
+/// Our co-op's profile as published.
+#[utoipa::path(get, path = "/api/v1/profile", tag = "our co-op",
+    responses((status = 200, body = OwnRecord<ProfileFields>)))]
+pub async fn get_profile(State(state): State<AppState>) -> ApiResult<OwnRecord<ProfileFields>> {
+    let own = ops::own(state.backend.as_ref(), Kind::Profile).await?;
+    Ok(Json(OwnRecord::new(own, |b| match b {
+        Body::Profile(p) => Some(p.into_fields()),
+        _ => None,
+    })))
+}
+
+/// Publishes our co-op's profile.
+#[utoipa::path(put, path = "/api/v1/profile", tag = "our co-op", request_body = ProfileFields,
+    responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
+pub async fn put_profile(
+    State(state): State<AppState>,
+    Json(fields): Json<ProfileFields>,
+) -> ApiResult<Published> {
+    Ok(Json(
+        ops::save_profile(state.backend.as_ref(), fields).await?,
+    ))
+}
+
+/// Our co-op's skills as published.
+#[utoipa::path(get, path = "/api/v1/skills", tag = "our co-op",
+    responses((status = 200, body = OwnRecord<SkillsFields>)))]
+pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<SkillsFields>> {
+    let own = ops::own(state.backend.as_ref(), Kind::Skills).await?;
+    Ok(Json(OwnRecord::new(own, |b| match b {
+        Body::Skills(s) => Some(s.into_fields()),
+        _ => None,
+    })))
+}
+
+/// Publishes our co-op's skills; names are normalised through the ESCO
+/// taxonomy ("js" becomes "JavaScript", with its concept URI).
+#[utoipa::path(put, path = "/api/v1/skills", tag = "our co-op", request_body = SkillsFields,
+    responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
+pub async fn put_skills(
+    State(state): State<AppState>,
+    Json(fields): Json<SkillsFields>,
+) -> ApiResult<Published> {
+    Ok(Json(
+        ops::save_skills(state.backend.as_ref(), fields).await?,
+    ))
+}
+
+/// Our co-op's capacity windows as published.
+#[utoipa::path(get, path = "/api/v1/capacity", tag = "our co-op",
+    responses((status = 200, body = OwnRecord<CapacityFields>)))]
+pub async fn get_capacity(State(state): State<AppState>) -> ApiResult<OwnRecord<CapacityFields>> {
+    let own = ops::own(state.backend.as_ref(), Kind::Capacity).await?;
+    Ok(Json(OwnRecord::new(own, |b| match b {
+        Body::Capacity(c) => Some(c.into_fields()),
+        _ => None,
+    })))
+}
+
+/// Publishes our co-op's capacity windows.
+#[utoipa::path(put, path = "/api/v1/capacity", tag = "our co-op", request_body = CapacityFields,
+    responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
+pub async fn put_capacity(
+    State(state): State<AppState>,
+    Json(fields): Json<CapacityFields>,
+) -> ApiResult<Published> {
+    Ok(Json(
+        ops::save_capacity(state.backend.as_ref(), fields).await?,
+    ))
+}
+
+/// `?q=` of the suggestions.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SuggestQuery {
+    /// What has been typed so far.
+    #[serde(default)]
+    q: String,
+}
+
+/// Skills from the ESCO taxonomy for a partly typed name, best first.
+#[utoipa::path(get, path = "/api/v1/taxonomy/suggest", tag = "our co-op", params(SuggestQuery),
+    responses((status = 200, body = Vec<Suggestion>)))]
+pub async fn suggest(Query(query): Query<SuggestQuery>) -> Json<Vec<Suggestion>> {
+    let q: String = query.q.chars().take(100).collect();
+    let found = Taxonomy::esco()
+        .suggest(&q, 10)
+        .into_iter()
+        .map(|c| Suggestion {
+            label: c.label().to_owned(),
+            uri: c.uri().to_owned(),
+        })
+        .collect();
+    Json(found)
+}

@@ -1,0 +1,190 @@
+//! The API's JSON shapes that are not record fields themselves.
+
+use coopnet_protocol::kinds::{CapacityFields, ContractFields, ProfileFields, SkillsFields};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{CoopHit, RecordView};
+use crate::ops::{self, ContractItem, CoopDetail, Own};
+
+/// One of our co-op's records: what it says and how far it has spread.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OwnRecord<T> {
+    /// The fields; `null` if never published or withdrawn.
+    pub body: Option<T>,
+    /// The published record, if any.
+    pub published: Option<PublishedInfo>,
+}
+
+/// A published record's identity and spread.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublishedInfo {
+    /// The record id, 64 hex characters.
+    pub id: String,
+    /// Its version (strictly increasing per slot).
+    pub version: u64,
+    /// When it was issued, Unix milliseconds.
+    pub issued_at: u64,
+    /// Whether it is a withdrawal (tombstone).
+    pub withdrawn: bool,
+    /// Connected peers known to hold it.
+    pub peers_holding: u32,
+}
+
+impl<T> OwnRecord<T> {
+    /// Builds the JSON from [`Own`], taking the body out with `pick`.
+    pub fn new(own: Own, pick: impl FnOnce(coopnet_protocol::Body) -> Option<T>) -> Self {
+        let published = own.record.as_ref().map(|r: &RecordView| PublishedInfo {
+            id: r.id.to_string(),
+            version: r.version,
+            issued_at: r.issued_at.0,
+            withdrawn: r.body.is_none(),
+            peers_holding: own.holders,
+        });
+        OwnRecord {
+            body: own.record.and_then(|r| r.body).and_then(pick),
+            published,
+        }
+    }
+}
+
+/// A co-op found by a partner search.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CoopResult {
+    /// The co-op's key.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+    /// Its summary.
+    pub summary: String,
+    /// Its region.
+    pub region: String,
+    /// The asked-for skills it has.
+    pub matched_skills: Vec<String>,
+    /// How many skills were asked for.
+    pub skills_asked: usize,
+    /// Person-days available in the window (all its capacity if none given).
+    pub days_available: u32,
+    /// Its lowest day rate there.
+    pub min_rate: Option<u32>,
+    /// The rate's currency.
+    pub currency: Option<String>,
+    /// Why it matched, in a sentence.
+    pub why: String,
+}
+
+impl CoopResult {
+    /// From a hit; `window` says whether the search had a date window.
+    pub fn new(hit: CoopHit, window: bool) -> Self {
+        let why = ops::why(&hit, window);
+        CoopResult {
+            key: hit.author.to_string(),
+            name: hit.name,
+            summary: hit.summary,
+            region: hit.region,
+            matched_skills: hit.matched_skills,
+            skills_asked: hit.skills_asked,
+            days_available: hit.days_available,
+            min_rate: hit.min_rate,
+            currency: hit.currency,
+            why,
+        }
+    }
+}
+
+/// A contract.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractJson {
+    /// Its stable id (author key, `-`, record key), for `/contracts/{id}`.
+    pub id: String,
+    /// Who published it.
+    pub author: String,
+    /// Its record key.
+    pub key: String,
+    /// Its version.
+    pub version: u64,
+    /// Its fields.
+    #[serde(flatten)]
+    pub fields: ContractFields,
+}
+
+impl From<ContractItem> for ContractJson {
+    fn from(item: ContractItem) -> Self {
+        ContractJson {
+            id: item.id,
+            author: item.author.to_string(),
+            key: item.key,
+            version: item.version,
+            fields: item.fields,
+        }
+    }
+}
+
+/// A contract and the co-ops that could cover it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractPage {
+    /// The contract.
+    pub contract: ContractJson,
+    /// Co-ops (other than ours) with its skills, best first.
+    pub matches: Vec<CoopResult>,
+}
+
+/// A new contract: its fields, and optionally its record key.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewContract {
+    /// The record key (printable ASCII, no spaces); a random one if absent.
+    pub key: Option<String>,
+    /// The contract.
+    #[serde(flatten)]
+    pub fields: ContractFields,
+}
+
+/// What adding a contract did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractAdded {
+    /// The contract's stable id.
+    pub id: String,
+    /// The record id.
+    pub record_id: String,
+    /// Its version.
+    pub version: u64,
+}
+
+/// A co-op's published records.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CoopJson {
+    /// Its key.
+    pub key: String,
+    /// Its profile.
+    pub profile: Option<ProfileFields>,
+    /// Its skills.
+    pub skills: Option<SkillsFields>,
+    /// Its capacity.
+    pub capacity: Option<CapacityFields>,
+    /// Its contracts.
+    pub contracts: Vec<ContractJson>,
+}
+
+impl From<CoopDetail> for CoopJson {
+    fn from(detail: CoopDetail) -> Self {
+        CoopJson {
+            key: detail.key.to_string(),
+            profile: detail.profile,
+            skills: detail.skills,
+            capacity: detail.capacity,
+            contracts: detail
+                .contracts
+                .into_iter()
+                .map(ContractJson::from)
+                .collect(),
+        }
+    }
+}
+
+/// A skill the taxonomy suggests.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Suggestion {
+    /// Its preferred label.
+    pub label: String,
+    /// Its ESCO concept URI.
+    pub uri: String,
+}

@@ -1,0 +1,351 @@
+//! The operations behind both the pages and the API, so that the two never
+//! disagree: reading and saving our co-op's records, a co-op's page, the
+//! contracts list and a contract's page with the co-ops that match it.
+
+use coopnet_protocol::kinds::{
+    Capacity, CapacityFields, Contract, ContractFields, ContractStatus, Profile, ProfileFields,
+    Skills, SkillsFields,
+};
+use coopnet_protocol::taxonomy::{Taxonomy, fold};
+use coopnet_protocol::{Body, Kind, PublicKey};
+
+use crate::backend::{Backend, CoopHit, CoopQuery, Published, RecordView};
+use crate::error::Failure;
+
+/// The key of our co-op's profile, skills and capacity records.
+pub const MAIN_SLOT: &str = "";
+/// Most contracts the list looks through.
+pub const CONTRACT_SCAN: usize = 1_000;
+
+/// One of our own records and how many peers hold it.
+#[derive(Debug, Clone)]
+pub struct Own {
+    /// The current record, if we published one (tombstones included).
+    pub record: Option<RecordView>,
+    /// How many connected peers are known to hold it.
+    pub holders: u32,
+}
+
+/// Our co-op's current record of `kind` (main slot).
+pub async fn own(backend: &dyn Backend, kind: Kind) -> Result<Own, Failure> {
+    let record = backend.current(backend.own_key(), kind, MAIN_SLOT).await?;
+    let holders = match &record {
+        Some(r) => backend
+            .holders(vec![r.id])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(0),
+        None => 0,
+    };
+    Ok(Own { record, holders })
+}
+
+/// Checks and publishes our profile.
+pub async fn save_profile(
+    backend: &dyn Backend,
+    fields: ProfileFields,
+) -> Result<Published, Failure> {
+    let profile = Profile::parse(fields).map_err(field_failure)?;
+    Ok(backend
+        .publish(Kind::Profile, MAIN_SLOT, Some(Body::Profile(profile)))
+        .await?)
+}
+
+/// Normalises the skill names through the taxonomy, checks and publishes.
+pub async fn save_skills(
+    backend: &dyn Backend,
+    mut fields: SkillsFields,
+) -> Result<Published, Failure> {
+    let taxonomy = Taxonomy::esco();
+    for entry in &mut fields.entries {
+        if let Some(normal) = taxonomy.normalise(&entry.name) {
+            entry.name = normal.name;
+            entry.concept = normal.concept_uri;
+        }
+    }
+    let skills = Skills::parse(fields).map_err(field_failure)?;
+    Ok(backend
+        .publish(Kind::Skills, MAIN_SLOT, Some(Body::Skills(skills)))
+        .await?)
+}
+
+/// Checks and publishes our capacity windows.
+pub async fn save_capacity(
+    backend: &dyn Backend,
+    fields: CapacityFields,
+) -> Result<Published, Failure> {
+    let capacity = Capacity::parse(fields).map_err(field_failure)?;
+    Ok(backend
+        .publish(Kind::Capacity, MAIN_SLOT, Some(Body::Capacity(capacity)))
+        .await?)
+}
+
+/// A protocol field error as a 422 naming the field.
+pub fn field_failure(error: coopnet_protocol::FieldError) -> Failure {
+    Failure::invalid(error.field.clone(), error.problem.to_string())
+}
+
+/// A contract in a list or on its page.
+#[derive(Debug, Clone)]
+pub struct ContractItem {
+    /// Its stable id: the author's key, `-`, the record key.
+    pub id: String,
+    /// Who published it.
+    pub author: PublicKey,
+    /// Its record key.
+    pub key: String,
+    /// Its version.
+    pub version: u64,
+    /// Its fields.
+    pub fields: ContractFields,
+}
+
+impl ContractItem {
+    fn from_record(record: RecordView) -> Option<ContractItem> {
+        let Some(Body::Contract(contract)) = record.body else {
+            return None;
+        };
+        Some(ContractItem {
+            id: contract_id(&record.author, &record.key),
+            author: record.author,
+            key: record.key,
+            version: record.version,
+            fields: contract.into_fields(),
+        })
+    }
+
+    /// The status as a word.
+    pub fn status(&self) -> &'static str {
+        match self.fields.status {
+            ContractStatus::Open => "open",
+            ContractStatus::Closed => "closed",
+            ContractStatus::Awarded => "awarded",
+        }
+    }
+
+    /// The id, escaped for a URL path segment.
+    pub fn path_id(&self) -> String {
+        form_urlencoded::byte_serialize(self.id.as_bytes()).collect()
+    }
+}
+
+/// A contract's stable id.
+pub fn contract_id(author: &PublicKey, key: &str) -> String {
+    format!("{author}-{key}")
+}
+
+/// Splits a contract id into author and key.
+pub fn parse_contract_id(id: &str) -> Result<(PublicKey, String), Failure> {
+    let bad = || Failure::not_found("that contract");
+    let (author, rest) = id.split_at_checked(64).ok_or_else(bad)?;
+    let key = rest.strip_prefix('-').ok_or_else(bad)?;
+    Ok((author.parse().map_err(|_| bad())?, key.to_owned()))
+}
+
+/// Which contracts to list.
+#[derive(Debug, Clone, Default)]
+pub struct ContractFilter {
+    /// Free text (title, buyer, description, skills, location).
+    pub text: String,
+    /// A required skill (normalised through the taxonomy).
+    pub skill: String,
+    /// `open` (default), `closed`, `awarded` or `all`.
+    pub status: String,
+    /// Only our own.
+    pub mine: bool,
+}
+
+/// Contracts matching `filter`, newest first.
+pub async fn contracts(
+    backend: &dyn Backend,
+    filter: &ContractFilter,
+) -> Result<Vec<ContractItem>, Failure> {
+    let status = match filter.status.as_str() {
+        "" | "open" => Some(ContractStatus::Open),
+        "closed" => Some(ContractStatus::Closed),
+        "awarded" => Some(ContractStatus::Awarded),
+        "all" => None,
+        _ => {
+            return Err(Failure::invalid(
+                "status",
+                "must be open, closed, awarded or all",
+            ));
+        }
+    };
+    let records = if filter.text.trim().is_empty() {
+        let author = filter.mine.then(|| backend.own_key());
+        backend.list(Kind::Contract, author, CONTRACT_SCAN).await?
+    } else {
+        backend.search_text(&filter.text, CONTRACT_SCAN).await?
+    };
+    let skill = folded_skill(&filter.skill);
+    let own = backend.own_key();
+    Ok(records
+        .into_iter()
+        .filter(|r| r.kind == Kind::Contract && (!filter.mine || r.author == own))
+        .filter_map(ContractItem::from_record)
+        .filter(|c| status.is_none_or(|s| c.fields.status == s))
+        .filter(|c| {
+            skill.as_ref().is_none_or(|s| {
+                c.fields
+                    .required_skills
+                    .iter()
+                    .any(|r| folded_skill(r).as_ref() == Some(s))
+            })
+        })
+        .collect())
+}
+
+/// A skill name normalised and folded, as the partner index keeps it.
+pub fn folded_skill(name: &str) -> Option<String> {
+    Taxonomy::esco()
+        .normalise(name)
+        .map(|n| fold(&n.name))
+        .filter(|f| !f.is_empty())
+}
+
+/// One contract, and the co-ops (other than ours) that could cover it.
+pub async fn contract(
+    backend: &dyn Backend,
+    id: &str,
+) -> Result<(ContractItem, Vec<CoopHit>), Failure> {
+    let (author, key) = parse_contract_id(id)?;
+    let record = backend.current(author, Kind::Contract, &key).await?;
+    let item = record
+        .and_then(ContractItem::from_record)
+        .ok_or_else(|| Failure::not_found("that contract"))?;
+    let mut skills: Vec<String> = Vec::new();
+    for folded in item
+        .fields
+        .required_skills
+        .iter()
+        .filter_map(|s| folded_skill(s))
+    {
+        if !skills.contains(&folded) {
+            skills.push(folded);
+        }
+    }
+    let matches = if skills.is_empty() {
+        Vec::new()
+    } else {
+        let query = CoopQuery {
+            skills,
+            match_all: false,
+            window: item.fields.period.as_ref().map(|p| (p.start, p.end)),
+            exclude: Some(backend.own_key()),
+            limit: 20,
+            ..CoopQuery::default()
+        };
+        backend.find_coops(query).await?
+    };
+    Ok((item, matches))
+}
+
+/// Publishes a contract of ours under `key` (a new random key if `None`).
+pub async fn add_contract(
+    backend: &dyn Backend,
+    key: Option<String>,
+    fields: ContractFields,
+) -> Result<(String, Published), Failure> {
+    let contract = Contract::parse(fields).map_err(field_failure)?;
+    let key = match key.filter(|k| !k.trim().is_empty()) {
+        Some(key) => key,
+        None => format!("c-{}", &crate::auth::new_token()[..16]),
+    };
+    let published = backend
+        .publish(Kind::Contract, &key, Some(Body::Contract(contract)))
+        .await?;
+    Ok((contract_id(&backend.own_key(), &key), published))
+}
+
+/// Everything a co-op has published that its page shows.
+#[derive(Debug, Clone)]
+pub struct CoopDetail {
+    /// Its key.
+    pub key: PublicKey,
+    /// Its profile.
+    pub profile: Option<ProfileFields>,
+    /// Its skills.
+    pub skills: Option<SkillsFields>,
+    /// Its capacity.
+    pub capacity: Option<CapacityFields>,
+    /// Its contracts, newest first.
+    pub contracts: Vec<ContractItem>,
+}
+
+/// A co-op's published records; 404 if it has published nothing.
+pub async fn coop(backend: &dyn Backend, key: &str) -> Result<CoopDetail, Failure> {
+    let key: PublicKey = key
+        .parse()
+        .map_err(|_| Failure::not_found("a co-op with that key"))?;
+    let body = |r: Option<RecordView>| r.and_then(|r| r.body);
+    let profile = match body(backend.current(key, Kind::Profile, MAIN_SLOT).await?) {
+        Some(Body::Profile(p)) => Some(p.into_fields()),
+        _ => None,
+    };
+    let skills = match body(backend.current(key, Kind::Skills, MAIN_SLOT).await?) {
+        Some(Body::Skills(s)) => Some(s.into_fields()),
+        _ => None,
+    };
+    let capacity = match body(backend.current(key, Kind::Capacity, MAIN_SLOT).await?) {
+        Some(Body::Capacity(c)) => Some(c.into_fields()),
+        _ => None,
+    };
+    let contracts: Vec<ContractItem> = backend
+        .list(Kind::Contract, Some(key), 100)
+        .await?
+        .into_iter()
+        .filter_map(ContractItem::from_record)
+        .collect();
+    if profile.is_none() && skills.is_none() && capacity.is_none() && contracts.is_empty() {
+        return Err(Failure::not_found("a co-op with that key"));
+    }
+    Ok(CoopDetail {
+        key,
+        profile,
+        skills,
+        capacity,
+        contracts,
+    })
+}
+
+/// Why a co-op matched, in one sentence.
+pub fn why(hit: &CoopHit, window: bool) -> String {
+    let mut parts = Vec::new();
+    if hit.skills_asked > 0 {
+        parts.push(format!(
+            "{} of {} skills ({})",
+            hit.matched_skills.len(),
+            hit.skills_asked,
+            hit.matched_skills.join(", ")
+        ));
+    }
+    let span = if window {
+        "in the window"
+    } else {
+        "in all its capacity"
+    };
+    parts.push(format!("{} person-days {span}", hit.days_available));
+    if let (Some(rate), Some(currency)) = (hit.min_rate, &hit.currency) {
+        parts.push(format!("from {rate} {currency}/day"));
+    }
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_ids_round_trip_keys_with_any_printable_characters() {
+        let author: PublicKey = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
+            .parse()
+            .unwrap();
+        let id = contract_id(&author, "ocds:ocds-b5fd17-1/2");
+        let (a, k) = parse_contract_id(&id).unwrap();
+        assert_eq!((a, k.as_str()), (author, "ocds:ocds-b5fd17-1/2"));
+        assert!(parse_contract_id("short").is_err());
+        assert!(parse_contract_id(&id.replacen('-', "+", 1)).is_err());
+    }
+}

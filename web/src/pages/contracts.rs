@@ -1,0 +1,256 @@
+//! *Contracts*: list and filter, add one, import OCDS files, and a
+//! contract's page with the co-ops that could cover it.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use coopnet_protocol::kinds::{ContractFields, ContractStatus, Money, Period};
+use serde::Deserialize;
+
+use super::Frame;
+use super::form::{Fields, list as split_list, number, optional};
+use crate::backend::{CoopHit, ImportAction, ImportReport};
+use crate::error::{Failure, PageError, render};
+use crate::ops::{self, ContractFilter, ContractItem};
+use crate::{AppState, Viewer};
+
+/// The list's filters, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    skill: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    mine: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct NewForm {
+    key: String,
+    title: String,
+    buyer: String,
+    description: String,
+    skills: String,
+    value: String,
+    currency: String,
+    deadline: String,
+    start: String,
+    end: String,
+    location: String,
+    source_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts.html")]
+struct ContractsPage {
+    frame: Frame,
+    query: ListQuery,
+    contracts: Vec<ContractItem>,
+    error: Option<String>,
+    new: NewForm,
+    new_error: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    query: ListQuery,
+) -> Result<ContractsPage, PageError> {
+    let filter = ContractFilter {
+        text: query.q.clone(),
+        skill: query.skill.clone(),
+        status: query.status.clone(),
+        mine: query.mine.is_some(),
+    };
+    let (contracts, error) = match ops::contracts(state.backend.as_ref(), &filter).await {
+        Ok(found) => (found, None),
+        Err(failure) => (Vec::new(), Some(failure.message)),
+    };
+    Ok(ContractsPage {
+        frame: Frame::new(state, viewer, "contracts").await,
+        query,
+        contracts,
+        error,
+        new: NewForm {
+            currency: "GBP".to_owned(),
+            ..NewForm::default()
+        },
+        new_error: None,
+    })
+}
+
+/// `GET /contracts`.
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    render(&list_page(&state, &viewer, query).await?)
+}
+
+fn read_new(form: &NewForm) -> Result<ContractFields, Failure> {
+    let day = |text: &str, field: &str| {
+        text.parse()
+            .map_err(|_| Failure::invalid(field, "must be a date, YYYY-MM-DD"))
+    };
+    let period = match (form.start.as_str(), form.end.as_str()) {
+        ("", "") => None,
+        (start, end) => Some(Period {
+            start: day(start, "period.start")?,
+            end: day(end, "period.end")?,
+        }),
+    };
+    let deadline = match form.deadline.as_str() {
+        "" => None,
+        text => {
+            let day: coopnet_protocol::Day = day(text, "deadline")?;
+            let ms = u64::try_from(day.days()).unwrap_or(0) * 86_400_000;
+            // The end of that day, UTC.
+            Some(coopnet_protocol::Timestamp(ms + 86_400_000 - 1))
+        }
+    };
+    let value = match form.value.as_str() {
+        "" => None,
+        text => Some(Money {
+            amount: number(text, "value.amount")?,
+            currency: form.currency.to_uppercase(),
+        }),
+    };
+    Ok(ContractFields {
+        title: form.title.clone(),
+        buyer: form.buyer.clone(),
+        description: form.description.clone(),
+        required_skills: split_list(&form.skills),
+        value,
+        deadline,
+        period,
+        location: form.location.clone(),
+        source_url: optional(&form.source_url),
+        ocid: None,
+        status: ContractStatus::Open,
+    })
+}
+
+/// `POST /contracts`: publishes a contract of ours.
+pub async fn add(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: Fields,
+) -> Result<Response, PageError> {
+    let form = NewForm {
+        key: fields.get("key"),
+        title: fields.get("title"),
+        buyer: fields.get("buyer"),
+        description: fields.get("description"),
+        skills: fields.get("skills"),
+        value: fields.get("value"),
+        currency: fields.get("currency"),
+        deadline: fields.get("deadline"),
+        start: fields.get("start"),
+        end: fields.get("end"),
+        location: fields.get("location"),
+        source_url: fields.get("source_url"),
+    };
+    let result = match read_new(&form) {
+        Ok(contract) => {
+            ops::add_contract(state.backend.as_ref(), optional(&form.key), contract).await
+        }
+        Err(failure) => Err(failure),
+    };
+    match result {
+        Ok((id, _)) => {
+            let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+            Ok(Redirect::to(&format!("/contracts/{id}")).into_response())
+        }
+        Err(failure) => {
+            let mut page = list_page(&state, &viewer, ListQuery::default()).await?;
+            page.new = form;
+            page.new_error = Some(failure.message);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contract.html")]
+struct ContractPage {
+    frame: Frame,
+    contract: ContractItem,
+    ours: bool,
+    matches: Vec<(CoopHit, String)>,
+}
+
+/// `GET /contracts/{id}`.
+pub async fn one(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let (contract, matches) = ops::contract(state.backend.as_ref(), &id).await?;
+    let window = contract.fields.period.is_some();
+    render(&ContractPage {
+        frame: Frame::new(&state, &viewer, "contracts").await,
+        ours: contract.author == state.backend.own_key(),
+        contract,
+        matches: matches
+            .into_iter()
+            .map(|h| {
+                let why = ops::why(&h, window);
+                (h, why)
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    frame: Frame,
+    report: ImportReport,
+    imported: usize,
+    updated: usize,
+    unchanged: usize,
+    skipped: usize,
+}
+
+/// `POST /contracts/import` (multipart, field `file`).
+pub async fn import(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| Failure::bad_request(format!("the upload could not be read: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    crate::security::too_large(crate::MAX_UPLOAD)
+                } else {
+                    Failure::bad_request(format!("the upload could not be read: {e}"))
+                }
+            })?;
+            file = Some(bytes);
+        }
+    }
+    let file = file
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| Failure::invalid("file", "choose an OCDS JSON file to import"))?;
+    let report = state.backend.import_ocds(file.to_vec()).await?;
+    let page = ImportPage {
+        frame: Frame::new(&state, &viewer, "contracts").await,
+        imported: report.count(&ImportAction::Imported),
+        updated: report.count(&ImportAction::Updated),
+        unchanged: report.count(&ImportAction::Unchanged),
+        skipped: report.count(&ImportAction::Skipped),
+        report,
+    };
+    Ok(render(&page)?.into_response())
+}

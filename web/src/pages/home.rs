@@ -1,0 +1,102 @@
+//! *Home*: what's new — co-ops that joined, open contracts that match our
+//! skills — and the state of this node.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use coopnet_protocol::{Body, Kind};
+
+use super::Frame;
+use crate::backend::NodeInfo;
+use crate::error::{PageError, render};
+use crate::ops::{self, ContractFilter, ContractItem};
+use crate::{AppState, Viewer};
+
+/// How many newly seen co-ops the page lists.
+const NEW_COOPS: usize = 8;
+/// How many matching contracts the page lists.
+const MATCHING: usize = 10;
+
+struct NewCoop {
+    key: String,
+    name: String,
+    region: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    frame: Frame,
+    info: NodeInfo,
+    has_profile: bool,
+    has_skills: bool,
+    new_coops: Vec<NewCoop>,
+    matching: Vec<(ContractItem, Vec<String>)>,
+}
+
+/// `GET /`.
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Html<String>, PageError> {
+    let backend = state.backend.as_ref();
+    let own = backend.own_key();
+    let profiles = backend.list(Kind::Profile, None, NEW_COOPS + 1).await?;
+    let new_coops = profiles
+        .into_iter()
+        .filter(|r| r.author != own)
+        .filter_map(|r| match r.body {
+            Some(Body::Profile(p)) => Some(NewCoop {
+                key: r.author.to_string(),
+                name: p.name.clone(),
+                region: p.region.clone(),
+            }),
+            _ => None,
+        })
+        .take(NEW_COOPS)
+        .collect();
+    let has_profile = ops::own(backend, Kind::Profile).await?.record.is_some();
+    let ours: Vec<String> = match ops::own(backend, Kind::Skills)
+        .await?
+        .record
+        .and_then(|r| r.body)
+    {
+        Some(Body::Skills(s)) => s
+            .entries
+            .iter()
+            .filter_map(|e| ops::folded_skill(&e.name))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let matching = if ours.is_empty() {
+        Vec::new()
+    } else {
+        let open = ops::contracts(backend, &ContractFilter::default()).await?;
+        let mut scored: Vec<(ContractItem, Vec<String>)> = open
+            .into_iter()
+            .filter(|c| c.author != own)
+            .map(|c| {
+                let hits: Vec<String> = c
+                    .fields
+                    .required_skills
+                    .iter()
+                    .filter(|s| ops::folded_skill(s).is_some_and(|f| ours.contains(&f)))
+                    .cloned()
+                    .collect();
+                (c, hits)
+            })
+            .filter(|(_, hits)| !hits.is_empty())
+            .collect();
+        scored.sort_by_key(|(_, hits)| std::cmp::Reverse(hits.len()));
+        scored.truncate(MATCHING);
+        scored
+    };
+    render(&HomePage {
+        frame: Frame::new(&state, &viewer, "home").await,
+        info: backend.info().await?,
+        has_profile,
+        has_skills: !ours.is_empty(),
+        new_coops,
+        matching,
+    })
+}

@@ -1,0 +1,70 @@
+//! The server-rendered pages. Each works without JavaScript; `app.js` only
+//! adds skill suggestions as you type. Templates escape every value, so
+//! text from other nodes is shown as text, never as markup.
+
+mod contracts;
+mod form;
+mod home;
+mod own;
+mod partners;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::{AppState, Viewer};
+
+/// The pages' routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/our-coop", get(own::show))
+        .route("/our-coop/profile", post(own::save_profile))
+        .route("/our-coop/skills", post(own::save_skills))
+        .route("/our-coop/capacity", post(own::save_capacity))
+        .route("/partners", get(partners::search))
+        .route("/coops/{key}", get(partners::coop))
+        .route("/contracts", get(contracts::list).post(contracts::add))
+        .route(
+            "/contracts/import",
+            post(contracts::import).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD)),
+        )
+        .route("/contracts/{id}", get(contracts::one))
+}
+
+/// What the layout shows on every page.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// This node's co-op name.
+    pub node: String,
+    /// Who is logged in.
+    pub user: String,
+    /// The session's CSRF token, for every form.
+    pub csrf: String,
+    /// Which menu entry is current.
+    pub active: &'static str,
+    /// A one-line notice (what was just saved).
+    pub notice: Option<String>,
+}
+
+impl Frame {
+    /// The frame for `viewer` on the page `active`.
+    pub async fn new(state: &AppState, viewer: &Viewer, active: &'static str) -> Frame {
+        let node = match state.backend.info().await {
+            Ok(info) => info.name,
+            Err(_) => "coopnet".to_owned(),
+        };
+        Frame {
+            node,
+            user: viewer.user.username.clone(),
+            csrf: viewer.csrf().to_owned(),
+            active,
+            notice: None,
+        }
+    }
+}
+
+/// Short form of a 64-hex key or id, for display.
+pub fn short(hex: &str) -> String {
+    hex.chars().take(12).collect()
+}

@@ -1,0 +1,436 @@
+//! *Our co-op*: edit the profile, skills and capacity windows, and see
+//! exactly what is published, its version and how many peers have it.
+//! A refused form comes back with what was typed and the error beside it.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use coopnet_protocol::kinds::{
+    CapacityFields, CapacityWindow, ProfileFields, RateBand, SkillEntry, SkillLevel, SkillsFields,
+    WorkMode,
+};
+use coopnet_protocol::{Body, Kind};
+use serde::Deserialize;
+
+use super::form::{Fields, list, number, optional};
+use super::{Frame, short};
+use crate::error::{Failure, PageError, render};
+use crate::ops::{self, Own};
+use crate::{AppState, Viewer};
+
+/// Blank rows offered under the existing ones.
+const BLANK_SKILL_ROWS: usize = 3;
+const BLANK_WINDOW_ROWS: usize = 2;
+
+/// What is published of one record, for the page.
+#[derive(Debug, Clone, Default)]
+struct Status {
+    published: bool,
+    withdrawn: bool,
+    version: String,
+    id: String,
+    holders: u32,
+}
+
+impl Status {
+    fn of(own: &Own) -> Status {
+        match &own.record {
+            None => Status::default(),
+            Some(r) => Status {
+                published: true,
+                withdrawn: r.body.is_none(),
+                version: r.version.to_string(),
+                id: short(&r.id.to_string()),
+                holders: own.holders,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct ProfileForm {
+    name: String,
+    summary: String,
+    description: String,
+    website: String,
+    region: String,
+    country: String,
+    legal_form: String,
+    member_count: String,
+    contact_email: String,
+    languages: String,
+    tags: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SkillRow {
+    name: String,
+    level: String,
+    headcount: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct WindowRow {
+    from: String,
+    to: String,
+    days: String,
+    rate_min: String,
+    rate_max: String,
+    currency: String,
+    mode: String,
+    skills: String,
+}
+
+#[derive(Template)]
+#[template(path = "own.html")]
+struct OwnPage {
+    frame: Frame,
+    key: String,
+    profile: ProfileForm,
+    profile_status: Status,
+    profile_error: Option<String>,
+    skills: Vec<SkillRow>,
+    skills_status: Status,
+    skills_error: Option<String>,
+    windows: Vec<WindowRow>,
+    capacity_status: Status,
+    capacity_error: Option<String>,
+}
+
+fn profile_form(p: &ProfileFields) -> ProfileForm {
+    ProfileForm {
+        name: p.name.clone(),
+        summary: p.summary.clone(),
+        description: p.description.clone(),
+        website: p.website.clone().unwrap_or_default(),
+        region: p.region.clone(),
+        country: p.country.clone(),
+        legal_form: p.legal_form.clone(),
+        member_count: p.member_count.to_string(),
+        contact_email: p.contact_email.clone(),
+        languages: p.languages.join(", "),
+        tags: p.tags.join(", "),
+    }
+}
+
+fn level_name(level: SkillLevel) -> &'static str {
+    match level {
+        SkillLevel::Working => "working",
+        SkillLevel::Proficient => "proficient",
+        SkillLevel::Expert => "expert",
+    }
+}
+
+fn mode_name(mode: WorkMode) -> &'static str {
+    match mode {
+        WorkMode::Remote => "remote",
+        WorkMode::OnSite => "on-site",
+        WorkMode::Hybrid => "hybrid",
+    }
+}
+
+fn skill_rows(s: &SkillsFields) -> Vec<SkillRow> {
+    s.entries
+        .iter()
+        .map(|e| SkillRow {
+            name: e.name.clone(),
+            level: level_name(e.level).to_owned(),
+            headcount: e.headcount.to_string(),
+        })
+        .collect()
+}
+
+fn window_rows(c: &CapacityFields) -> Vec<WindowRow> {
+    c.windows
+        .iter()
+        .map(|w| WindowRow {
+            from: w.from.to_string(),
+            to: w.to.to_string(),
+            days: w.person_days.to_string(),
+            rate_min: w.rate.min.to_string(),
+            rate_max: w.rate.max.to_string(),
+            currency: w.rate.currency.clone(),
+            mode: mode_name(w.mode).to_owned(),
+            skills: w.skills.join(", "),
+        })
+        .collect()
+}
+
+/// Loads the page as published, then lets `edit` replace what a refused
+/// form said.
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    edit: impl FnOnce(&mut OwnPage),
+) -> Result<OwnPage, PageError> {
+    let backend = state.backend.as_ref();
+    let (profile, skills, capacity) = (
+        ops::own(backend, Kind::Profile).await?,
+        ops::own(backend, Kind::Skills).await?,
+        ops::own(backend, Kind::Capacity).await?,
+    );
+    let body = |own: &Own| own.record.as_ref().and_then(|r| r.body.clone());
+    let mut page = OwnPage {
+        frame: Frame::new(state, viewer, "own").await,
+        key: backend.own_key().to_string(),
+        profile: match body(&profile) {
+            Some(Body::Profile(p)) => profile_form(&p),
+            _ => ProfileForm::default(),
+        },
+        profile_status: Status::of(&profile),
+        profile_error: None,
+        skills: match body(&skills) {
+            Some(Body::Skills(s)) => skill_rows(&s),
+            _ => Vec::new(),
+        },
+        skills_status: Status::of(&skills),
+        skills_error: None,
+        windows: match body(&capacity) {
+            Some(Body::Capacity(c)) => window_rows(&c),
+            _ => Vec::new(),
+        },
+        capacity_status: Status::of(&capacity),
+        capacity_error: None,
+    };
+    edit(&mut page);
+    page.skills
+        .extend(std::iter::repeat_with(SkillRow::default).take(BLANK_SKILL_ROWS));
+    page.windows
+        .extend(std::iter::repeat_with(WindowRow::default).take(BLANK_WINDOW_ROWS));
+    Ok(page)
+}
+
+/// `?saved=` after a successful save.
+#[derive(Debug, Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    saved: String,
+}
+
+/// `GET /our-coop`.
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(saved): Query<Saved>,
+) -> Result<Response, PageError> {
+    let mut page = page(&state, &viewer, |_| {}).await?;
+    page.frame.notice = match saved.saved.as_str() {
+        "profile" => Some(format!(
+            "Profile published (version {}).",
+            page.profile_status.version
+        )),
+        "skills" => Some(format!(
+            "Skills published (version {}).",
+            page.skills_status.version
+        )),
+        "capacity" => Some(format!(
+            "Capacity published (version {}).",
+            page.capacity_status.version
+        )),
+        _ => None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+fn refused(page: OwnPage) -> Result<Response, PageError> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+fn read_profile(form: &ProfileForm) -> Result<ProfileFields, Failure> {
+    Ok(ProfileFields {
+        name: form.name.clone(),
+        summary: form.summary.clone(),
+        description: form.description.clone(),
+        website: optional(&form.website),
+        region: form.region.clone(),
+        country: form.country.clone(),
+        coordinates: None,
+        legal_form: form.legal_form.clone(),
+        member_count: number(&form.member_count, "member_count")?,
+        contact_email: form.contact_email.clone(),
+        languages: list(&form.languages),
+        tags: list(&form.tags),
+    })
+}
+
+/// `POST /our-coop/profile`.
+pub async fn save_profile(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: Fields,
+) -> Result<Response, PageError> {
+    let form = ProfileForm {
+        name: fields.get("name"),
+        summary: fields.get("summary"),
+        description: fields.get("description"),
+        website: fields.get("website"),
+        region: fields.get("region"),
+        country: fields.get("country"),
+        legal_form: fields.get("legal_form"),
+        member_count: fields.get("member_count"),
+        contact_email: fields.get("contact_email"),
+        languages: fields.get("languages"),
+        tags: fields.get("tags"),
+    };
+    let mut profile = match read_profile(&form) {
+        Ok(profile) => profile,
+        Err(failure) => return refused_profile(&state, &viewer, form, failure).await,
+    };
+    // Coordinates are not edited here; keep what was published.
+    if let Some(Body::Profile(current)) = ops::own(state.backend.as_ref(), Kind::Profile)
+        .await?
+        .record
+        .and_then(|r| r.body)
+    {
+        profile.coordinates = current.coordinates;
+    }
+    match ops::save_profile(state.backend.as_ref(), profile).await {
+        Ok(_) => Ok(Redirect::to("/our-coop?saved=profile").into_response()),
+        Err(failure) => refused_profile(&state, &viewer, form, failure).await,
+    }
+}
+
+async fn refused_profile(
+    state: &AppState,
+    viewer: &Viewer,
+    form: ProfileForm,
+    failure: Failure,
+) -> Result<Response, PageError> {
+    refused(
+        page(state, viewer, |p| {
+            p.profile = form;
+            p.profile_error = Some(failure.message);
+        })
+        .await?,
+    )
+}
+
+fn read_skills(rows: &[SkillRow]) -> Result<SkillsFields, Failure> {
+    let mut entries = Vec::new();
+    for (i, row) in rows.iter().enumerate().filter(|(_, r)| !r.name.is_empty()) {
+        let level = match row.level.as_str() {
+            "working" => SkillLevel::Working,
+            "" | "proficient" => SkillLevel::Proficient,
+            "expert" => SkillLevel::Expert,
+            _ => {
+                return Err(Failure::invalid(
+                    format!("entries[{i}].level"),
+                    "unknown level",
+                ));
+            }
+        };
+        let headcount = if row.headcount.is_empty() {
+            "1"
+        } else {
+            &row.headcount
+        };
+        entries.push(SkillEntry {
+            name: row.name.clone(),
+            concept: None,
+            level,
+            headcount: number(headcount, &format!("entries[{i}].headcount"))?,
+        });
+    }
+    Ok(SkillsFields { entries })
+}
+
+/// `POST /our-coop/skills`: rows with an empty name are dropped.
+pub async fn save_skills(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: Fields,
+) -> Result<Response, PageError> {
+    let rows: Vec<SkillRow> = (0..fields.all("name").len())
+        .map(|i| SkillRow {
+            name: fields.nth("name", i),
+            level: fields.nth("level", i),
+            headcount: fields.nth("headcount", i),
+        })
+        .collect();
+    let result = match read_skills(&rows) {
+        Ok(skills) => ops::save_skills(state.backend.as_ref(), skills).await,
+        Err(failure) => Err(failure),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/our-coop?saved=skills").into_response()),
+        Err(failure) => refused(
+            page(&state, &viewer, |p| {
+                p.skills = rows.into_iter().filter(|r| !r.name.is_empty()).collect();
+                p.skills_error = Some(failure.message);
+            })
+            .await?,
+        ),
+    }
+}
+
+fn read_windows(rows: &[WindowRow]) -> Result<CapacityFields, Failure> {
+    let mut windows = Vec::new();
+    let filled = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !(r.from.is_empty() && r.to.is_empty()));
+    for (i, row) in filled {
+        let field = |name: &str| format!("windows[{i}].{name}");
+        let day = |text: &str, name: &str| {
+            text.parse()
+                .map_err(|_| Failure::invalid(field(name), "must be a date, YYYY-MM-DD"))
+        };
+        let mode = match row.mode.as_str() {
+            "" | "hybrid" => WorkMode::Hybrid,
+            "remote" => WorkMode::Remote,
+            "on-site" => WorkMode::OnSite,
+            _ => return Err(Failure::invalid(field("mode"), "unknown work mode")),
+        };
+        windows.push(CapacityWindow {
+            from: day(&row.from, "from")?,
+            to: day(&row.to, "to")?,
+            person_days: number(&row.days, &field("person_days"))?,
+            rate: RateBand {
+                min: number(&row.rate_min, &field("rate.min"))?,
+                max: number(&row.rate_max, &field("rate.max"))?,
+                currency: row.currency.to_uppercase(),
+            },
+            mode,
+            skills: list(&row.skills),
+        });
+    }
+    Ok(CapacityFields { windows })
+}
+
+/// `POST /our-coop/capacity`: rows without dates are dropped.
+pub async fn save_capacity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: Fields,
+) -> Result<Response, PageError> {
+    let rows: Vec<WindowRow> = (0..fields.all("from").len())
+        .map(|i| WindowRow {
+            from: fields.nth("from", i),
+            to: fields.nth("to", i),
+            days: fields.nth("days", i),
+            rate_min: fields.nth("rate_min", i),
+            rate_max: fields.nth("rate_max", i),
+            currency: fields.nth("currency", i),
+            mode: fields.nth("mode", i),
+            skills: fields.nth("skills", i),
+        })
+        .collect();
+    let result = match read_windows(&rows) {
+        Ok(capacity) => ops::save_capacity(state.backend.as_ref(), capacity).await,
+        Err(failure) => Err(failure),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/our-coop?saved=capacity").into_response()),
+        Err(failure) => refused(
+            page(&state, &viewer, |p| {
+                p.windows = rows
+                    .into_iter()
+                    .filter(|r| !(r.from.is_empty() && r.to.is_empty()))
+                    .collect();
+                p.capacity_error = Some(failure.message);
+            })
+            .await?,
+        ),
+    }
+}

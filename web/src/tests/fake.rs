@@ -1,0 +1,291 @@
+//! An in-memory [`Backend`] for the handler tests: records in a map,
+//! users, sessions and tokens in vectors, partner search by a simple scan.
+//! The real backend (node + SQLite) is tested end to end in the
+//! integration and browser tests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use coopnet_protocol::taxonomy::fold;
+use coopnet_protocol::{Body, Kind, PublicKey, RecordId, SecretKey, Timestamp};
+
+use crate::backend::*;
+
+type Slot = (PublicKey, Kind, String);
+
+#[derive(Default)]
+struct Data {
+    records: HashMap<Slot, RecordView>,
+    users: Vec<User>,
+    sessions: Vec<([u8; 32], i64, String, Timestamp)>,
+    tokens: Vec<([u8; 32], i64)>,
+    next_id: u8,
+}
+
+/// The fake node.
+pub struct Fake {
+    key: PublicKey,
+    data: Mutex<Data>,
+}
+
+impl Fake {
+    pub fn new() -> Fake {
+        let secret = SecretKey::generate(&mut rand_core::OsRng);
+        Fake {
+            key: secret.public(),
+            data: Mutex::default(),
+        }
+    }
+
+    fn data(&self) -> std::sync::MutexGuard<'_, Data> {
+        self.data.lock().unwrap()
+    }
+
+    /// Stores a record as if it had arrived from `author`.
+    pub fn put(&self, author: PublicKey, kind: Kind, key: &str, body: Body) -> RecordId {
+        let mut data = self.data();
+        data.next_id += 1;
+        let id = RecordId([data.next_id; 32]);
+        let slot = (author, kind, key.to_owned());
+        let version = data.records.get(&slot).map_or(1, |r| r.version + 1);
+        let view = RecordView {
+            author,
+            kind,
+            key: key.to_owned(),
+            id,
+            version,
+            issued_at: Timestamp(crate::now_ms()),
+            expires_at: None,
+            body: Some(body),
+        };
+        data.records.insert(slot, view);
+        id
+    }
+}
+
+#[async_trait]
+impl Backend for Fake {
+    async fn info(&self) -> Result<NodeInfo, BackendError> {
+        Ok(NodeInfo {
+            name: "Test Co-op".to_owned(),
+            key: self.key.to_string(),
+            federation: None,
+            peers_connected: 0,
+            records: self.data().records.len() as u64,
+            records_by_kind: Vec::new(),
+        })
+    }
+
+    fn own_key(&self) -> PublicKey {
+        self.key
+    }
+
+    async fn current(
+        &self,
+        author: PublicKey,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<RecordView>, BackendError> {
+        Ok(self
+            .data()
+            .records
+            .get(&(author, kind, key.to_owned()))
+            .cloned())
+    }
+
+    async fn list(
+        &self,
+        kind: Kind,
+        author: Option<PublicKey>,
+        limit: usize,
+    ) -> Result<Vec<RecordView>, BackendError> {
+        let data = self.data();
+        let mut found: Vec<RecordView> = data
+            .records
+            .values()
+            .filter(|r| r.kind == kind && author.is_none_or(|a| a == r.author) && r.body.is_some())
+            .cloned()
+            .collect();
+        found.sort_by_key(|r| std::cmp::Reverse(r.id));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn search_text(&self, text: &str, limit: usize) -> Result<Vec<RecordView>, BackendError> {
+        let needle = text.to_lowercase();
+        let data = self.data();
+        Ok(data
+            .records
+            .values()
+            .filter(|r| match &r.body {
+                Some(Body::Contract(c)) => c.title.to_lowercase().contains(&needle),
+                Some(Body::Profile(p)) => p.name.to_lowercase().contains(&needle),
+                _ => false,
+            })
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn publish(
+        &self,
+        kind: Kind,
+        key: &str,
+        body: Option<Body>,
+    ) -> Result<Published, BackendError> {
+        let Some(body) = body else {
+            return Err(BackendError::Refused("the fake cannot withdraw".to_owned()));
+        };
+        let id = self.put(self.key, kind, key, body);
+        let version = self.data().records[&(self.key, kind, key.to_owned())].version;
+        Ok(Published { id, version })
+    }
+
+    async fn holders(&self, ids: Vec<RecordId>) -> Result<Vec<u32>, BackendError> {
+        Ok(vec![0; ids.len()])
+    }
+
+    async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError> {
+        let data = self.data();
+        let mut hits = Vec::new();
+        for ((author, kind, _), record) in &data.records {
+            let (Kind::Skills, Some(Body::Skills(skills))) = (kind, &record.body) else {
+                continue;
+            };
+            if Some(*author) == query.exclude {
+                continue;
+            }
+            let matched: Vec<String> = skills
+                .entries
+                .iter()
+                .filter(|e| query.skills.contains(&fold(&e.name)))
+                .map(|e| e.name.clone())
+                .collect();
+            let enough = if query.match_all {
+                matched.len() == query.skills.len()
+            } else {
+                !matched.is_empty() || query.skills.is_empty()
+            };
+            if enough {
+                let name = match data.records.get(&(*author, Kind::Profile, String::new())) {
+                    Some(RecordView {
+                        body: Some(Body::Profile(p)),
+                        ..
+                    }) => p.name.clone(),
+                    _ => String::new(),
+                };
+                hits.push(CoopHit {
+                    author: *author,
+                    name,
+                    summary: String::new(),
+                    region: String::new(),
+                    matched_skills: matched,
+                    skills_asked: query.skills.len(),
+                    days_available: 0,
+                    min_rate: None,
+                    currency: None,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError> {
+        std::str::from_utf8(&bytes)
+            .map_err(|_| BackendError::Refused("the file is not UTF-8".to_owned()))?;
+        Ok(ImportReport::default())
+    }
+
+    async fn count_users(&self) -> Result<u64, BackendError> {
+        Ok(self.data().users.len() as u64)
+    }
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: UserRole,
+    ) -> Result<i64, BackendError> {
+        let mut data = self.data();
+        if data
+            .users
+            .iter()
+            .any(|u| u.username.eq_ignore_ascii_case(username))
+        {
+            return Err(BackendError::Conflict(format!("{username} exists")));
+        }
+        let id = data.users.len() as i64 + 1;
+        data.users.push(User {
+            id,
+            username: username.to_owned(),
+            password_hash: password_hash.to_owned(),
+            role,
+        });
+        Ok(id)
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>, BackendError> {
+        Ok(self
+            .data()
+            .users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+            .cloned())
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), BackendError> {
+        self.data()
+            .sessions
+            .push((token_hash, user_id, csrf.to_owned(), expires_at));
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: [u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(User, String)>, BackendError> {
+        let data = self.data();
+        let Some((_, user, csrf, _)) = data
+            .sessions
+            .iter()
+            .find(|(h, _, _, expires)| *h == token_hash && *expires > now)
+        else {
+            return Ok(None);
+        };
+        let user = data.users.iter().find(|u| u.id == *user).cloned();
+        Ok(user.map(|u| (u, csrf.clone())))
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> Result<(), BackendError> {
+        self.data().sessions.retain(|(h, ..)| *h != token_hash);
+        Ok(())
+    }
+
+    async fn create_token(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        _name: &str,
+    ) -> Result<(), BackendError> {
+        self.data().tokens.push((token_hash, user_id));
+        Ok(())
+    }
+
+    async fn token_user(&self, token_hash: [u8; 32]) -> Result<Option<User>, BackendError> {
+        let data = self.data();
+        let user = data
+            .tokens
+            .iter()
+            .find(|(h, _)| *h == token_hash)
+            .map(|(_, u)| *u);
+        Ok(user.and_then(|id| data.users.iter().find(|u| u.id == id).cloned()))
+    }
+}

@@ -1,0 +1,241 @@
+//! The API and pages doing their jobs: validation errors naming the field,
+//! size limits, API tokens, the OpenAPI document, escaping.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use coopnet_protocol::kinds::{Profile, SkillEntry, SkillLevel, Skills, SkillsFields};
+use coopnet_protocol::{Body as RecordBody, Kind, SecretKey, samples};
+
+use super::{App, get, json, text};
+
+fn api(method: &str, path: &str, token: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_api_token_reads_and_writes_and_a_bad_one_is_refused() {
+    let app = App::new().await;
+    let token = app.token().await;
+    let status = app
+        .send(api("GET", "/api/v1/status", &token, Body::empty()))
+        .await;
+    assert_eq!(status.status(), StatusCode::OK);
+    assert_eq!(json(status).await["name"], "Test Co-op");
+    let profile = serde_json::to_string(&*samples::profile(1)).unwrap();
+    let put = app
+        .send(api("PUT", "/api/v1/profile", &token, profile))
+        .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    assert_eq!(json(put).await["version"], 1);
+    let got = json(
+        app.send(api("GET", "/api/v1/profile", &token, Body::empty()))
+            .await,
+    )
+    .await;
+    assert_eq!(got["body"]["name"], samples::profile(1).name.as_str());
+    assert_eq!(got["published"]["version"], 1);
+    let bad = app
+        .send(api("GET", "/api/v1/status", "0000", Body::empty()))
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        json(bad).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("token create")
+    );
+}
+
+#[tokio::test]
+async fn validation_failures_are_422_naming_the_field() {
+    let app = App::new().await;
+    let token = app.token().await;
+    let body = r#"{"entries":[{"name":"Rust","concept":null,"level":"expert","headcount":0}]}"#;
+    let response = app.send(api("PUT", "/api/v1/skills", &token, body)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = json(response).await;
+    assert_eq!(error["field"], "entries[0].headcount");
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("entries[0].headcount:")
+    );
+
+    let response = app
+        .send(api(
+            "GET",
+            "/api/v1/coops?from=2027-02-01&to=2027-01-01",
+            &token,
+            Body::empty(),
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(response).await["field"], "to");
+
+    let response = app
+        .send(api("PUT", "/api/v1/profile", &token, "{\"name\": 5}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json(response).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("name")
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_a_clear_413() {
+    let app = App::new().await;
+    let token = app.token().await;
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(crate::MAX_BODY + 1));
+    let response = app.send(api("PUT", "/api/v1/profile", &token, big)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let error = json(response).await;
+    assert!(
+        error["error"].as_str().unwrap().contains("64 KiB"),
+        "{error}"
+    );
+    // An upload may be larger than an ordinary body, but not unbounded.
+    let upload = vec![b' '; crate::MAX_BODY * 2];
+    let response = app
+        .send(api("POST", "/api/v1/contracts/import", &token, upload))
+        .await;
+    assert_ne!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let huge = vec![b' '; crate::MAX_UPLOAD + 1];
+    let response = app
+        .send(api("POST", "/api/v1/contracts/import", &token, huge))
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        json(response).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("16 MiB")
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = App::new().await;
+    let token = app.token().await;
+    let doc = json(
+        app.send(api("GET", "/api/v1/openapi.json", &token, Body::empty()))
+            .await,
+    )
+    .await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/status",
+        "/api/v1/profile",
+        "/api/v1/skills",
+        "/api/v1/capacity",
+        "/api/v1/coops",
+        "/api/v1/coops/{key}",
+        "/api/v1/contracts",
+        "/api/v1/contracts/{id}",
+        "/api/v1/contracts/import",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    assert!(paths["/api/v1/profile"].get("put").is_some());
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("ProfileFields") && schemas.contains_key("CapacityWindow"));
+}
+
+#[tokio::test]
+async fn markup_from_another_node_is_shown_as_text() {
+    let app = App::new().await;
+    let session = app.login().await;
+    let other = SecretKey::generate(&mut rand_core::OsRng).public();
+    let mut fields = samples::profile(2).into_fields();
+    fields.name = "<script>alert('x')</script><b>Bold</b>".to_owned();
+    fields.description = "<img src=x onerror=alert(1)>".to_owned();
+    app.fake.put(
+        other,
+        Kind::Profile,
+        "",
+        RecordBody::Profile(Profile::parse(fields).unwrap()),
+    );
+    let skills = Skills::parse(SkillsFields {
+        entries: vec![SkillEntry {
+            name: "<i>Rust</i>".to_owned(),
+            concept: None,
+            level: SkillLevel::Expert,
+            headcount: 2,
+        }],
+    })
+    .unwrap();
+    app.fake
+        .put(other, Kind::Skills, "", RecordBody::Skills(skills));
+    let page = app
+        .send(
+            Request::get(format!("/coops/{other}"))
+                .header(header::COOKIE, &session.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = text(page).await;
+    assert!(!html.contains("<script>alert"), "script was not escaped");
+    assert!(!html.contains("<img src=x"), "markup was not escaped");
+    assert!(!html.contains("<b>Bold"), "markup was not escaped");
+    // Shown as text: escaped, in askama's numeric form.
+    assert!(
+        html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
+        "{html}"
+    );
+    assert!(html.contains("&#60;i&#62;Rust&#60;/i&#62;"));
+}
+
+#[tokio::test]
+async fn pages_render_for_a_logged_in_member() {
+    let app = App::new().await;
+    let session = app.login().await;
+    for path in [
+        "/",
+        "/our-coop",
+        "/partners?skills=rust&match=any",
+        "/contracts",
+        "/contracts?status=all",
+    ] {
+        let response = app
+            .send(
+                Request::get(path)
+                    .header(header::COOKIE, &session.cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = text(response).await;
+        assert!(
+            html.contains(&session.csrf),
+            "{path} has no CSRF token in its forms"
+        );
+    }
+    let missing = app
+        .send(
+            Request::get("/coops/zz")
+                .header(header::COOKIE, &session.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_health_check_is_open() {
+    let app = App::new().await;
+    assert_eq!(text(app.send(get("/api/v1/health")).await).await, "ok");
+}

@@ -5,6 +5,7 @@
 pub mod behaviour;
 pub mod codec;
 mod event_loop;
+mod holders;
 mod peers;
 pub mod score;
 pub mod sync;
@@ -106,6 +107,12 @@ pub struct NetStats {
     /// Bytes of record pages received in answer to fetches, framed as
     /// above (each record also carries its 4-byte length).
     pub fetch_bytes_received: u64,
+    /// Sync legs that used their round budget and paused to fetch what
+    /// they had found before going on (`sync::MAX_ROUNDS`).
+    pub sync_legs_paused: u64,
+    /// Sync sessions that ended unfinished, without blame: they used every
+    /// leg (`sync::MAX_LEGS`) or a whole leg found no difference.
+    pub syncs_unfinished: u64,
     /// Sync requests of ours the peer refused (rate limit, overload).
     pub sync_refusals: u64,
     /// Outgoing connections that failed (unreachable, refused, handshake
@@ -147,6 +154,8 @@ pub enum Command {
     SyncNow,
     /// Network counters.
     Stats(oneshot::Sender<NetStats>),
+    /// For each record id, how many connected peers are known to hold it.
+    Holders(Vec<RecordId>, oneshot::Sender<Vec<u32>>),
     /// Gossip bytes as they are, skipping every local check. Only for
     /// tests that play a misbehaving node.
     PublishUnchecked(Vec<u8>),
@@ -223,6 +232,18 @@ impl NetClient {
     /// Network counters.
     pub async fn stats(&self) -> Result<NetStats, Stopped> {
         self.ask(Command::Stats).await
+    }
+
+    /// For each of `ids` (our co-op's own records), how many connected
+    /// peers are known to hold it, in order. Known from sync only: a peer
+    /// holds a record if our last completed reconciliation with it found it
+    /// did (it covers the records we had when it started), or if it fetched
+    /// the record from us since. Gossip we sent proves nothing, so a record
+    /// just published counts its holders as the next reconciliations run
+    /// (every `sync_interval`). An id that is not one of our own current
+    /// records counts 0.
+    pub async fn holders(&self, ids: Vec<RecordId>) -> Result<Vec<u32>, Stopped> {
+        self.ask(|reply| Command::Holders(ids, reply)).await
     }
 
     /// Stops the event loop and waits until it has.

@@ -2,6 +2,14 @@
 //! current records, as (issued_at, id) pairs, and the client side of one
 //! reconciliation with a peer. Its cost grows with the difference between
 //! the two sets, not with their size.
+//!
+//! A session runs in *legs* of at most [`MAX_ROUNDS`] rounds. One round
+//! carries at most one frame of ids (about [`IDS_PER_FRAME`]), so a large
+//! difference (a cold start against a big federation) needs more rounds than
+//! one leg allows. A leg that runs out of rounds is not a failure: it pauses,
+//! the caller fetches the ids learned so far, and the next leg resumes from
+//! the message the session would have sent. Negentropy messages carry every
+//! range they are about, so the next leg can use the set as it is by then.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,8 +19,16 @@ use negentropy::{Id, Negentropy, NegentropyStorageVector};
 
 /// Largest negentropy message we send (the library's frame size limit).
 pub const FRAME_LIMIT: u64 = 60_000;
-/// Most reconciliation rounds one session may take before giving up.
+/// About how many ids one reconciliation message can carry: the frame,
+/// less the library's 200-byte margin, in 32-byte ids.
+pub const IDS_PER_FRAME: usize = (FRAME_LIMIT as usize - 200) / 32;
+/// Most rounds one leg of a session takes before it pauses so that the ids
+/// learned so far are fetched (about 119,000 ids per leg).
 pub const MAX_ROUNDS: u32 = 64;
+/// Most legs one session takes (about 1.9 million ids); a session that needs
+/// more ends unfinished, and the next one starts from a set that by then
+/// holds what this one fetched.
+pub const MAX_LEGS: u32 = 16;
 
 /// Why a reconciliation step failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +36,6 @@ pub enum SyncError {
     /// The peer's message is not a valid negentropy message.
     #[error("invalid reconciliation message: {0}")]
     Protocol(String),
-    /// The session took more rounds than [`MAX_ROUNDS`].
-    #[error("reconciliation did not finish within {MAX_ROUNDS} rounds")]
-    TooManyRounds,
 }
 
 fn protocol(error: negentropy::Error) -> SyncError {
@@ -63,6 +76,11 @@ impl SyncIndex {
         }
     }
 
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: &RecordId) -> bool {
+        self.items.contains_key(id)
+    }
+
     /// Number of records in the set.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -98,10 +116,33 @@ pub fn answer(snapshot: &NegentropyStorageVector, message: &[u8]) -> Result<Vec<
     negentropy.reconcile(message).map_err(protocol)
 }
 
+/// What [`Session::step`] says to do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send this message to the peer and pass its reply to `step`.
+    Send(Vec<u8>),
+    /// The sets are reconciled; [`Session::take_need`] holds the last ids.
+    Done,
+    /// This leg used its [`MAX_ROUNDS`]: fetch [`Session::take_need`], then
+    /// call [`Session::resume`] for the next leg's first message.
+    Paused,
+    /// The session ends unfinished: it used its [`MAX_LEGS`], or a whole leg
+    /// found no difference. Not the peer's fault (a big difference is not
+    /// misbehaviour); fetch [`Session::take_need`] and start afresh later.
+    Exhausted,
+}
+
 /// The initiating side of one reconciliation with one peer.
 pub struct Session {
-    negentropy: Negentropy<'static, NegentropyStorageVector>,
+    snapshot: Arc<NegentropyStorageVector>,
+    /// Rounds taken in the current leg.
     rounds: u32,
+    /// Legs started, the current one included.
+    legs: u32,
+    /// Whether the current leg has found any difference.
+    progress: bool,
+    /// The message the next leg starts with, while paused.
+    resume_with: Option<Vec<u8>>,
     need: Vec<RecordId>,
 }
 
@@ -109,51 +150,97 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("rounds", &self.rounds)
+            .field("legs", &self.legs)
+            .field("paused", &self.resume_with.is_some())
             .field("need", &self.need.len())
             .finish()
     }
 }
 
 impl Session {
-    /// Starts a session over a copy of `snapshot`; returns the first message.
-    pub fn start(snapshot: &NegentropyStorageVector) -> Result<(Session, Vec<u8>), SyncError> {
-        let mut negentropy = Negentropy::owned(snapshot.clone(), FRAME_LIMIT).map_err(protocol)?;
-        let first = negentropy.initiate().map_err(protocol)?;
-        Ok((
-            Session {
-                negentropy,
-                rounds: 0,
-                need: Vec::new(),
-            },
-            first,
-        ))
+    /// Starts a session over `snapshot`; returns the first message.
+    pub fn start(snapshot: Arc<NegentropyStorageVector>) -> Result<(Session, Vec<u8>), SyncError> {
+        let first = Negentropy::borrowed(&*snapshot, FRAME_LIMIT)
+            .and_then(|mut negentropy| negentropy.initiate())
+            .map_err(protocol)?;
+        let session = Session {
+            snapshot,
+            rounds: 0,
+            legs: 1,
+            progress: false,
+            resume_with: None,
+            need: Vec::new(),
+        };
+        Ok((session, first))
     }
 
-    /// Takes the peer's reply; returns the next message, or `None` when the
-    /// sets are reconciled and [`Session::need`] holds every missing id.
-    pub fn step(&mut self, reply: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
-        self.rounds += 1;
-        if self.rounds > MAX_ROUNDS {
-            return Err(SyncError::TooManyRounds);
+    /// Takes the peer's reply. Ids the peer lacks and we have are passed to
+    /// `on_have` as they are found; ids it has and we lack gather in
+    /// [`Session::take_need`].
+    pub fn step(
+        &mut self,
+        reply: &[u8],
+        mut on_have: impl FnMut(RecordId),
+    ) -> Result<Step, SyncError> {
+        if self.resume_with.is_some() {
+            return Err(SyncError::Protocol("a reply to a paused session".into()));
         }
+        self.rounds += 1;
+        let mut negentropy =
+            Negentropy::borrowed(&*self.snapshot, FRAME_LIMIT).map_err(protocol)?;
+        // The library keeps no state between rounds but this flag.
+        negentropy.set_initiator();
         let (mut have, mut need) = (Vec::new(), Vec::new());
-        let next = self
-            .negentropy
+        let next = negentropy
             .reconcile_with_ids(reply, &mut have, &mut need)
             .map_err(protocol)?;
+        self.progress |= !have.is_empty() || !need.is_empty();
+        for id in have {
+            on_have(RecordId(id.to_bytes()));
+        }
         self.need
             .extend(need.into_iter().map(|id| RecordId(id.to_bytes())));
-        Ok(next)
+        Ok(match next {
+            None => Step::Done,
+            Some(next) if self.rounds < MAX_ROUNDS => Step::Send(next),
+            Some(_) if self.legs >= MAX_LEGS || !self.progress => Step::Exhausted,
+            Some(next) => {
+                self.resume_with = Some(next);
+                Step::Paused
+            }
+        })
     }
 
-    /// Ids the peer has and we lack, found so far.
-    pub fn need(&self) -> &[RecordId] {
-        &self.need
+    /// Starts the next leg of a paused session over `snapshot` (the set as
+    /// it is now, with what the last leg fetched); returns its first
+    /// message, or `None` if the session is not paused.
+    pub fn resume(&mut self, snapshot: Arc<NegentropyStorageVector>) -> Option<Vec<u8>> {
+        let next = self.resume_with.take()?;
+        self.snapshot = snapshot;
+        self.rounds = 0;
+        self.legs += 1;
+        self.progress = false;
+        Some(next)
     }
 
-    /// Rounds taken so far.
+    /// Whether the session waits for [`Session::resume`].
+    pub fn is_paused(&self) -> bool {
+        self.resume_with.is_some()
+    }
+
+    /// Takes the ids the peer has and we lack, found since the last take.
+    pub fn take_need(&mut self) -> Vec<RecordId> {
+        std::mem::take(&mut self.need)
+    }
+
+    /// Rounds taken in the current leg.
     pub fn rounds(&self) -> u32 {
         self.rounds
+    }
+
+    /// Legs started, the current one included.
+    pub fn legs(&self) -> u32 {
+        self.legs
     }
 }
 
@@ -171,54 +258,139 @@ mod tests {
         SyncIndex::from_items(range.map(|n| (u64::from(n) * 10, id(n))))
     }
 
-    fn reconcile(ours: &mut SyncIndex, theirs: &mut SyncIndex) -> (Vec<RecordId>, usize) {
-        let (mut session, mut message) = Session::start(&ours.snapshot().unwrap()).unwrap();
-        let mut bytes = message.len();
+    /// What one session (all its legs) found.
+    #[derive(Debug, Default)]
+    struct Outcome {
+        need: Vec<RecordId>,
+        have: Vec<RecordId>,
+        bytes: usize,
+        legs: u32,
+        done: bool,
+    }
+
+    /// Runs one session of `ours` against `theirs`. A paused leg "fetches"
+    /// what it learned into `ours` (as the event loop does) and resumes if
+    /// `resume`, else ends the session there.
+    fn reconcile(ours: &mut SyncIndex, theirs: &mut SyncIndex, resume: bool) -> Outcome {
+        let (mut session, mut message) = Session::start(ours.snapshot().unwrap()).unwrap();
+        let mut out = Outcome {
+            bytes: message.len(),
+            ..Outcome::default()
+        };
         loop {
             let reply = answer(&theirs.snapshot().unwrap(), &message).unwrap();
-            bytes += reply.len();
-            match session.step(&reply).unwrap() {
-                Some(next) => {
-                    bytes += next.len();
-                    message = next;
-                }
-                None => break,
+            out.bytes += reply.len();
+            let step = session.step(&reply, |id| out.have.push(id)).unwrap();
+            let learned = session.take_need();
+            for id in &learned {
+                ours.insert(
+                    *id,
+                    u64::from(u32::from_be_bytes(id.0[..4].try_into().unwrap())) * 10,
+                );
             }
+            out.need.extend(learned);
+            match step {
+                Step::Send(next) => message = next,
+                Step::Paused if resume => {
+                    assert_eq!(session.rounds(), MAX_ROUNDS);
+                    message = session.resume(ours.snapshot().unwrap()).unwrap();
+                }
+                Step::Done => {
+                    out.done = true;
+                    break;
+                }
+                Step::Paused | Step::Exhausted => break,
+            }
+            out.bytes += message.len();
         }
-        let mut need = session.need().to_vec();
-        need.sort();
-        (need, bytes)
+        out.legs = session.legs();
+        out.need.sort();
+        out.have.sort();
+        out
     }
 
     #[test]
     fn a_late_joiner_learns_every_id_it_lacks() {
-        let (need, _) = reconcile(&mut index(0..0), &mut index(0..5_000));
-        assert_eq!(need.len(), 5_000);
+        let out = reconcile(&mut index(0..0), &mut index(0..5_000), false);
+        assert!(out.done);
+        assert_eq!(out.need.len(), 5_000);
     }
 
     #[test]
     fn equal_sets_reconcile_in_one_round_trip_under_a_kibibyte() {
-        let (need, bytes) = reconcile(&mut index(0..100_000), &mut index(0..100_000));
-        assert!(need.is_empty());
-        assert!(bytes <= 1024, "{bytes} bytes");
+        let out = reconcile(&mut index(0..100_000), &mut index(0..100_000), false);
+        assert!(out.done && out.need.is_empty() && out.have.is_empty());
+        assert!(out.bytes <= 1024, "{} bytes", out.bytes);
     }
 
     #[test]
-    fn a_small_difference_finds_exactly_the_missing_ids() {
-        let mut ours = index(0..10_000);
+    fn a_small_difference_finds_exactly_the_missing_ids_both_ways() {
+        let (mut ours, mut theirs) = (index(0..10_000), index(0..10_000));
         for n in (0..10_000).step_by(100) {
             ours.remove(&id(n));
+            theirs.remove(&id(n + 1));
         }
-        let (need, _) = reconcile(&mut ours, &mut index(0..10_000));
+        let out = reconcile(&mut ours, &mut theirs, false);
         let expected: Vec<_> = (0..10_000).step_by(100).map(id).collect();
-        assert_eq!(need, expected);
+        assert_eq!(out.need, expected);
+        let expected: Vec<_> = (1..10_000).step_by(100).map(id).collect();
+        assert_eq!(out.have, expected);
+    }
+
+    /// More ids than one leg of `MAX_ROUNDS` rounds can carry.
+    const BEYOND_ONE_LEG: u32 = MAX_ROUNDS * IDS_PER_FRAME as u32 + 10_000;
+
+    #[test]
+    fn a_set_larger_than_one_leg_converges_over_legs_without_error() {
+        let (mut ours, mut theirs) = (index(0..0), index(0..BEYOND_ONE_LEG));
+        let out = reconcile(&mut ours, &mut theirs, true);
+        assert!(out.done);
+        assert_eq!(out.legs, 2);
+        assert_eq!(out.need.len(), BEYOND_ONE_LEG as usize);
+        assert_eq!(ours.len(), theirs.len());
+        assert!(reconcile(&mut ours, &mut theirs, false).need.is_empty());
+    }
+
+    #[test]
+    fn a_set_larger_than_one_leg_converges_over_successive_sessions() {
+        let (mut ours, mut theirs) = (index(0..0), index(0..BEYOND_ONE_LEG));
+        let first = reconcile(&mut ours, &mut theirs, false);
+        assert!(!first.done, "one leg cannot carry it all");
+        assert!(first.need.len() >= (MAX_ROUNDS as usize - 2) * IDS_PER_FRAME);
+        // The next session starts from what the first one fetched.
+        let second = reconcile(&mut ours, &mut theirs, false);
+        assert!(second.done);
+        assert_eq!(
+            first.need.len() + second.need.len(),
+            BEYOND_ONE_LEG as usize
+        );
+        assert_eq!(ours.len(), theirs.len());
+    }
+
+    #[test]
+    fn a_peer_that_never_lets_a_leg_progress_exhausts_the_session_without_error() {
+        // A reply that says "the whole range differs" and nothing else:
+        // version 0x61, bound (infinity, empty id), fingerprint mode, 16 bytes.
+        let reply = [&[0x61, 0, 0, 1][..], &[0xab; 16]].concat();
+        let (mut session, _) = Session::start(index(0..0).snapshot().unwrap()).unwrap();
+        let mut steps = Vec::new();
+        for _ in 0..MAX_ROUNDS {
+            steps.push(session.step(&reply, |_| {}).unwrap());
+        }
+        assert!(
+            steps[..MAX_ROUNDS as usize - 1]
+                .iter()
+                .all(|s| matches!(s, Step::Send(_)))
+        );
+        assert_eq!(steps.last(), Some(&Step::Exhausted));
+        assert!(!session.is_paused());
     }
 
     #[test]
     fn garbage_from_a_peer_is_an_error() {
         let snapshot = index(0..10).snapshot().unwrap();
         assert!(answer(&snapshot, b"\x00garbage").is_err());
-        let (mut session, _) = Session::start(&snapshot).unwrap();
-        assert!(session.step(b"\x00garbage").is_err());
+        let (mut session, _) = Session::start(snapshot).unwrap();
+        assert!(session.step(b"\x00garbage", |_| {}).is_err());
     }
 }

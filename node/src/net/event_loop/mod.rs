@@ -2,7 +2,7 @@
 //! from the node, and feedback from the ingest pipeline, and keeps the
 //! per-peer state of sync sessions and fetches keyed by request id.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use coopnet_protocol::RecordId;
@@ -20,14 +20,15 @@ mod sync_handlers;
 mod transport;
 
 use membership::MAX_SKIPPED;
-use sync_handlers::page;
+use sync_handlers::{Outgoing, page};
 use transport::build_swarm;
 
 use super::behaviour::{Behaviour, BehaviourEvent, BehaviourParams};
 use super::codec::{MAX_FETCH_IDS, MAX_RESPONSE_LEN, SyncRequest, SyncResponse};
+use super::holders::Holders;
 use super::peers::{PeerBook, Verdict};
 use super::score::{INVALID_RECORD_POINTS, MALFORMED_FRAME_POINTS};
-use super::sync::{Session, SyncIndex, answer};
+use super::sync::{Session, Step, SyncIndex, answer};
 use super::{COMMAND_QUEUE, Command, IndexChange, NetClient, NetStats, PeerInfo};
 use crate::ingest::{Feedback, IngestJob, Source};
 use crate::store::Store;
@@ -36,6 +37,8 @@ use crate::store::Store;
 const FETCHES_IN_FLIGHT: usize = 4;
 /// Ids per fetch request.
 const FETCH_CHUNK: usize = 512;
+/// Reports of own records served to a peer that may wait for the loop.
+const SERVED_QUEUE: usize = 64;
 /// What framing adds to a sync message on its stream (codec.rs: a u32
 /// length and a tag byte), for the byte counters of [`NetStats`].
 const FRAME_HEADER: u64 = 5;
@@ -131,6 +134,7 @@ pub fn spawn(
         }
     }
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+    let (served_tx, served) = mpsc::channel(SERVED_QUEUE);
     let event_loop = EventLoop {
         swarm,
         topic,
@@ -142,6 +146,9 @@ pub fn spawn(
         index,
         sync_interval: params.sync_interval,
         sessions: HashMap::new(),
+        holders: Holders::default(),
+        served,
+        served_tx,
         pending: HashMap::new(),
         fetches: HashMap::new(),
         finds: HashMap::new(),
@@ -173,7 +180,12 @@ struct EventLoop {
     store: Store,
     index: SyncIndex,
     sync_interval: Duration,
-    sessions: HashMap<PeerId, Session>,
+    sessions: HashMap<PeerId, Outgoing>,
+    /// Which peers hold our own records.
+    holders: Holders,
+    /// Own record ids served to a peer by a fetch task.
+    served: mpsc::Receiver<(PeerId, Vec<RecordId>)>,
+    served_tx: mpsc::Sender<(PeerId, Vec<RecordId>)>,
     pending: HashMap<OutboundRequestId, Pending>,
     fetches: HashMap<PeerId, FetchQueue>,
     finds: HashMap<kad::QueryId, (PeerId, FindReply)>,
@@ -194,6 +206,8 @@ type FindReply = tokio::sync::oneshot::Sender<Result<Vec<Multiaddr>, String>>;
 
 impl EventLoop {
     async fn run(mut self) {
+        // Before any peer is polled (one store query, our own records).
+        self.load_own().await;
         let mut sync_timer = tokio::time::interval(self.sync_interval);
         let mut kad_timer = tokio::time::interval(Duration::from_secs(300));
         let mut probation_timer = tokio::time::interval(Duration::from_millis(500));
@@ -201,6 +215,11 @@ impl EventLoop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 Some(feedback) = self.feedback.recv() => self.on_feedback(feedback),
+                Some((peer, ids)) = self.served.recv() => {
+                    if self.swarm.is_connected(&peer) {
+                        self.holders.fetched(peer, ids);
+                    }
+                }
                 command = self.commands.recv() => match command {
                     Some(Command::Shutdown(reply)) => {
                         let _ = reply.send(());
@@ -232,7 +251,7 @@ impl EventLoop {
                 change,
                 reply,
             } => {
-                self.apply(change);
+                self.apply(change, true);
                 let result = self
                     .swarm
                     .behaviour_mut()
@@ -240,7 +259,7 @@ impl EventLoop {
                     .publish(self.topic.clone(), bytes);
                 let _ = reply.send(result.map(drop).map_err(|e| e.to_string()));
             }
-            Command::Indexed(change) => self.apply(change),
+            Command::Indexed(change) => self.apply(change, false),
             Command::RosterChanged => self.roster_changed(),
             Command::Peers(reply) => {
                 let _ = reply.send(self.peers());
@@ -259,6 +278,9 @@ impl EventLoop {
                 self.finds.insert(query, (peer, reply));
             }
             Command::SyncNow => self.sync_with_everyone(),
+            Command::Holders(ids, reply) => {
+                let _ = reply.send(self.holders.count(&ids));
+            }
             Command::Stats(reply) => {
                 self.stats.index_len = self.index.len();
                 let _ = reply.send(self.stats.clone());
@@ -278,7 +300,9 @@ impl EventLoop {
         }
     }
 
-    fn apply(&mut self, change: IndexChange) {
+    /// Applies a change of the current set; `own` if it is our co-op's.
+    fn apply(&mut self, change: IndexChange, own: bool) {
+        self.holders.changed(&change, own);
         for id in &change.removed {
             self.index.remove(id);
         }
@@ -323,7 +347,7 @@ impl EventLoop {
                 tracing::warn!(%peer, "invalid record through sync: {reason}");
                 self.penalise(peer, INVALID_RECORD_POINTS);
             }
-            Feedback::Indexed(change) => self.apply(change),
+            Feedback::Indexed(change) => self.apply(change, false),
             Feedback::Skip(ids) => {
                 if self.skip.len() + ids.len() > MAX_SKIPPED {
                     self.skip.clear();
@@ -393,6 +417,7 @@ impl EventLoop {
             } => {
                 tracing::debug!(%peer_id, "disconnected");
                 self.sessions.remove(&peer_id);
+                self.holders.forget(&peer_id);
                 self.fetches.remove(&peer_id);
                 self.on_probation.remove(&peer_id);
                 self.book.disconnected(&peer_id);

@@ -1,10 +1,26 @@
 //! The anti-entropy side of the event loop: reconciliation sessions with
-//! each peer, the fetch queue, and answering peers' sync requests.
+//! each peer, the fetch queue, and answering peers' sync requests; and what
+//! they show of who holds our own records.
+
+use coopnet_protocol::SignedRecord;
 
 use super::*;
+use crate::store::{ListFilter, StoredRecord};
 
 /// How long to wait before asking a peer again after it refused.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Own records read from the store per query at start.
+const OWN_PAGE: usize = 1_000;
+
+/// A reconciliation this node initiated with a peer.
+#[derive(Debug)]
+pub(super) struct Outgoing {
+    session: Session,
+    /// The holders' epoch when it started: the set it covers.
+    epoch: u64,
+    /// Our own ids the peer lacks, found so far.
+    lacks: HashSet<RecordId>,
+}
 
 impl EventLoop {
     pub(super) fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
@@ -91,10 +107,20 @@ impl EventLoop {
                     .send_response(channel, response);
             }
             SyncRequest::Fetch(ids) => {
+                // Which of our own records it fetched is read back from the
+                // page only when it asked for some (once per record and peer).
+                let asks_own = ids.iter().any(|id| self.holders.is_own(id));
                 let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
+                let served = self.served_tx.clone();
                 tokio::spawn(async move {
                     let response = match store.get_bytes(ids).await {
-                        Ok(records) => SyncResponse::Records(page(records)),
+                        Ok(records) => {
+                            let records = page(records);
+                            if asks_own {
+                                let _ = served.send((peer, ids_of(&records))).await;
+                            }
+                            SyncResponse::Records(records)
+                        }
                         Err(e) => SyncResponse::Refused(format!("store unavailable: {e}")),
                     };
                     let _ = feedback.send(Feedback::Respond { channel, response }).await;
@@ -171,55 +197,133 @@ impl EventLoop {
         if self.sessions.contains_key(&peer) {
             return;
         }
-        let started = self
-            .index
-            .snapshot()
-            .and_then(|snapshot| Session::start(&snapshot));
-        match started {
+        match self.index.snapshot().and_then(Session::start) {
             Ok((session, first)) => {
-                self.stats.reconcile_bytes_sent += framed(first.len());
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_request(&peer, SyncRequest::Reconcile(first));
-                self.pending.insert(id, Pending::Reconcile);
-                self.sessions.insert(peer, session);
+                self.send_reconcile(peer, first);
+                let outgoing = Outgoing {
+                    session,
+                    epoch: self.holders.epoch(),
+                    lacks: HashSet::new(),
+                };
+                self.sessions.insert(peer, outgoing);
             }
             Err(e) => tracing::error!("cannot start sync: {e}"),
         }
     }
 
+    fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
+        self.stats.reconcile_bytes_sent += framed(message.len());
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, SyncRequest::Reconcile(message));
+        self.pending.insert(id, Pending::Reconcile);
+    }
+
     pub(super) fn continue_sync(&mut self, peer: PeerId, reply: &[u8]) {
-        let Some(session) = self.sessions.get_mut(&peer) else {
+        let Some(outgoing) = self.sessions.get_mut(&peer) else {
             return;
         };
         self.stats.sync_bytes_received += reply.len() as u64;
         self.stats.reconcile_rounds += 1;
         self.stats.reconcile_bytes_received += framed(reply.len());
-        match session.step(reply) {
-            Ok(Some(next)) => {
-                self.stats.reconcile_bytes_sent += framed(next.len());
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_request(&peer, SyncRequest::Reconcile(next));
-                self.pending.insert(id, Pending::Reconcile);
+        let (holders, lacks) = (&self.holders, &mut outgoing.lacks);
+        let step = outgoing.session.step(reply, |id| {
+            if holders.is_own(&id) {
+                lacks.insert(id);
             }
-            Ok(None) => {
-                let need = self
-                    .sessions
-                    .remove(&peer)
-                    .map(|s| s.need().to_vec())
-                    .unwrap_or_default();
+        });
+        let need = outgoing.session.take_need();
+        match step {
+            Ok(Step::Send(next)) => self.send_reconcile(peer, next),
+            Ok(Step::Done) => {
+                if let Some(done) = self.sessions.remove(&peer) {
+                    self.holders.reconciled(peer, done.epoch, done.lacks);
+                }
                 self.stats.syncs_completed += 1;
+                self.queue_fetches(peer, need);
+            }
+            Ok(Step::Paused) => {
+                // Out of rounds for this leg, not misbehaviour: fetch what
+                // it found, then go on from where it stopped.
+                tracing::debug!(%peer, "sync leg paused to fetch {} ids", need.len());
+                self.stats.sync_legs_paused += 1;
+                self.queue_fetches(peer, need);
+                self.resume_if_idle(peer);
+            }
+            Ok(Step::Exhausted) => {
+                tracing::info!(%peer, "sync session ended unfinished; the next one goes on");
+                self.stats.syncs_unfinished += 1;
+                self.sessions.remove(&peer);
                 self.queue_fetches(peer, need);
             }
             Err(e) => {
                 tracing::warn!(%peer, "sync failed: {e}");
                 self.sessions.remove(&peer);
                 self.penalise(peer, MALFORMED_FRAME_POINTS);
+            }
+        }
+    }
+
+    /// Starts the next leg of a paused session once the ids its last leg
+    /// found have been fetched, so at most one leg's ids wait per peer.
+    fn resume_if_idle(&mut self, peer: PeerId) {
+        let idle = self
+            .fetches
+            .get(&peer)
+            .is_none_or(|queue| queue.chunks.is_empty() && queue.in_flight == 0);
+        let paused = self
+            .sessions
+            .get(&peer)
+            .is_some_and(|outgoing| outgoing.session.is_paused());
+        if !idle || !paused {
+            return;
+        }
+        let next = match self.index.snapshot() {
+            Ok(snapshot) => self
+                .sessions
+                .get_mut(&peer)
+                .and_then(|outgoing| outgoing.session.resume(snapshot)),
+            Err(e) => {
+                tracing::error!("cannot resume sync: {e}");
+                self.sessions.remove(&peer);
+                None
+            }
+        };
+        if let Some(next) = next {
+            self.send_reconcile(peer, next);
+        }
+    }
+
+    /// Reads which records are our co-op's own from the store, before the
+    /// loop starts (so no change of the set can race with it).
+    pub(super) async fn load_own(&mut self) {
+        let Some(key) = crate::identity::coop_key_of(self.swarm.local_peer_id()) else {
+            return;
+        };
+        let mut after = None;
+        loop {
+            let filter = ListFilter {
+                author: Some(key),
+                include_tombstones: true,
+                limit: OWN_PAGE,
+                after,
+                ..ListFilter::default()
+            };
+            let page = match self.store.list(filter).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!("cannot read our own records: {e}");
+                    return;
+                }
+            };
+            after = page.last().map(StoredRecord::cursor);
+            let index = &self.index;
+            let ids = page.iter().map(|r| r.record.id());
+            self.holders.load_own(ids.filter(|id| index.contains(id)));
+            if page.len() < OWN_PAGE {
+                return;
             }
         }
     }
@@ -242,6 +346,7 @@ impl EventLoop {
             queue.in_flight = queue.in_flight.saturating_sub(1);
         }
         self.pump_fetches(peer);
+        self.resume_if_idle(peer);
     }
 
     /// Puts a refused or failed fetch back at the head of the queue and
@@ -314,6 +419,17 @@ pub(super) fn page(records: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
             total += 4 + r.len();
             total <= MAX_RESPONSE_LEN
         })
+        .collect()
+}
+
+/// The ids of the records on a page we serve (from our store, so they
+/// decode).
+fn ids_of(records: &[Vec<u8>]) -> Vec<RecordId> {
+    let decoded = records
+        .iter()
+        .map(|bytes| SignedRecord::decode(bytes.as_slice()));
+    decoded
+        .filter_map(|record| record.ok().map(|r| r.id()))
         .collect()
 }
 

@@ -471,4 +471,21 @@ impl Node {
             tracing::error!("closing the store: {e}");
         }
     }
+
+    /// Partner search (filters and ranking: [`crate::store::partners`]),
+    /// leaving out co-ops whose membership was revoked, like
+    /// [`Node::search`]; unlike it, they are left out inside the query, so
+    /// the limit still fills.
+    pub async fn find_coops(
+        &self,
+        mut query: crate::store::CoopQuery,
+    ) -> Result<Vec<crate::store::CoopHit>, NodeError> {
+        if let Some(view) = self.intake.gate.view() {
+            let named = self.store.revocation_subjects().await?;
+            query
+                .hidden
+                .extend(named.into_iter().filter(|key| view.is_revoked(key)));
+        }
+        Ok(self.store.find_coops(query).await?)
+    }
 }

@@ -20,6 +20,60 @@ pub(super) type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// A write other than ingesting records (accounts, sessions), run in the
+/// batch's transaction in its own savepoint and answered once the batch
+/// has committed.
+pub(super) trait WriteJob: Send {
+    /// Does the work against the open transaction at `now` (our clock);
+    /// `false` (the work failed) rolls its savepoint back.
+    fn run(&mut self, conn: &Connection, now: Timestamp) -> bool;
+    /// Answers the caller: the work's result if the batch committed, else
+    /// the commit's error.
+    fn answer(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+/// A [`WriteJob`] made of a closure and the channel its answer goes to.
+pub(super) struct Job<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: Reply<T>,
+}
+
+impl<T, F> Job<T, F> {
+    pub(super) fn new(work: F, reply: Reply<T>) -> Self {
+        Self {
+            work: Some(work),
+            result: None,
+            reply,
+        }
+    }
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection, Timestamp) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection, now: Timestamp) -> bool {
+        let result = match self.work.take() {
+            Some(work) => work(conn, now),
+            None => Err(StoreError::Corrupt("a write job ran twice".to_owned())),
+        };
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), StoreError>) {
+        let Job { result, reply, .. } = *self;
+        let answer = committed.and_then(|()| {
+            result.unwrap_or_else(|| Err(StoreError::Corrupt("a write job never ran".to_owned())))
+        });
+        // The caller may have gone; the answer is then simply dropped.
+        let _ = reply.send(answer);
+    }
+}
+
 /// What a [`super::Store`] handle asks of the thread.
 pub(super) enum Command {
     /// Store verified records with this origin; one outcome per record.
@@ -27,6 +81,11 @@ pub(super) enum Command {
         records: Vec<VerifiedRecord>,
         origin: Origin,
         reply: Reply<Vec<IngestOutcome>>,
+    },
+    /// Run a write job; `durable` commits its batch at `synchronous=FULL`.
+    Write {
+        job: Box<dyn WriteJob>,
+        durable: bool,
     },
     /// Run a read.
     Read(ReadJob),
@@ -38,16 +97,62 @@ impl Command {
     fn records(&self) -> usize {
         match self {
             Command::Ingest { records, .. } => records.len(),
+            Command::Write { .. } => 1,
             Command::Read(_) | Command::Close(_) => 0,
         }
     }
 }
 
-/// One ingest command of a batch.
-struct Write {
-    records: Vec<VerifiedRecord>,
-    origin: Origin,
-    reply: Reply<Vec<IngestOutcome>>,
+/// One write command of a batch.
+enum Write {
+    /// Ingest records.
+    Records {
+        records: Vec<VerifiedRecord>,
+        origin: Origin,
+        reply: Reply<Vec<IngestOutcome>>,
+    },
+    /// Run a job.
+    Job {
+        job: Box<dyn WriteJob>,
+        durable: bool,
+    },
+}
+
+impl Write {
+    /// Whether the batch holding this write must commit at `synchronous=FULL`.
+    fn durable(&self) -> bool {
+        match self {
+            Write::Records { origin, .. } => *origin == Origin::Local,
+            Write::Job { durable, .. } => *durable,
+        }
+    }
+
+    fn records(&self) -> usize {
+        match self {
+            Write::Records { records, .. } => records.len(),
+            Write::Job { .. } => 0,
+        }
+    }
+
+    /// Answers the caller: `outcome` for records (ignored by a job, which
+    /// kept its own result), or the batch's error.
+    fn answer(
+        self,
+        committed: Result<(), StoreError>,
+        outcome: Option<Result<Vec<IngestOutcome>, StoreError>>,
+    ) {
+        match self {
+            Write::Records { reply, .. } => {
+                let answer = committed.and_then(|()| {
+                    outcome.unwrap_or_else(|| {
+                        Err(StoreError::Corrupt("no outcome for an ingest".to_owned()))
+                    })
+                });
+                let _ = reply.send(answer);
+            }
+            Write::Job { job, .. } => job.answer(committed),
+        }
+    }
 }
 
 /// The thread's body: open, serve until closed or abandoned, shut down.
@@ -82,11 +187,12 @@ pub(super) fn run(
                     records,
                     origin,
                     reply,
-                } => writes.push(Write {
+                } => writes.push(Write::Records {
                     records,
                     origin,
                     reply,
                 }),
+                Command::Write { job, durable } => writes.push(Write::Job { job, durable }),
                 Command::Read(job) => reads.push(job),
                 Command::Close(reply) => {
                     // Refuse new commands; those already queued still run.
@@ -129,45 +235,40 @@ fn drain(first: Command, commands: &mut mpsc::Receiver<Command>) -> Vec<Command>
 }
 
 /// Applies a batch of writes in one transaction and answers each.
-fn apply(conn: &mut Connection, writes: Vec<Write>) {
+fn apply(conn: &mut Connection, mut writes: Vec<Write>) {
     let started = Instant::now();
-    let durable = writes.iter().any(|w| w.origin == Origin::Local);
+    let durable = writes.iter().any(Write::durable);
     let mut outcomes = Vec::with_capacity(writes.len());
-    let committed = commit_batch(conn, &writes, durable, &mut outcomes);
+    let committed = commit_batch(conn, &mut writes, durable, &mut outcomes);
     tracing::debug!(
         commands = writes.len(),
-        records = writes.iter().map(|w| w.records.len()).sum::<usize>(),
+        records = writes.iter().map(Write::records).sum::<usize>(),
         durable,
         elapsed_us = started.elapsed().as_micros() as u64,
         "store batch"
     );
-    match committed {
-        Ok(()) => {
-            for (write, outcome) in writes.into_iter().zip(outcomes) {
-                let _ = write.reply.send(outcome);
-            }
-        }
-        Err(error) => {
-            tracing::warn!(%error, "store batch failed; nothing of it was written");
-            for write in writes {
-                let _ = write.reply.send(Err(error.clone()));
-            }
-        }
+    if let Err(error) = &committed {
+        tracing::warn!(%error, "store batch failed; nothing of it was written");
+    }
+    let mut outcomes = outcomes.into_iter();
+    for write in writes {
+        write.answer(committed.clone(), outcomes.next().flatten());
     }
 }
 
 /// Runs the batch in one transaction, each command in its own savepoint so
-/// that a command that fails is rolled back alone (its error goes in
-/// `outcomes`). An error returned means the transaction did not commit.
+/// that a command that fails is rolled back alone (an ingest's error goes
+/// in `outcomes`, `None` for a job, which keeps its own result). An error
+/// returned means the transaction did not commit.
 ///
 /// When `durable`, the commit runs at `synchronous=FULL`: in WAL mode the
 /// log is fsynced before the commit returns. The pragma cannot change inside
 /// a transaction, so it is toggled around it.
 fn commit_batch(
     conn: &mut Connection,
-    writes: &[Write],
+    writes: &mut [Write],
     durable: bool,
-    outcomes: &mut Vec<Result<Vec<IngestOutcome>, StoreError>>,
+    outcomes: &mut Vec<Option<Result<Vec<IngestOutcome>, StoreError>>>,
 ) -> Result<(), StoreError> {
     let now = now();
     if durable {
@@ -175,14 +276,21 @@ fn commit_batch(
     }
     let result = (|| {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for write in writes {
+        for write in writes.iter_mut() {
             let mut savepoint = tx.savepoint()?;
-            let outcome: Result<Vec<_>, _> = write
-                .records
-                .iter()
-                .map(|record| db::ingest(&savepoint, record, write.origin, now))
-                .collect();
-            if outcome.is_err() {
+            let (ok, outcome) = match write {
+                Write::Records {
+                    records, origin, ..
+                } => {
+                    let outcome: Result<Vec<_>, _> = records
+                        .iter()
+                        .map(|record| db::ingest(&savepoint, record, *origin, now))
+                        .collect();
+                    (outcome.is_ok(), Some(outcome))
+                }
+                Write::Job { job, .. } => (job.run(&savepoint, now), None),
+            };
+            if !ok {
                 savepoint.rollback()?;
             }
             savepoint.commit()?;

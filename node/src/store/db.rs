@@ -11,6 +11,7 @@ use coopnet_protocol::{KindCode, PublicKey, RecordId, SignedRecord, Timestamp, V
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
+use super::partners;
 use super::text::{fts_query, searchable_text};
 use super::{Counts, IngestOutcome, ListFilter, Origin, StoreError, StoredRecord};
 
@@ -33,7 +34,8 @@ pub fn wins(version: u64, id: RecordId, current_version: u64, current_id: Record
 }
 
 /// Stores one verified record (see [`IngestOutcome`]), keeping `records`,
-/// `seen` and `search` consistent. Run it inside a transaction.
+/// `seen`, `search` and the partner-search tables consistent. Run it inside
+/// a transaction.
 pub fn ingest(
     conn: &Connection,
     verified: &VerifiedRecord,
@@ -84,7 +86,8 @@ pub fn ingest(
 }
 
 /// Inserts a slot's first record, or overwrites slot `slot` in place, and
-/// re-indexes its text.
+/// re-indexes its text and, for a co-op's profile, skills or capacity, its
+/// partner-search rows.
 fn write_record(
     conn: &Connection,
     slot: Option<i64>,
@@ -148,7 +151,7 @@ fn write_record(
             text
         ])?;
     }
-    Ok(())
+    partners::reindex(conn, slot, header, verified.body())
 }
 
 fn is_seen(conn: &Connection, id: RecordId) -> Result<bool, StoreError> {

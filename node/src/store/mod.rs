@@ -20,8 +20,10 @@
 //! whole or not at all whether or not anyone still awaits its reply. A
 //! dropped write may therefore still commit; it never half-commits.
 
+pub mod accounts;
 mod actor;
 pub mod db;
+pub mod partners;
 pub mod schema;
 #[cfg(test)]
 mod tests;
@@ -31,11 +33,13 @@ mod types;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use coopnet_protocol::{KindCode, PublicKey, RecordId, VerifiedRecord};
+use coopnet_protocol::{KindCode, PublicKey, RecordId, Timestamp, VerifiedRecord};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use accounts::{ApiToken, Role, User};
 use actor::Command;
+pub use partners::{CoopHit, CoopQuery};
 pub use types::{Counts, IngestOutcome, ListCursor, ListFilter, Origin, StoredRecord};
 
 /// Why the store could not do what was asked.
@@ -60,6 +64,13 @@ pub enum StoreError {
     /// that does not decode, an impossible column value).
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
+    /// The write would break a uniqueness rule (a username already taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is outside what the store accepts (too many skills in a
+    /// partner search).
+    #[error("{0}")]
+    Invalid(String),
     /// The store's thread could not be started.
     #[error("could not start the store's thread: {0}")]
     Thread(#[source] Arc<std::io::Error>),
@@ -193,6 +204,25 @@ impl Store {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Runs `work` on the store's thread inside a write batch's transaction
+    /// (in its own savepoint: an error undoes its changes alone), and
+    /// answers once the batch has committed: at `synchronous=FULL` when
+    /// `durable`, so the change survives a power cut once this returns.
+    /// Cancel-safe in the module's sense.
+    async fn write_job<T: Send + 'static>(
+        &self,
+        durable: bool,
+        work: impl FnOnce(&Connection, Timestamp) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(actor::Job::new(work, reply));
+        self.commands
+            .send(Command::Write { job, durable })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// For each id, whether it is in the seen-cache. Cancel-safe.
     pub async fn known(&self, ids: Vec<RecordId>) -> Result<Vec<bool>, StoreError> {
         self.read(move |conn| db::known(conn, &ids)).await
@@ -253,6 +283,19 @@ impl Store {
     pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<StoredRecord>, StoreError> {
         let query = query.to_owned();
         self.read(move |conn| db::search(conn, &query, limit)).await
+    }
+
+    /// Partner search: the co-ops matching `query`, best first (see
+    /// [`partners`] for the filters and the ranking). Cancel-safe.
+    pub async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, StoreError> {
+        self.read(move |conn| partners::find_coops(conn, &query))
+            .await
+    }
+
+    /// The co-ops named by revocation records: a superset of the revoked
+    /// members, for the caller to check against its roster. Cancel-safe.
+    pub async fn revocation_subjects(&self) -> Result<Vec<PublicKey>, StoreError> {
+        self.read(partners::revocation_subjects).await
     }
 
     /// Stops the store for every handle: work already queued is finished,

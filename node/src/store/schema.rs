@@ -1,8 +1,9 @@
 //! The store's schema: numbered migrations applied on `PRAGMA user_version`.
 //!
 //! `MIGRATIONS[i]` takes a file from `user_version = i` to `i + 1`, in one
-//! transaction. A migration, once released, is never edited: a change is a
-//! new entry at the end. A file whose `user_version` is beyond
+//! transaction: its SQL, then its Rust step if it has one (to fill new
+//! tables from what the file already holds). A migration, once released, is
+//! never edited: a change is a new entry at the end. A file whose `user_version` is beyond
 //! `MIGRATIONS.len()` was written by newer code and is refused rather than
 //! guessed at.
 //!
@@ -21,10 +22,44 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::StoreError;
+use super::{StoreError, partners};
+
+/// A migration's Rust step, run on the migration's transaction.
+pub type RustStep = fn(&Connection) -> Result<(), StoreError>;
+
+/// One step of the schema: SQL, then optionally Rust, in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The statements, run first.
+    pub sql: &'static str,
+    /// Run after `sql` in the same transaction, e.g. to backfill new tables
+    /// from stored records (whose bytes only Rust can decode).
+    pub then: Option<RustStep>,
+}
+
+impl Migration {
+    /// Applies the step on `conn`, which the caller has put in a
+    /// transaction; `user_version` is the caller's to set.
+    pub fn apply(&self, conn: &Connection) -> Result<(), StoreError> {
+        conn.execute_batch(self.sql)?;
+        match self.then {
+            Some(step) => step(conn),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The migrations, in order; `user_version` is how many have been applied.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: V1,
+        then: None,
+    },
+    Migration {
+        sql: V2,
+        then: Some(partners::backfill),
+    },
+];
 
 /// The schema version this code writes.
 pub fn supported_version() -> i64 {
@@ -81,6 +116,102 @@ CREATE VIRTUAL TABLE search USING fts5 (
 );
 ";
 
+/// Version 2: partner search and local accounts.
+///
+/// `coops`, `coop_skills` and `coop_windows` are derived from the current
+/// profile, skills and capacity records (the empty-key slot of each), kept
+/// in step by `db::ingest` in the same transaction (see
+/// [`partners`](super::partners)), and rebuilt from `records` by this
+/// migration's Rust step. `users`, `sessions` and `api_tokens` are the web
+/// app's accounts: local only, never gossiped.
+const V2: &str = "
+-- One row per co-op that has a current profile, skills or capacity record.
+-- `id` is a local integer handle (joins on it are much cheaper than on the
+-- 32-byte key); it lasts as long as the row. The profile columns are empty
+-- ('' or NULL) until its profile arrives; `issued_at` is the profile's,
+-- NULL without one. `days_total`, `rate_min` and `rate_currency` summarise
+-- all its capacity windows (the sum of person-days; the lowest minimum
+-- rate and that window's currency), for searches without a date window.
+CREATE TABLE coops (
+    id            INTEGER PRIMARY KEY,
+    author        BLOB    NOT NULL UNIQUE CHECK (length(author) = 32),
+    name          TEXT    NOT NULL DEFAULT '',
+    summary       TEXT    NOT NULL DEFAULT '',
+    region        TEXT    NOT NULL DEFAULT '',
+    region_key    TEXT    NOT NULL DEFAULT '',  -- region, trimmed and lower-cased
+    country       TEXT    NOT NULL DEFAULT '',
+    member_count  INTEGER,
+    issued_at     INTEGER,                      -- Unix ms, bit-cast; NULL = no profile
+    days_total    INTEGER NOT NULL DEFAULT 0,
+    rate_min      INTEGER,
+    rate_currency TEXT
+) STRICT;
+CREATE INDEX coops_by_region ON coops (region_key);
+
+-- A co-op's skills, keyed by the folded name (`taxonomy::fold`).
+CREATE TABLE coop_skills (
+    coop      INTEGER NOT NULL,              -- coops.id
+    skill     TEXT    NOT NULL,              -- folded
+    name      TEXT    NOT NULL,              -- as the co-op wrote it
+    level     INTEGER NOT NULL CHECK (level IN (0, 1, 2)), -- working, proficient, expert
+    headcount INTEGER NOT NULL,
+    PRIMARY KEY (coop, skill)
+) STRICT, WITHOUT ROWID;
+-- Who has a skill; covering, so matching never visits the table.
+CREATE INDEX coop_skills_by_skill ON coop_skills (skill, coop);
+
+-- A co-op's capacity windows, clustered by co-op.
+CREATE TABLE coop_windows (
+    coop        INTEGER NOT NULL,            -- coops.id
+    seq         INTEGER NOT NULL,            -- position in the record
+    from_day    INTEGER NOT NULL,            -- days since 1970-01-01, inclusive
+    to_day      INTEGER NOT NULL,            -- inclusive
+    person_days INTEGER NOT NULL,
+    rate_min    INTEGER NOT NULL,
+    rate_max    INTEGER NOT NULL,
+    currency    TEXT    NOT NULL,
+    PRIMARY KEY (coop, seq)
+) STRICT, WITHOUT ROWID;
+
+-- Which co-op the `search` rows of its profile, skills and capacity
+-- records belong to (slot = records.slot = search.rowid), so free text is
+-- matched per co-op without reading the text's stored columns.
+CREATE TABLE coop_slots (
+    slot INTEGER PRIMARY KEY,
+    coop INTEGER NOT NULL                   -- coops.id
+) STRICT;
+CREATE INDEX coop_slots_by_coop ON coop_slots (coop);
+
+-- The web app's accounts. Passwords are argon2id PHC strings and tokens
+-- SHA-256 digests, both made by the web layer.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN ('admin', 'member')),
+    created_at    INTEGER NOT NULL           -- Unix ms
+) STRICT;
+
+CREATE TABLE sessions (
+    token_hash BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,             -- Unix ms
+    expires_at INTEGER NOT NULL              -- Unix ms
+) STRICT;
+CREATE INDEX sessions_by_user ON sessions (user_id);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+CREATE TABLE api_tokens (
+    token_hash   BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
+    user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name         TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,           -- Unix ms
+    last_used_at INTEGER                     -- Unix ms; NULL = never
+) STRICT;
+CREATE INDEX api_tokens_by_user ON api_tokens (user_id);
+";
+
 /// Sets the connection's pragmas and brings its schema up to date.
 ///
 /// A file from newer code is refused before anything is written to it.
@@ -118,13 +249,21 @@ fn check_version(conn: &Connection) -> Result<usize, StoreError> {
 /// version is read inside each transaction, so two processes opening the
 /// same file at once cannot apply a migration twice.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies migrations until the file is at version `target` (or beyond:
+/// this never goes back), one transaction each. [`migrate`] is this with
+/// the newest version; an older target makes files like older code did,
+/// for tests of the migrations themselves.
+pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version = check_version(&tx)?;
-        let Some(sql) = MIGRATIONS.get(version) else {
+        let Some(migration) = MIGRATIONS.get(version).filter(|_| version < target) else {
             return Ok(());
         };
-        tx.execute_batch(sql)?;
+        migration.apply(&tx)?;
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
         tracing::info!(version = version + 1, "store schema migrated");

@@ -43,13 +43,19 @@ const MAX_TERMS: usize = 16;
 /// `col:`, `*`, `^`, parentheses): it is all just words. Terms without a
 /// letter or digit are dropped, since the tokenizer would make them empty.
 pub fn fts_query(input: &str) -> Option<String> {
-    let terms: Vec<String> = input
+    let terms = fts_terms(input);
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// The terms of [`fts_query`], each alone a safe FTS5 query (a quoted
+/// string), for callers that match terms separately.
+pub fn fts_terms(input: &str) -> Vec<String> {
+    input
         .split_whitespace()
         .filter(|term| term.chars().any(char::is_alphanumeric))
         .take(MAX_TERMS)
         .map(|term| format!("\"{}\"", term.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,15 +4,22 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
+use coopnet_protocol::kinds::{
+    Capacity, CapacityFields, CapacityWindow, Profile, RateBand, SkillEntry, SkillLevel, Skills,
+    SkillsFields, WorkMode,
+};
 use coopnet_protocol::{
-    Body, Draft, Kind, KindCode, RecordId, SecretKey, SignedRecord, Timestamp, VerifiedRecord,
-    samples, verify_bytes,
+    Body, Day, Draft, Kind, KindCode, PublicKey, RecordId, SecretKey, SignedRecord, Timestamp,
+    VerifiedRecord, samples, verify_bytes,
 };
 use rusqlite::Connection;
 
 use super::*;
 
+mod accounts;
+mod derived;
 mod lifecycle;
+mod partners;
 mod queries;
 mod slots;
 
@@ -69,4 +76,70 @@ async fn current_id(store: &Store, record: &VerifiedRecord) -> Option<RecordId> 
         .await
         .unwrap();
     current.map(|stored| stored.record.id())
+}
+
+/// Sample co-op `n`'s key.
+fn key(n: usize) -> PublicKey {
+    samples::secret(n as u8 + 1).public()
+}
+
+/// Co-op `n`'s profile at `version`, with this name and region.
+fn named_profile(n: usize, name: &str, region: &str, version: u64) -> VerifiedRecord {
+    let mut fields = samples::profile(n).into_fields();
+    fields.name = name.to_owned();
+    fields.region = region.to_owned();
+    let body = Body::Profile(Profile::parse(fields).unwrap());
+    sign(
+        &samples::secret(n as u8 + 1),
+        Draft::new(body, "", version, samples::NOW),
+    )
+}
+
+/// Co-op `n`'s skills at `version`: these names, at working level.
+fn skills_record(n: usize, names: &[&str], version: u64) -> VerifiedRecord {
+    let entries = names
+        .iter()
+        .map(|name| SkillEntry {
+            name: (*name).to_owned(),
+            concept: None,
+            level: SkillLevel::Working,
+            headcount: 2,
+        })
+        .collect();
+    let body = Body::Skills(Skills::parse(SkillsFields { entries }).unwrap());
+    sign(
+        &samples::secret(n as u8 + 1),
+        Draft::new(body, "", version, samples::NOW),
+    )
+}
+
+/// A capacity window: from, to (inclusive), person-days, minimum rate (GBP).
+type Window = (Day, Day, u32, u32);
+
+/// Co-op `n`'s capacity at `version`.
+fn capacity_record(n: usize, windows: &[Window], version: u64) -> VerifiedRecord {
+    let windows = windows
+        .iter()
+        .map(|&(from, to, person_days, rate)| CapacityWindow {
+            from,
+            to,
+            person_days,
+            rate: RateBand {
+                min: rate,
+                max: rate + 100,
+                currency: "GBP".to_owned(),
+            },
+            mode: WorkMode::Remote,
+            skills: Vec::new(),
+        })
+        .collect();
+    let body = Body::Capacity(Capacity::parse(CapacityFields { windows }).unwrap());
+    sign(
+        &samples::secret(n as u8 + 1),
+        Draft::new(body, "", version, samples::NOW),
+    )
+}
+
+fn day(year: i32, month: u32, day: u32) -> Day {
+    Day::from_ymd(year, month, day).unwrap()
 }

@@ -39,8 +39,26 @@ enum Command {
     Peers(cli::control::DataArgs),
     /// Show the node's identity, addresses and counts (node running).
     Status(cli::control::DataArgs),
+    /// Manage the web app's local users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for scripts.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Decode and verify a signed record (raw bytes or hex) and print it as JSON.
     Inspect(inspect::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user (a generated password is printed once).
+    Add(cli::users::AddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token (printed once).
+    Create(cli::users::TokenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +75,12 @@ fn main() -> std::process::ExitCode {
         Command::List(args) => cli::control::list(&args),
         Command::Peers(args) => cli::control::peers(&args),
         Command::Status(args) => cli::control::status(&args),
+        Command::User(UserCommand::Add(args)) => {
+            cli::runtime().and_then(|rt| rt.block_on(cli::users::add(args)))
+        }
+        Command::Token(TokenCommand::Create(args)) => {
+            cli::runtime().and_then(|rt| rt.block_on(cli::users::token(args)))
+        }
         Command::Inspect(args) => inspect::run(&args),
     };
     match result {

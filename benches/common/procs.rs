@@ -92,7 +92,7 @@ impl Procs {
         let mut child = Command::new(coopnet_bin())
             .args(["run", "--data"])
             .arg(dir)
-            .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--http", "127.0.0.1:0"])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use coopnet::web::{WebServer, users};
 use coopnet_node::config::Config;
+use coopnet_node::store::Role as UserRole;
 use coopnet_node::{Node, Overrides, control, genesis, identity};
 use coopnet_protocol::PublicKey;
 use coopnet_protocol::federation::Genesis;
@@ -67,13 +69,36 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .context("importing the OCDS samples")?;
     println!("Imported {contracts} contracts from public OCDS procurement data.");
-    print_summary(&nodes, &args.data, &genesis).await?;
+    let mut webs = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        webs.push(start_web(node, i).await?);
+    }
+    print_summary(&nodes, &webs, &args.data, &genesis).await?;
     super::shutdown_signal().await;
     println!("Stopping the demo federation…");
+    for (web, _) in webs {
+        web.stop().await;
+    }
     for node in &nodes {
         node.shutdown().await;
     }
     Ok(())
+}
+
+/// The first web port the demo tries; node `i` gets this plus `i`, or any
+/// free port if that one is taken.
+const FIRST_WEB_PORT: u16 = 8080;
+
+/// Serves node `i`'s web app with a fresh password for its `admin`.
+async fn start_web(node: &Arc<Node>, i: usize) -> anyhow::Result<(WebServer, String)> {
+    let password = users::random_password();
+    users::add_user(node.store(), "admin", &password, UserRole::Admin, true).await?;
+    let port = FIRST_WEB_PORT.saturating_add(u16::try_from(i).unwrap_or(0));
+    let web = match coopnet::web::serve(Arc::clone(node), &format!("127.0.0.1:{port}")).await {
+        Ok(web) => web,
+        Err(_) => coopnet::web::serve(Arc::clone(node), "127.0.0.1:0").await?,
+    };
+    Ok((web, password))
 }
 
 /// Makes (or reuses) node `i`'s data directory; returns its co-op key.
@@ -123,7 +148,12 @@ async fn dial_address(node: &Node) -> anyhow::Result<String> {
     Ok(format!("{addr}/p2p/{peer}"))
 }
 
-async fn print_summary(nodes: &[Arc<Node>], root: &Path, genesis: &Genesis) -> anyhow::Result<()> {
+async fn print_summary(
+    nodes: &[Arc<Node>],
+    webs: &[(WebServer, String)],
+    root: &Path,
+    genesis: &Genesis,
+) -> anyhow::Result<()> {
     println!();
     println!(
         "Federation {:?} (id {}…), founded by node 0",
@@ -135,24 +165,28 @@ async fn print_summary(nodes: &[Arc<Node>], root: &Path, genesis: &Genesis) -> a
         nodes.len(),
         root.display()
     );
-    println!("{:<32} {:<18} {:<34}", "co-op", "key", "peer address");
-    for node in nodes {
-        let addr = dial_address(node).await?;
+    println!("{:<30} {:<18} {:<24} log in", "co-op", "key", "web app");
+    for (node, (web, password)) in nodes.iter().zip(webs) {
         let key = node.key().to_string();
         println!(
-            "{:<32} {:<18} {}",
+            "{:<30} {:<18} {:<24} admin / {password}",
             node.name(),
             format!("{}…", &key[..16]),
-            addr
+            web.url(),
         );
     }
     println!();
-    println!("Try, in another terminal:");
+    println!("Peer addresses:");
+    for node in nodes {
+        println!("  {:<30} {}", node.name(), dial_address(node).await?);
+    }
+    println!();
+    println!("Open a web address above and log in; or, in another terminal:");
     println!(
         "  coopnet list --data {} --kind profile",
         root.join("node-1").display()
     );
     println!("  coopnet peers --data {}", root.join("node-0").display());
-    println!("(The web app arrives in a later release.) Press Ctrl-C to stop.");
+    println!("Passwords are new on every run. Press Ctrl-C to stop.");
     Ok(())
 }

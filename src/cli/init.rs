@@ -55,6 +55,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
         println!("Give the join code to a coordinator of the federation to be admitted.");
     }
+    let password = super::runtime()?.block_on(first_admin(&args.data))?;
+    println!(
+        "  web app: http://{}  log in as admin / {password}",
+        config.http.address
+    );
+    println!("           (the password is shown once; add more users with `coopnet user add`)");
     println!("Start it with: coopnet run --data {}", args.data.display());
     Ok(())
 }
@@ -76,4 +82,21 @@ pub fn join_code(args: &JoinCodeArgs) -> anyhow::Result<()> {
         coopnet_node::genesis::join_code(&secret.public(), &config.name)
     );
     Ok(())
+}
+
+/// Creates the web app's first administrator, `admin`, with a random
+/// password, and returns the password.
+async fn first_admin(data: &std::path::Path) -> anyhow::Result<String> {
+    let store = coopnet::web::users::open_store(data).await?;
+    let password = coopnet::web::users::random_password();
+    coopnet::web::users::add_user(
+        &store,
+        "admin",
+        &password,
+        coopnet_node::store::Role::Admin,
+        false,
+    )
+    .await?;
+    store.close().await?;
+    Ok(password)
 }

@@ -7,6 +7,7 @@ pub mod federation;
 pub mod init;
 pub mod logging;
 pub mod run;
+pub mod users;
 
 /// The tokio runtime the long-running commands use.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -17,7 +17,8 @@ pub struct Args {
     /// Also connect to this peer at start (repeatable).
     #[arg(long)]
     bootstrap: Vec<String>,
-    /// Web app address (arrives with the web app; accepted now for scripts).
+    /// Serve the web app on this address instead of the configured one
+    /// (`127.0.0.1:8080` by default; port 0 picks a free port).
     #[arg(long)]
     http: Option<String>,
     /// Gossip heartbeat in milliseconds (overrides the config).
@@ -49,8 +50,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("listening on {addr}{peer}");
     }
     let control = tokio::spawn(control::serve(Arc::clone(&node)));
+    let http = match args.http {
+        Some(http) => http,
+        None => coopnet_node::config::Config::load(&args.data)?.http.address,
+    };
+    let web = coopnet::web::serve(Arc::clone(&node), &http).await?;
+    println!("web app on {}", web.url());
     super::shutdown_signal().await;
     tracing::info!("shutting down");
+    web.stop().await;
     control.abort();
     let _ = std::fs::remove_file(control::socket_path(&args.data));
     node.shutdown().await;

@@ -18,6 +18,8 @@ fn spawn_node(dir: &Path, bootstrap: &str) -> Child {
             dir.to_str().unwrap(),
             "--listen",
             "/ip4/127.0.0.1/tcp/0",
+            "--http",
+            "127.0.0.1:0",
         ])
         .args(["--bootstrap", bootstrap, "--sync-interval-secs", "1"])
         .stdout(Stdio::null())

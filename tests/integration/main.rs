@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversary;
+mod browser;
 mod cli;
 mod crash;
 mod federation;
+mod holders;
 mod network;
 mod protocol_smoke;
+mod web;
 
 /// The `coopnet` binary Cargo built for this test run.
 pub fn coopnet(args: &[&str]) -> std::process::Output {

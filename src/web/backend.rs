@@ -1,0 +1,329 @@
+//! [`coopnet_web::Backend`] over a running node: reads from its store,
+//! publishes through it, partner search through its index, OCDS import
+//! through its importer, local users in its store.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use coopnet_node::store::{self, ListFilter, StoreError, StoredRecord};
+use coopnet_node::{Node, NodeError, ocds};
+use coopnet_protocol::{Body, Kind, PublicKey, RecordId, Timestamp};
+use coopnet_web::backend::{
+    CoopHit, CoopQuery, ImportAction, ImportLine, ImportReport, KindCount, NodeInfo, Published,
+    RecordView, User, UserRole,
+};
+use coopnet_web::{Backend, BackendError};
+
+/// The web app's view of a node.
+#[derive(Debug, Clone)]
+pub struct NodeBackend {
+    node: Arc<Node>,
+}
+
+impl NodeBackend {
+    /// Wraps a running node.
+    pub fn new(node: Arc<Node>) -> Self {
+        Self { node }
+    }
+}
+
+fn internal(error: impl std::fmt::Display) -> BackendError {
+    BackendError::Internal(error.to_string())
+}
+
+fn node_error(error: NodeError) -> BackendError {
+    match error {
+        NodeError::Field(field) => BackendError::Field(field),
+        NodeError::NotCoordinator(why) => BackendError::Refused(why.to_owned()),
+        other => internal(other),
+    }
+}
+
+fn store_error(error: StoreError) -> BackendError {
+    match error {
+        StoreError::Conflict(message) => BackendError::Conflict(message),
+        other => internal(other),
+    }
+}
+
+/// A stored record as the web app sees it; `None` for unknown kinds or a
+/// body that no longer decodes (never written by this code).
+fn view(stored: StoredRecord) -> Option<RecordView> {
+    let record = stored.record;
+    let header = record.header();
+    let kind = Kind::from_code(header.kind)?;
+    let body = match record.body_bytes() {
+        Some(bytes) => Some(Body::decode(header.kind, bytes).ok()?),
+        None => None,
+    };
+    Some(RecordView {
+        author: header.author,
+        kind,
+        key: header.key.clone(),
+        id: record.id(),
+        version: header.version,
+        issued_at: header.issued_at,
+        expires_at: header.expires_at,
+        body,
+    })
+}
+
+fn user(user: store::User) -> User {
+    User {
+        id: user.id,
+        username: user.username,
+        password_hash: user.password_hash,
+        role: match user.role {
+            store::Role::Admin => UserRole::Admin,
+            store::Role::Member => UserRole::Member,
+        },
+    }
+}
+
+fn hit(hit: store::CoopHit) -> CoopHit {
+    CoopHit {
+        author: hit.author,
+        name: hit.name,
+        summary: hit.summary,
+        region: hit.region,
+        matched_skills: hit.matched_skills,
+        skills_asked: hit.skills_asked,
+        days_available: hit.days_available,
+        min_rate: hit.min_rate,
+        currency: hit.currency,
+    }
+}
+
+#[async_trait]
+impl Backend for NodeBackend {
+    async fn info(&self) -> Result<NodeInfo, BackendError> {
+        let counts = self.node.store().counts().await.map_err(store_error)?;
+        let peers = self.node.net().peers().await.map_err(internal)?;
+        let records_by_kind = counts
+            .by_kind
+            .iter()
+            .map(|(code, count)| KindCount {
+                kind: Kind::from_code(*code)
+                    .map_or_else(|| format!("kind-{}", code.0), |k| k.name().to_owned()),
+                count: *count,
+            })
+            .collect();
+        Ok(NodeInfo {
+            name: self.node.name().to_owned(),
+            key: self.node.key().to_string(),
+            federation: self.node.federation().map(|g| g.name.clone()),
+            peers_connected: peers.len(),
+            records: counts.records,
+            records_by_kind,
+        })
+    }
+
+    fn own_key(&self) -> PublicKey {
+        self.node.key()
+    }
+
+    async fn current(
+        &self,
+        author: PublicKey,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<RecordView>, BackendError> {
+        let stored = self
+            .node
+            .store()
+            .current(author, kind.code(), key.to_owned())
+            .await
+            .map_err(store_error)?;
+        Ok(stored.and_then(view))
+    }
+
+    async fn list(
+        &self,
+        kind: Kind,
+        author: Option<PublicKey>,
+        limit: usize,
+    ) -> Result<Vec<RecordView>, BackendError> {
+        let filter = ListFilter {
+            author,
+            kind: Some(kind.code()),
+            include_tombstones: false,
+            limit,
+            after: None,
+        };
+        let found = self.node.store().list(filter).await.map_err(store_error)?;
+        Ok(found.into_iter().filter_map(view).collect())
+    }
+
+    async fn search_text(&self, text: &str, limit: usize) -> Result<Vec<RecordView>, BackendError> {
+        let found = self.node.search(text, limit).await.map_err(node_error)?;
+        Ok(found.into_iter().filter_map(view).collect())
+    }
+
+    async fn publish(
+        &self,
+        kind: Kind,
+        key: &str,
+        body: Option<Body>,
+    ) -> Result<Published, BackendError> {
+        let receipt = self
+            .node
+            .publish(kind.code(), key, body, None)
+            .await
+            .map_err(node_error)?;
+        Ok(Published {
+            id: receipt.id,
+            version: receipt.version,
+        })
+    }
+
+    async fn holders(&self, ids: Vec<RecordId>) -> Result<Vec<u32>, BackendError> {
+        self.node.net().holders(ids).await.map_err(internal)
+    }
+
+    async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError> {
+        let query = store::CoopQuery {
+            skills: query.skills,
+            match_all: query.match_all,
+            text: query.text,
+            region: query.region,
+            window: query.window,
+            min_days: query.min_days,
+            max_rate: query.max_rate,
+            exclude: query.exclude,
+            hidden: Vec::new(),
+            limit: query.limit,
+        };
+        let found = self.node.find_coops(query).await.map_err(node_error)?;
+        Ok(found.into_iter().map(hit).collect())
+    }
+
+    async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError> {
+        let parsed = tokio::task::spawn_blocking(move || ocds::parse(&bytes))
+            .await
+            .map_err(internal)?
+            .map_err(|e| BackendError::Refused(e.to_string()))?;
+        let mut report = ImportReport::default();
+        for imported in parsed {
+            report.lines.push(self.import_one(imported).await?);
+        }
+        Ok(report)
+    }
+
+    async fn count_users(&self) -> Result<u64, BackendError> {
+        self.node.store().count_users().await.map_err(store_error)
+    }
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: UserRole,
+    ) -> Result<i64, BackendError> {
+        let role = match role {
+            UserRole::Admin => store::Role::Admin,
+            UserRole::Member => store::Role::Member,
+        };
+        self.node
+            .store()
+            .add_user(username.to_owned(), password_hash.to_owned(), role)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>, BackendError> {
+        let found = self.node.store().user_by_name(username.to_owned()).await;
+        Ok(found.map_err(store_error)?.map(user))
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), BackendError> {
+        self.node
+            .store()
+            .create_session(token_hash, user_id, csrf.to_owned(), expires_at.0)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn session(
+        &self,
+        token_hash: [u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(User, String)>, BackendError> {
+        let found = self.node.store().session(token_hash, now.0).await;
+        Ok(found.map_err(store_error)?.map(|(u, csrf)| (user(u), csrf)))
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> Result<(), BackendError> {
+        let store = self.node.store();
+        store
+            .delete_session(token_hash)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn create_token(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        name: &str,
+    ) -> Result<(), BackendError> {
+        self.node
+            .store()
+            .create_token(token_hash, user_id, name.to_owned())
+            .await
+            .map_err(store_error)
+    }
+
+    async fn token_user(&self, token_hash: [u8; 32]) -> Result<Option<User>, BackendError> {
+        let found = self.node.store().token_user(token_hash).await;
+        Ok(found.map_err(store_error)?.map(user))
+    }
+}
+
+impl NodeBackend {
+    /// Publishes one imported release as our contract (unless unchanged).
+    async fn import_one(&self, imported: ocds::Imported) -> Result<ImportLine, BackendError> {
+        let key = imported.key();
+        let mut line = ImportLine {
+            ocid: imported.ocid.clone(),
+            title: None,
+            key: key.clone(),
+            action: ImportAction::Skipped,
+            notes: imported.notes.clone(),
+        };
+        let fields = match imported.outcome {
+            Ok(fields) => fields,
+            Err(skipped) => {
+                line.notes.insert(0, skipped.reason);
+                return Ok(line);
+            }
+        };
+        let Some(key) = key else {
+            line.notes.insert(0, "The release has no ocid.".to_owned());
+            return Ok(line);
+        };
+        line.title = Some(fields.title.clone());
+        let contract =
+            coopnet_protocol::kinds::Contract::parse(fields).map_err(BackendError::Field)?;
+        let current = self.current(self.node.key(), Kind::Contract, &key).await?;
+        line.action = match current.and_then(|c| c.body) {
+            Some(Body::Contract(existing)) if existing == contract => {
+                return Ok(ImportLine {
+                    action: ImportAction::Unchanged,
+                    ..line
+                });
+            }
+            Some(_) => ImportAction::Updated,
+            None => ImportAction::Imported,
+        };
+        self.publish(Kind::Contract, &key, Some(Body::Contract(contract)))
+            .await?;
+        Ok(line)
+    }
+}

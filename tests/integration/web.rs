@@ -1,0 +1,194 @@
+//! The web app over real sockets: nodes with their web servers, the JSON
+//! API with a bearer token, and a co-op's profile edited on one node found
+//! by partner search on another.
+
+use std::sync::Arc;
+
+use coopnet::web::{WebServer, users};
+use coopnet_node::store::Role;
+use coopnet_tests::{DEADLINE, TestNode, start_node, wait_for};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The password every test admin gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A node with its web app and an admin called `admin`.
+pub struct WebNode {
+    pub node: TestNode,
+    pub web: WebServer,
+}
+
+impl WebNode {
+    /// Starts a node in `dir` (dialling `bootstrap`) and its web server.
+    pub async fn start(dir: &std::path::Path, name: &str, bootstrap: &[String]) -> WebNode {
+        let node = start_node(dir, name, bootstrap).await;
+        users::add_user(node.node.store(), "admin", PASSWORD, Role::Admin, true)
+            .await
+            .unwrap();
+        let web = coopnet::web::serve(Arc::clone(&node.node), "127.0.0.1:0")
+            .await
+            .unwrap();
+        WebNode { node, web }
+    }
+
+    /// An API token for `admin`.
+    pub async fn token(&self) -> String {
+        users::create_token(self.node.node.store(), "admin", "test")
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.web.stop().await;
+        self.node.node.shutdown().await;
+    }
+}
+
+/// A plain HTTP client for the API.
+pub struct Api {
+    client: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    pub async fn new(node: &WebNode) -> Api {
+        Api {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            base: node.web.url(),
+            token: node.token().await,
+        }
+    }
+
+    /// Sends a request; returns the status and the body as JSON (or a JSON
+    /// string holding the text).
+    pub async fn call(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .unwrap();
+        let response = self.client.request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, json)
+    }
+}
+
+#[tokio::test]
+async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
+    let b = WebNode::start(
+        &dir.path().join("b"),
+        "Node B",
+        std::slice::from_ref(&a.node.addr),
+    )
+    .await;
+    let (api_a, api_b) = (Api::new(&a).await, Api::new(&b).await);
+
+    let (status, info) = api_a.call("GET", "/api/v1/status", "").await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["name"], "Node A");
+
+    let mut profile = serde_json::to_value(&*coopnet_protocol::samples::profile(3)).unwrap();
+    profile["name"] = "Rivet Works Co-operative".into();
+    profile["region"] = "Yorkshire".into();
+    let (status, put) = api_a
+        .call("PUT", "/api/v1/profile", &profile.to_string())
+        .await;
+    assert_eq!(status, 200, "{put}");
+    let skills = r#"{"entries":[{"name":"python","concept":null,"level":"expert","headcount":3},
+        {"name":"user research","concept":null,"level":"working","headcount":1}]}"#;
+    let (status, put) = api_a.call("PUT", "/api/v1/skills", skills).await;
+    assert_eq!(status, 200, "{put}");
+
+    let found = || {
+        let api = &api_b;
+        async move {
+            let query = "/api/v1/coops?skill=py&region=yorkshire";
+            let (status, hits) = api.call("GET", query, "").await;
+            assert_eq!(status, 200, "{hits}");
+            let hits = hits.as_array().unwrap().clone();
+            hits.iter().any(|h| h["name"] == "Rivet Works Co-operative")
+        }
+    };
+    wait_for(
+        "node B to find node A's co-op by skill and region",
+        DEADLINE,
+        found,
+    )
+    .await;
+    let (_, hits) = api_b.call("GET", "/api/v1/coops?skill=Python", "").await;
+    let hit = &hits[0];
+    assert_eq!(
+        hit["matched_skills"][0], "Python (computer programming)",
+        "{hit}"
+    );
+    assert!(
+        hit["why"].as_str().unwrap().contains("1 of 1 skills"),
+        "{hit}"
+    );
+
+    // The author's own node does not list itself.
+    let (_, own) = api_a.call("GET", "/api/v1/coops?skill=Python", "").await;
+    assert!(own.as_array().unwrap().is_empty(), "{own}");
+
+    // And A's page counts the peer holding its profile, once it knows.
+    let held = || {
+        let api = &api_a;
+        async move {
+            let (_, got) = api.call("GET", "/api/v1/profile", "").await;
+            got["published"]["peers_holding"] == 1
+        }
+    };
+    wait_for(
+        "node A to learn that node B holds its profile",
+        DEADLINE,
+        held,
+    )
+    .await;
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn an_ocds_file_posted_to_the_api_becomes_contracts_and_a_bad_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
+    let api = Api::new(&a).await;
+    let (name, bytes) = coopnet_node::ocds::demo_files()[0];
+    let body = String::from_utf8(bytes.to_vec()).unwrap();
+    let (status, report) = api.call("POST", "/api/v1/contracts/import", &body).await;
+    assert_eq!(status, 200, "{name}: {report}");
+    let lines = report["lines"].as_array().unwrap();
+    let imported = lines.iter().filter(|l| l["action"] == "imported").count();
+    assert!(imported > 0, "{name}: nothing imported: {report}");
+    let (_, again) = api.call("POST", "/api/v1/contracts/import", &body).await;
+    let unchanged = again["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["action"] == "unchanged")
+        .count();
+    assert_eq!(unchanged, imported, "a second import changes nothing");
+    let (_, listed) = api
+        .call("GET", "/api/v1/contracts?mine=true&status=all", "")
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), imported);
+
+    let (status, error) = api
+        .call("POST", "/api/v1/contracts/import", "{\"hello\": 1}")
+        .await;
+    assert_eq!(status, 422);
+    assert!(error["error"].as_str().unwrap().contains("OCDS"), "{error}");
+    a.stop().await;
+}

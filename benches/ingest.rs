@@ -6,21 +6,20 @@
 //! and the same 100,000 records (2,000 co-ops × 50: profile, skills,
 //! capacity, node status, contracts, bid notices) in batches of 1,000:
 //!
-//! - **node**: what `ingest::run` does per batch: `ingest::verify_batch`
-//!   (`verify_bytes` on each record) on a blocking thread, then
-//!   `Intake::take` with an open gate (no federation: admission is a
-//!   no-op), i.e. one `Store::ingest`: one transaction on the store's
-//!   thread (seen check, slot lookup, insert, full-text row, seen row);
+//! - **node**: the node's own pipeline, `ingest::spawn`, fed the batches
+//!   as sync pages from one peer: each batch is verified (`verify_bytes`
+//!   on each record, split over the machine's cores) while the batch before
+//!   it is taken in by `Intake::take` with an open gate (no federation:
+//!   admission is a no-op), i.e. one `Store::ingest`: one transaction on the
+//!   store's thread (seen check, slot lookup, insert, full-text row,
+//!   partner-search rows, seen row);
 //! - **bare**: `schema::prepare` (same WAL / `synchronous=NORMAL` pragmas and
 //!   migrations), then one transaction per batch of a prepared INSERT into
 //!   `records` and one into `seen`, from column values extracted beforehand;
 //! - **store only**: records verified beforehand through `Store::ingest`;
 //! - **bare + search**: bare plus the full-text row the store also writes
 //!   (attribution only);
-//! - **verify only**: `verify_batch` alone, on one thread;
-//! - **pipelined, 1 or 2 verifier threads**: batches verified on separate
-//!   threads while the store thread stores earlier ones (what the node could
-//!   do; the node does not today).
+//! - **verify only**: `verify_batch` alone, on one thread.
 //!
 //! Three rounds, paths in the same order each round; medians reported.
 //! Run: `cargo bench --bench ingest`. Under `cargo test --benches` it runs
@@ -36,7 +35,7 @@ use common::{
 };
 use coopnet_node::clock;
 use coopnet_node::gate::Gate;
-use coopnet_node::ingest::verify_batch;
+use coopnet_node::ingest::{self, IngestJob, Source, verify_batch};
 use coopnet_node::intake::Intake;
 use coopnet_node::store::text::searchable_text;
 use coopnet_node::store::{Store, db, schema};
@@ -78,14 +77,12 @@ fn row(v: &VerifiedRecord) -> Row {
 }
 
 /// The paths, in the order each round runs them.
-const PATHS: [&str; 7] = [
-    "node (verify + Intake::take, open gate)",
+const PATHS: [&str; 5] = [
+    "node pipeline (ingest::spawn, open gate)",
     "bare rusqlite insert (records + seen)",
     "store only (Store::ingest of verified records)",
     "bare + search row",
     "verify only (1 thread)",
-    "pipelined, 1 verifier thread + store thread",
-    "pipelined, 2 verifier threads + store thread",
 ];
 
 fn main() {
@@ -107,13 +104,11 @@ fn main() {
         for (p, rate) in rates.iter_mut().enumerate() {
             let path = root.path().join(format!("r{round}-p{p}.db"));
             let secs = match p {
-                0 => rt.block_on(node_path(&path, &records, now)),
+                0 => rt.block_on(node_path(&path, &records)),
                 1 => bare(&path, &rows, false),
                 2 => rt.block_on(store_only(&path, &verified)),
                 3 => bare(&path, &rows, true),
-                4 => verify_only(&records, now),
-                5 => rt.block_on(pipelined(&path, &records, now, 1)),
-                _ => rt.block_on(pipelined(&path, &records, now, 2)),
+                _ => verify_only(&records, now),
             };
             if p != 4 {
                 check_rows(&path, n);
@@ -168,19 +163,17 @@ fn main() {
     ));
     summary.line(format!(
         "per record: verify {verify_us:.1} us (one core) + store {store_us:.1} us = {:.1} us \
-         predicted sequential, {:.1} us measured; bare insert {:.1} us, bare + search {:.1} us",
+         if run one after the other, {:.1} us measured through the pipeline; bare insert {:.1} us, bare + search {:.1} us",
         verify_us + store_us,
         1e6 / med[0],
         1e6 / med[1],
         1e6 / med[3]
     ));
     summary.line(format!(
-        "verification is {:.0}% of the node path's time; pipelined with 2 verifier threads: \
-         {:.0} rec/s = {:.3} of bare ({:.2}x the node path)",
+        "the node pipeline verifies on {} thread(s) while it stores; verification alone on one \
+         core would take {:.0}% of its time",
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         100.0 * verify_us / (1e6 / med[0]),
-        med[6],
-        med[6] / med[1],
-        med[6] / med[0]
     ));
     summary.finish();
 }
@@ -197,27 +190,34 @@ fn check_rows(path: &Path, n: usize) {
     assert_eq!((rows as usize, seen as usize), (n, n), "rows in {path:?}");
 }
 
-/// The node's path: verify a batch on a blocking thread, then take it in.
-async fn node_path(path: &Path, records: &[Vec<u8>], now: Timestamp) -> f64 {
+/// The node's own pipeline (`ingest::spawn`): batches sent as sync pages
+/// from one peer, verified on the verifier threads while earlier batches
+/// are stored; timed until the pipeline has stored and reported them all.
+async fn node_path(path: &Path, records: &[Vec<u8>]) -> f64 {
     let store = Store::open(path).await.expect("open");
     let intake = Intake {
         store: store.clone(),
         gate: Gate::open(),
         arrivals: tokio::sync::broadcast::channel(16).0,
     };
+    let (feedback_tx, mut feedback) = tokio::sync::mpsc::channel(64);
+    let drain = tokio::spawn(async move { while feedback.recv().await.is_some() {} });
+    let key = coopnet_protocol::samples::secret(1).public();
+    let peer = coopnet_node::identity::peer_id_of(&key).expect("an ed25519 peer id");
     let batches: Vec<Vec<Vec<u8>>> = records.chunks(BATCH).map(<[_]>::to_vec).collect();
     let start = Instant::now();
+    let (jobs, pipeline) = ingest::spawn(intake, feedback_tx);
     for batch in batches {
-        let checked = tokio::task::spawn_blocking(move || verify_batch(batch, now))
-            .await
-            .expect("verify thread");
-        let valid: Vec<VerifiedRecord> = checked
-            .into_iter()
-            .map(|r| r.expect("valid record"))
-            .collect();
-        intake.take(valid).await.expect("take");
+        let job = IngestJob {
+            records: batch,
+            from: Source::Sync { peer },
+        };
+        jobs.send(job).await.expect("pipeline running");
     }
+    drop(jobs);
+    pipeline.await.expect("pipeline");
     let secs = start.elapsed().as_secs_f64();
+    drain.await.expect("drain");
     store.close().await.expect("close");
     secs
 }
@@ -298,43 +298,4 @@ fn verify_only(records: &[Vec<u8>], now: Timestamp) -> f64 {
         std::hint::black_box(checked);
     }
     start.elapsed().as_secs_f64()
-}
-
-/// Batches verified on `threads` threads (batch i on thread i % threads),
-/// stored in order as they come, so verification overlaps storing.
-async fn pipelined(path: &Path, records: &[Vec<u8>], now: Timestamp, threads: usize) -> f64 {
-    let store = Store::open(path).await.expect("open");
-    let mut per_thread: Vec<Vec<Vec<Vec<u8>>>> = vec![Vec::new(); threads];
-    for (i, batch) in records.chunks(BATCH).enumerate() {
-        per_thread[i % threads].push(batch.to_vec());
-    }
-    let batches = records.len().div_ceil(BATCH);
-    let start = Instant::now();
-    let mut queues = Vec::new();
-    let mut workers = Vec::new();
-    for mine in per_thread {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<VerifiedRecord>>(2);
-        queues.push(rx);
-        workers.push(std::thread::spawn(move || {
-            for batch in mine {
-                let valid = verify_batch(batch, now)
-                    .into_iter()
-                    .map(|r| r.expect("valid record"))
-                    .collect();
-                if tx.blocking_send(valid).is_err() {
-                    return;
-                }
-            }
-        }));
-    }
-    for i in 0..batches {
-        let valid = queues[i % threads].recv().await.expect("a verified batch");
-        store.ingest(valid).await.expect("ingest");
-    }
-    let secs = start.elapsed().as_secs_f64();
-    for w in workers {
-        w.join().expect("verifier thread");
-    }
-    store.close().await.expect("close");
-    secs
 }

@@ -2,7 +2,8 @@
 //! blocking thread, stored in one transaction per batch, and the verdicts
 //! flow back to the event loop (gossip acceptance, penalties, index).
 //!
-//! Order per batch: verify → store (last-writer-wins) → report. Gossip is
+//! Order per batch: verify → store (last-writer-wins) → report, with the
+//! next batch verified while one is stored. Gossip is
 //! relayed only for records that verified *and* became current, so a
 //! replayed old version is not spread.
 
@@ -102,21 +103,42 @@ pub fn spawn(
     (jobs_tx, task)
 }
 
-async fn run(
-    mut jobs: mpsc::Receiver<IngestJob>,
+/// Verified batches that may wait for the store while the next is verified.
+const VERIFIED_AHEAD: usize = 1;
+/// Below this many records a batch is verified on one thread: splitting
+/// costs more than it saves.
+const SPLIT_FROM: usize = 64;
+
+/// Two stages, so that both cores work: batch N+1 is verified (on up to
+/// [`verifier_threads`] blocking threads) while batch N is stored. Batches
+/// are stored in the order they arrived; the task ends once every queued
+/// job is stored and reported.
+async fn run(jobs: mpsc::Receiver<IngestJob>, intake: Intake, feedback: mpsc::Sender<Feedback>) {
+    let (checked_tx, checked) = mpsc::channel(VERIFIED_AHEAD);
+    let store_stage = tokio::spawn(store_stage(checked, intake, feedback));
+    verify_stage(jobs, checked_tx).await;
+    if store_stage.await.is_err() {
+        tracing::error!("the ingest store stage failed");
+    }
+}
+
+async fn verify_stage(mut jobs: mpsc::Receiver<IngestJob>, checked: mpsc::Sender<Checked>) {
+    let mut batch = Vec::with_capacity(BATCH_JOBS);
+    while jobs.recv_many(&mut batch, BATCH_JOBS).await > 0 {
+        let verified = verify_jobs(std::mem::take(&mut batch), crate::clock::now()).await;
+        if checked.send(verified).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn store_stage(
+    mut checked: mpsc::Receiver<Checked>,
     intake: Intake,
     feedback: mpsc::Sender<Feedback>,
 ) {
-    let mut batch = Vec::with_capacity(BATCH_JOBS);
-    while jobs.recv_many(&mut batch, BATCH_JOBS).await > 0 {
-        let jobs_in_batch = std::mem::take(&mut batch);
-        let now = crate::clock::now();
-        let Ok(checked) = tokio::task::spawn_blocking(move || verify_all(jobs_in_batch, now)).await
-        else {
-            tracing::error!("verification thread failed");
-            continue;
-        };
-        if let Err(e) = take_and_report(checked, &intake, &feedback).await {
+    while let Some(batch) = checked.recv().await {
+        if let Err(e) = take_and_report(batch, &intake, &feedback).await {
             tracing::error!("ingest failed: {e}");
         }
     }
@@ -124,9 +146,54 @@ async fn run(
 
 type Checked = Vec<(Source, Vec<Result<VerifiedRecord, RecordError>>)>;
 
-fn verify_all(jobs: Vec<IngestJob>, now: Timestamp) -> Checked {
-    jobs.into_iter()
-        .map(|job| (job.from, verify_batch(job.records, now)))
+/// How many threads verify one batch: the machine's cores.
+fn verifier_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Verifies every job's records as of `now`, splitting a large batch into
+/// contiguous parts verified on separate blocking threads; results keep
+/// the jobs' order.
+async fn verify_jobs(jobs: Vec<IngestJob>, now: Timestamp) -> Checked {
+    let mut sources = Vec::with_capacity(jobs.len());
+    let mut records = Vec::new();
+    for job in jobs {
+        sources.push((job.from, job.records.len()));
+        records.extend(job.records);
+    }
+    let threads = if records.len() < SPLIT_FROM {
+        1
+    } else {
+        verifier_threads()
+    };
+    let part = records.len().div_ceil(threads).max(1);
+    let mut parts = Vec::with_capacity(threads);
+    while !records.is_empty() {
+        let rest = records.split_off(part.min(records.len()));
+        let mine = std::mem::replace(&mut records, rest);
+        let len = mine.len();
+        parts.push((
+            len,
+            tokio::task::spawn_blocking(move || verify_batch(mine, now)),
+        ));
+    }
+    let mut results: Vec<Option<Result<VerifiedRecord, RecordError>>> = Vec::new();
+    for (len, part) in parts {
+        match part.await {
+            Ok(verified) => results.extend(verified.into_iter().map(Some)),
+            // A panic in verification is a bug; its records are dropped
+            // (neither stored nor relayed) rather than taking the node
+            // down, and the other parts keep their places.
+            Err(e) => {
+                tracing::error!("verification thread failed: {e}");
+                results.extend(std::iter::repeat_with(|| None).take(len));
+            }
+        }
+    }
+    let mut results = results.into_iter();
+    sources
+        .into_iter()
+        .map(|(from, n)| (from, results.by_ref().take(n).flatten().collect()))
         .collect()
 }
 
@@ -220,4 +287,71 @@ async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedbac
         (Source::Sync { .. }, _) => return,
     };
     let _ = feedback.send(message).await;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use coopnet_protocol::{Body, Draft, samples};
+
+    use super::*;
+
+    /// Contract `i` of sample co-op 1, signed; `tamper` flips a body byte.
+    fn record(i: usize, tamper: bool) -> Vec<u8> {
+        let body = Body::Contract(samples::contract(i));
+        let draft = Draft::new(body, format!("c-{i}"), 1, samples::NOW);
+        let mut bytes = draft.sign(&samples::secret(1)).unwrap().into_bytes();
+        if tamper {
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 1;
+        }
+        bytes
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_split_across_threads_keeps_every_verdict_with_its_job() {
+        let gossip_peer = PeerId::random();
+        let sync_peer = PeerId::random();
+        // A gossip record, then a sync page large enough to be split, with
+        // tampered records at known places, then another gossip record.
+        let page: Vec<Vec<u8>> = (0..300).map(|i| record(i, i % 97 == 5)).collect();
+        let jobs = vec![
+            IngestJob {
+                records: vec![record(1_000, true)],
+                from: Source::Gossip {
+                    message_id: MessageId::new(b"first"),
+                    peer: gossip_peer,
+                },
+            },
+            IngestJob {
+                records: page,
+                from: Source::Sync { peer: sync_peer },
+            },
+            IngestJob {
+                records: vec![record(1_001, false)],
+                from: Source::Gossip {
+                    message_id: MessageId::new(b"last"),
+                    peer: gossip_peer,
+                },
+            },
+        ];
+        let checked = verify_jobs(jobs, samples::NOW).await;
+        assert_eq!(checked.len(), 3);
+        assert!(
+            matches!(&checked[0].0, Source::Gossip { message_id, .. } if message_id == &MessageId::new(b"first"))
+        );
+        assert_eq!(checked[0].1.len(), 1);
+        assert!(checked[0].1[0].is_err());
+        assert!(matches!(checked[1].0, Source::Sync { peer } if peer == sync_peer));
+        let failed: Vec<usize> = (0..300).filter(|&i| checked[1].1[i].is_err()).collect();
+        assert_eq!(failed, vec![5, 102, 199, 296]);
+        for (i, result) in checked[1].1.iter().enumerate() {
+            if let Ok(verified) = result {
+                assert_eq!(verified.record().header().key, format!("c-{i}"));
+            }
+        }
+        assert_eq!(checked[2].1.len(), 1);
+        assert!(checked[2].1[0].is_ok());
+    }
 }

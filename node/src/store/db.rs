@@ -44,7 +44,12 @@ pub fn ingest(
 ) -> Result<IngestOutcome, StoreError> {
     let record = verified.record();
     let id = record.id();
-    if is_seen(conn, id)? {
+    // Marking it seen is the duplicate check: one probe of `seen`, not two.
+    // Should what follows fail, the caller's savepoint takes the mark back.
+    let marked = conn
+        .prepare_cached("INSERT OR IGNORE INTO seen (id) VALUES (?1)")?
+        .execute([&id.0[..]])?;
+    if marked == 0 {
         return Ok(IngestOutcome::Duplicate);
     }
     let header = record.header();
@@ -80,8 +85,6 @@ pub fn ingest(
             }
         }
     };
-    conn.prepare_cached("INSERT INTO seen (id) VALUES (?1)")?
-        .execute([&id.0[..]])?;
     Ok(outcome)
 }
 

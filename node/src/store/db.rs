@@ -52,6 +52,11 @@ pub fn ingest(
     if marked == 0 {
         return Ok(IngestOutcome::Duplicate);
     }
+    // A slot's first record is the common case (a cold sync is nothing
+    // else): try the insert before looking for a current record.
+    if write_record(conn, None, verified, origin, now)? {
+        return Ok(IngestOutcome::Inserted);
+    }
     let header = record.header();
     let current = conn
         .prepare_cached(
@@ -70,8 +75,9 @@ pub fn ingest(
         .optional()?;
     let outcome = match current {
         None => {
-            write_record(conn, None, verified, origin, now)?;
-            IngestOutcome::Inserted
+            return Err(StoreError::Corrupt(format!(
+                "no record holds the slot record {id} collided with"
+            )));
         }
         Some((slot, current_id, current_version)) => {
             let current_id = RecordId(current_id);
@@ -88,16 +94,17 @@ pub fn ingest(
     Ok(outcome)
 }
 
-/// Inserts a slot's first record, or overwrites slot `slot` in place, and
-/// re-indexes its text and, for a co-op's profile, skills or capacity, its
-/// partner-search rows.
+/// Inserts a slot's first record (`slot` is `None`; returns `false`, having
+/// written nothing, if the slot already has a record), or overwrites slot
+/// `slot` in place; then re-indexes its text and, for a co-op's profile,
+/// skills or capacity, its partner-search rows.
 fn write_record(
     conn: &Connection,
     slot: Option<i64>,
     verified: &VerifiedRecord,
     origin: Origin,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let record = verified.record();
     let header = record.header();
     let columns = params![
@@ -133,12 +140,17 @@ fn write_record(
             slot
         }
         None => {
-            conn.prepare_cached(
-                "INSERT INTO records (id, version, issued_at, expires_at, tombstone, \
-                 received_at, origin, bytes, slot, author, kind, key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(columns)?;
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO records (id, version, issued_at, expires_at, tombstone, \
+                     received_at, origin, bytes, slot, author, kind, key) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+                     ON CONFLICT (author, kind, key) DO NOTHING",
+                )?
+                .execute(columns)?;
+            if inserted == 0 {
+                return Ok(false);
+            }
             conn.last_insert_rowid()
         }
     };
@@ -154,7 +166,8 @@ fn write_record(
             text
         ])?;
     }
-    partners::reindex(conn, slot, header, verified.body())
+    partners::reindex(conn, slot, header, verified.body())?;
+    Ok(true)
 }
 
 fn is_seen(conn: &Connection, id: RecordId) -> Result<bool, StoreError> {

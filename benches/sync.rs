@@ -17,14 +17,14 @@
 //!   wire (all TCP payload of the connection: Noise, Yamux, every protocol)
 //!   ÷ the raw signed bytes of the records (target ≤ 1.2), and the
 //!   sync-protocol share of it from `NetStats`.
-//! - **incremental, d = 0**: the joiner starts a session when it connects
-//!   (and the source too, if the node starts one on both sides); each
-//!   must take one round trip and ≤ 1 KiB of reconcile messages (sent +
-//!   received, framed as on the stream).
+//! - **incremental, d = 0**: one side of the pair (the lower peer id: the
+//!   joiner in some runs, the source in others) starts a session when they
+//!   connect; there must be exactly one, of one round trip and ≤ 1 KiB of
+//!   reconcile messages (sent + received, framed as on the stream).
 //! - **incremental, d > 0**: the joiner lacks d records: (reconcile bytes
-//!   of the sessions at connect, both ways + record pages received) ÷ the d
-//!   records' bytes (target ≤ 1.1); also with fetch requests, and on the
-//!   wire.
+//!   of the session at connect, both ways + record pages the joiner
+//!   received, fetched or pushed) ÷ the d records' bytes (target ≤ 1.1);
+//!   also with fetch requests, and on the wire.
 //!
 //! Three runs of each (fresh joiner, same source), medians reported.
 //! Run: `cargo bench --bench sync`. Under `cargo test --benches` it runs
@@ -253,6 +253,8 @@ fn delta(after: &NetStats, before: &NetStats) -> NetStats {
         reconcile_bytes_received: after.reconcile_bytes_received - before.reconcile_bytes_received,
         fetch_bytes_sent: after.fetch_bytes_sent - before.fetch_bytes_sent,
         fetch_bytes_received: after.fetch_bytes_received - before.fetch_bytes_received,
+        push_bytes_sent: after.push_bytes_sent - before.push_bytes_sent,
+        records_pushed: after.records_pushed - before.records_pushed,
         sync_refusals: after.sync_refusals - before.sync_refusals,
         ..after.clone()
     }
@@ -320,6 +322,7 @@ fn report_cold(summary: &mut Summary, runs: &[Cold], n: usize, raw_total: u64) {
             // requests it answered.
             (c.joiner.reconcile_bytes_received
                 + c.joiner.fetch_bytes_received
+                + c.joiner.push_bytes_received
                 + c.source.reconcile_bytes_sent) as f64
                 / raw_total as f64
         })
@@ -408,6 +411,12 @@ impl Incremental {
             + self.source.reconcile_bytes_sent
             + self.source.reconcile_bytes_received
     }
+
+    /// Record pages the joiner received: fetched by its own session, or
+    /// pushed by the source's.
+    fn pages_received(&self) -> u64 {
+        self.joiner.fetch_bytes_received + self.joiner.push_bytes_received
+    }
 }
 
 async fn incremental_run(
@@ -437,12 +446,14 @@ async fn incremental_run(
     let complete = loop {
         let j = stats(&joiner).await;
         let s = delta(&stats(source).await, &before);
-        // The joiner (the dialer) reconciles at connect. The source may
-        // too; if it started a session (it has sent a message), wait for
-        // it. It would have started it when the connection was established,
-        // before it answered the joiner, so this check cannot miss it.
+        // One side reconciles at connect: the one with the lower peer id
+        // (the source's is fixed, the joiner's new each run). Whichever
+        // started a session (it has sent a message) must finish it, and
+        // the joiner must hold everything (fetched or pushed to it).
         let source_done = s.reconcile_bytes_sent == 0 || s.syncs_completed >= 1;
-        if j.index_len >= n && j.syncs_completed >= 1 && source_done {
+        let joiner_done = j.reconcile_bytes_sent == 0 || j.syncs_completed >= 1;
+        let one_done = j.syncs_completed + s.syncs_completed >= 1;
+        if j.index_len >= n && one_done && joiner_done && source_done {
             break true;
         }
         if t0.elapsed() > timeout {
@@ -494,13 +505,10 @@ fn report_incremental(
         for (i, r) in runs.iter().enumerate() {
             let j = r.joiner.reconcile_bytes_sent + r.joiner.reconcile_bytes_received;
             let s = r.source.reconcile_bytes_sent + r.source.reconcile_bytes_received;
-            // The source's session, if it started one, is held to the same bar.
-            let source_ok = (r.source.syncs_completed == 0 && s == 0)
-                || (r.source.syncs_completed == 1 && r.source.reconcile_rounds == 1 && s <= 1024);
-            let sessions_ok = r.joiner.syncs_completed == 1
-                && r.joiner.reconcile_rounds == 1
-                && j <= 1024
-                && source_ok;
+            // Exactly one session for the pair, of one round trip.
+            let sessions = r.joiner.syncs_completed + r.source.syncs_completed;
+            let rounds = r.joiner.reconcile_rounds + r.source.reconcile_rounds;
+            let sessions_ok = sessions == 1 && rounds == 1 && j + s <= 1024;
             ok &= sessions_ok;
             summary.line(format!(
                 "  run {i}: joiner's session {} round(s), {j} B (sent {} + received {}); \
@@ -514,10 +522,7 @@ fn report_incremental(
                 r.secs,
             ));
         }
-        let bytes: Vec<f64> = runs
-            .iter()
-            .map(|r| (r.joiner.reconcile_bytes_sent + r.joiner.reconcile_bytes_received) as f64)
-            .collect();
+        let bytes: Vec<f64> = runs.iter().map(|r| r.reconcile() as f64).collect();
         summary.line(format!(
             "  median reconcile bytes per session {:.0} B; target one round trip and <= 1 KiB \
              per session: {}",
@@ -528,12 +533,12 @@ fn report_incremental(
     }
     let ratios: Vec<f64> = runs
         .iter()
-        .map(|r| (r.reconcile() + r.joiner.fetch_bytes_received) as f64 / r.missing_bytes as f64)
+        .map(|r| (r.reconcile() + r.pages_received()) as f64 / r.missing_bytes as f64)
         .collect();
     let with_requests: Vec<f64> = runs
         .iter()
         .map(|r| {
-            (r.reconcile() + r.joiner.fetch_bytes_received + r.joiner.fetch_bytes_sent) as f64
+            (r.reconcile() + r.pages_received() + r.joiner.fetch_bytes_sent) as f64
                 / r.missing_bytes as f64
         })
         .collect();
@@ -565,8 +570,8 @@ fn report_incremental(
     for (i, r) in runs.iter().enumerate() {
         summary.line(format!(
             "  run {i}: {:.3} s; joiner session {} rounds (sent {} B, received {} B); source \
-             session {} rounds (sent {} B, received {} B); fetch requests {} B, record pages \
-             {} B ({} records); wire down {} B, up {} B",
+             session {} rounds (sent {} B, received {} B); fetch requests {} B, fetched pages \
+             {} B ({} records), pushed pages {} B ({} records); wire down {} B, up {} B",
             r.secs,
             r.joiner.reconcile_rounds,
             r.joiner.reconcile_bytes_sent,
@@ -577,6 +582,8 @@ fn report_incremental(
             r.joiner.fetch_bytes_sent,
             r.joiner.fetch_bytes_received,
             r.joiner.records_fetched,
+            r.joiner.push_bytes_received,
+            r.joiner.records_received_by_push,
             r.wire_down,
             r.wire_up,
         ));

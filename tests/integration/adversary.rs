@@ -183,3 +183,43 @@ async fn garbage_on_the_sync_protocol_gets_the_sender_blocked() {
     attacker.node.shutdown().await;
     stop_all(honest).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_records_pushed_over_sync_are_refused_and_get_the_pusher_blocked() {
+    let root = tempfile::tempdir().unwrap();
+    let (honest, attacker) = honest_pair_and_attacker(root.path()).await;
+    wait_for("the attacker to connect", DEADLINE, || async {
+        standing(&honest[0], &attacker).await.is_some()
+    })
+    .await;
+    let victim = coopnet_node::identity::peer_id_of(&honest[0].node.key()).unwrap();
+    let now = coopnet_node::clock::now();
+    let key = SecretKey::from_seed(&[78; 32]);
+    let genuine = signed(&key, Body::Profile(samples::profile(3)), 1, now);
+    let mut forged = genuine.bytes().to_vec();
+    *forged.last_mut().unwrap() ^= 1;
+    let request = SyncRequest::Push(vec![forged.clone(), forged]);
+    attacker
+        .node
+        .net()
+        .send(Command::SendSyncRequest(victim, request))
+        .await
+        .unwrap();
+    wait_for(
+        "the honest node to block the pusher of forged records",
+        DEADLINE,
+        || async {
+            let stats = honest[0].node.net().stats().await.unwrap();
+            stats.peers_blocked >= 1 && standing(&honest[0], &attacker).await.is_none()
+        },
+    )
+    .await;
+    for node in &honest {
+        assert!(
+            !holds(node, genuine.id()).await,
+            "a forged record was stored"
+        );
+    }
+    attacker.node.shutdown().await;
+    stop_all(honest).await;
+}

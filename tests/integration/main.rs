@@ -11,6 +11,7 @@ mod federation;
 mod holders;
 mod network;
 mod protocol_smoke;
+mod push;
 mod web;
 
 /// The `coopnet` binary Cargo built for this test run.

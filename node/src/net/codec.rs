@@ -12,8 +12,12 @@ use libp2p::StreamProtocol;
 
 /// The protocol name negotiated on the stream.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/coopnet/sync/1");
-/// Largest request frame: a reconciliation message and its header.
-pub const MAX_REQUEST_LEN: usize = 72 * 1024;
+/// Most bytes of records one push carries (at least one record of the
+/// largest size fits).
+pub const MAX_PUSH_BYTES: usize = 256 * 1024;
+/// Largest request frame: a reconciliation message, or a push, and its
+/// header.
+pub const MAX_REQUEST_LEN: usize = MAX_PUSH_BYTES + 1024;
 /// Largest response frame: a page of records.
 pub const MAX_RESPONSE_LEN: usize = 4 * 1024 * 1024 + 1024;
 /// Most record ids one fetch may ask for.
@@ -26,6 +30,12 @@ pub enum SyncRequest {
     Reconcile(Vec<u8>),
     /// The records with these ids, please.
     Fetch(Vec<RecordId>),
+    /// Records the sender's reconciliation found we lack, in raw signed
+    /// form (at most [`MAX_PUSH_BYTES`] of them, each length-prefixed).
+    Push(Vec<Vec<u8>>),
+    /// The sender's reconciliation with us completed and it has fetched
+    /// what it lacked: it now holds every record we held when it began.
+    Reconciled,
 }
 
 /// What a peer answers.
@@ -38,6 +48,8 @@ pub enum SyncResponse {
     Records(Vec<Vec<u8>>),
     /// We will not answer now (rate limit, overload); the text says why.
     Refused(String),
+    /// A push or a `Reconciled` was taken.
+    Received,
 }
 
 /// The request-response codec for [`SyncRequest`] / [`SyncResponse`].
@@ -76,7 +88,36 @@ pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
             out.extend(ids.iter().flat_map(|id| id.0));
             out
         }
+        SyncRequest::Push(records) => encode_records(2, records),
+        SyncRequest::Reconciled => vec![3u8],
     }
+}
+
+/// A tag, then each record as a u32 big-endian length and its bytes.
+fn encode_records(tag: u8, records: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![tag];
+    for record in records {
+        out.extend((record.len() as u32).to_be_bytes());
+        out.extend(record);
+    }
+    out
+}
+
+/// The records of [`encode_records`], each at most [`MAX_RECORD_LEN`].
+fn decode_records(mut rest: &[u8]) -> io::Result<Vec<Vec<u8>>> {
+    let mut records = Vec::new();
+    while !rest.is_empty() {
+        let (len, tail) = rest
+            .split_at_checked(4)
+            .ok_or_else(|| invalid("cut record"))?;
+        let len = u32::from_be_bytes(len.try_into().unwrap_or([0; 4])) as usize;
+        if len > MAX_RECORD_LEN || len > tail.len() {
+            return Err(invalid("record length out of bounds"));
+        }
+        records.push(tail[..len].to_vec());
+        rest = &tail[len..];
+    }
+    Ok(records)
 }
 
 /// Decodes a request frame body.
@@ -89,6 +130,10 @@ pub fn decode_request(frame: &[u8]) -> io::Result<SyncRequest> {
                 .map(|c| RecordId(c.try_into().unwrap_or([0; 32])));
             Ok(SyncRequest::Fetch(ids.collect()))
         }
+        Some((2, records)) if records.len() <= MAX_PUSH_BYTES + 4 * MAX_FETCH_IDS => {
+            decode_records(records).map(SyncRequest::Push)
+        }
+        Some((3, [])) => Ok(SyncRequest::Reconciled),
         _ => Err(invalid("malformed sync request")),
     }
 }
@@ -97,15 +142,9 @@ pub fn decode_request(frame: &[u8]) -> io::Result<SyncRequest> {
 pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
     match response {
         SyncResponse::Reconcile(msg) => [&[0u8][..], msg].concat(),
-        SyncResponse::Records(records) => {
-            let mut out = vec![1u8];
-            for record in records {
-                out.extend((record.len() as u32).to_be_bytes());
-                out.extend(record);
-            }
-            out
-        }
+        SyncResponse::Records(records) => encode_records(1, records),
         SyncResponse::Refused(reason) => [&[2u8][..], reason.as_bytes()].concat(),
+        SyncResponse::Received => vec![3u8],
     }
 }
 
@@ -113,24 +152,11 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
 pub fn decode_response(frame: &[u8]) -> io::Result<SyncResponse> {
     match frame.split_first() {
         Some((0, msg)) => Ok(SyncResponse::Reconcile(msg.to_vec())),
-        Some((1, mut rest)) => {
-            let mut records = Vec::new();
-            while !rest.is_empty() {
-                let (len, tail) = rest
-                    .split_at_checked(4)
-                    .ok_or_else(|| invalid("cut record"))?;
-                let len = u32::from_be_bytes(len.try_into().unwrap_or([0; 4])) as usize;
-                if len > MAX_RECORD_LEN || len > tail.len() {
-                    return Err(invalid("record length out of bounds"));
-                }
-                records.push(tail[..len].to_vec());
-                rest = &tail[len..];
-            }
-            Ok(SyncResponse::Records(records))
-        }
+        Some((1, records)) => decode_records(records).map(SyncResponse::Records),
         Some((2, reason)) => Ok(SyncResponse::Refused(
             String::from_utf8_lossy(reason).into(),
         )),
+        Some((3, [])) => Ok(SyncResponse::Received),
         _ => Err(invalid("malformed sync response")),
     }
 }
@@ -189,6 +215,8 @@ mod tests {
         let requests = [
             SyncRequest::Reconcile(vec![0x61, 1, 2]),
             SyncRequest::Fetch(vec![RecordId([7; 32])]),
+            SyncRequest::Push(vec![vec![1, 2], vec![3]]),
+            SyncRequest::Reconciled,
         ];
         for request in requests {
             assert_eq!(decode_request(&encode_request(&request)).unwrap(), request);
@@ -197,6 +225,7 @@ mod tests {
             SyncResponse::Reconcile(vec![9]),
             SyncResponse::Records(vec![vec![1, 2, 3], vec![]]),
             SyncResponse::Refused("slow down".into()),
+            SyncResponse::Received,
         ];
         for response in responses {
             assert_eq!(
@@ -209,7 +238,7 @@ mod tests {
     #[test]
     fn garbage_frames_are_errors_not_panics() {
         // (A tag-1 frame of exactly 32 bytes is a valid fetch of one id.)
-        for frame in [&[][..], &[9], &[1, 1, 2, 3], &[1, 0, 0, 0, 9, 1]] {
+        for frame in [&[][..], &[9], &[1, 1, 2, 3], &[1, 0, 0, 0, 9, 1], &[3, 0]] {
             assert!(decode_request(frame).is_err(), "{frame:?}");
             assert!(decode_response(frame).is_err(), "{frame:?}");
         }
@@ -221,6 +250,14 @@ mod tests {
             RecordId([1; 32]);
             MAX_FETCH_IDS + 1
         ]));
+        assert!(decode_request(&frame).is_err());
+    }
+
+    #[test]
+    fn a_push_with_a_cut_or_oversize_record_is_refused() {
+        assert!(decode_request(&[2, 0, 0, 0, 9, 1]).is_err());
+        let oversize = vec![0u8; MAX_RECORD_LEN + 1];
+        let frame = encode_request(&SyncRequest::Push(vec![oversize]));
         assert!(decode_request(&frame).is_err());
     }
 }

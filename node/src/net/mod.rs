@@ -107,6 +107,15 @@ pub struct NetStats {
     /// Bytes of record pages received in answer to fetches, framed as
     /// above (each record also carries its 4-byte length).
     pub fetch_bytes_received: u64,
+    /// Bytes of record pages pushed to peers their reconciliation with us
+    /// found lacking, framed like fetched pages.
+    pub push_bytes_sent: u64,
+    /// Records pushed to peers.
+    pub records_pushed: u64,
+    /// Bytes of record pages peers pushed to us, framed likewise.
+    pub push_bytes_received: u64,
+    /// Records peers pushed to us.
+    pub records_received_by_push: u64,
     /// Sync legs that used their round budget and paused to fetch what
     /// they had found before going on (`sync::MAX_ROUNDS`).
     pub sync_legs_paused: u64,

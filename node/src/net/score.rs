@@ -7,6 +7,11 @@ use libp2p::gossipsub::{IdentTopic, PeerScoreParams, PeerScoreThresholds, TopicS
 /// Weight of one invalid gossip message (squared per counted message, so
 /// two are -40 and three are -90: graylisted).
 pub const INVALID_MESSAGE_WEIGHT: f64 = -10.0;
+/// Most a peer's time in the mesh adds to its gossip score.
+pub const MAX_MESH_TIME_SCORE: f64 = 20.0;
+/// Most a peer's first deliveries of valid messages add to its score.
+pub const MAX_FIRST_DELIVERY_SCORE: f64 = 10.0;
+
 /// Below this gossip score we stop gossiping with a peer.
 pub const GOSSIP_THRESHOLD: f64 = -20.0;
 /// Below this score we do not publish to a peer.
@@ -31,6 +36,16 @@ pub fn params(topic: &IdentTopic) -> (PeerScoreParams, PeerScoreThresholds) {
         // federation, so it is off.
         mesh_message_deliveries_weight: 0.0,
         mesh_failure_penalty_weight: 0.0,
+        // Good behaviour earns little: at most +20 for an hour in the mesh
+        // (P1) and +10 for first deliveries (P2). With the library's
+        // defaults (one point per millisecond in the mesh, up to 3,600) a
+        // peer that had been connected a few seconds could send dozens of
+        // invalid records before its score went negative.
+        time_in_mesh_weight: MAX_MESH_TIME_SCORE / 3_600.0,
+        time_in_mesh_quantum: std::time::Duration::from_secs(1),
+        time_in_mesh_cap: 3_600.0,
+        first_message_deliveries_weight: 0.1,
+        first_message_deliveries_cap: MAX_FIRST_DELIVERY_SCORE / 0.1,
         ..TopicScoreParams::default()
     };
     let mut params = PeerScoreParams::default();
@@ -44,4 +59,21 @@ pub fn params(topic: &IdentTopic) -> (PeerScoreParams, PeerScoreThresholds) {
         ..PeerScoreThresholds::default()
     };
     (params, thresholds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_invalid_messages_outweigh_everything_good_behaviour_earns() {
+        let topic = IdentTopic::new("t");
+        let (params, _) = params(&topic);
+        let t = &params.topics[&topic.hash()];
+        let best = t.time_in_mesh_weight * t.time_in_mesh_cap
+            + t.first_message_deliveries_weight * t.first_message_deliveries_cap;
+        assert!((best - (MAX_MESH_TIME_SCORE + MAX_FIRST_DELIVERY_SCORE)).abs() < 1e-9);
+        let two_invalid = t.invalid_message_deliveries_weight * 2.0 * 2.0;
+        assert!(best + two_invalid < 0.0, "{best} + {two_invalid}");
+    }
 }

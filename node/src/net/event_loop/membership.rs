@@ -60,7 +60,7 @@ impl EventLoop {
             }
         }
         self.skip.clear();
-        self.sync_with_everyone();
+        self.sync_with_everyone(false);
     }
 
     /// Answers a peer on probation from the roster records only.
@@ -143,5 +143,8 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
             });
             Ok(SyncResponse::Records(page(roster_only.collect())))
         }
+        SyncRequest::Push(_) | SyncRequest::Reconciled => Ok(SyncResponse::Refused(
+            "not a member of this federation: nothing is taken from you yet".into(),
+        )),
     }
 }

@@ -16,10 +16,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 mod membership;
+mod push;
 mod sync_handlers;
 mod transport;
 
 use membership::MAX_SKIPPED;
+use push::PushQueue;
 use sync_handlers::{Outgoing, page};
 use transport::build_swarm;
 
@@ -98,6 +100,8 @@ enum Pending {
     Reconcile,
     /// A fetch, with its ids so a refused one can be asked again.
     Fetch(Vec<RecordId>),
+    /// A push, with its page so a refused one can be sent again.
+    Push(Vec<Vec<u8>>),
     Raw,
 }
 
@@ -151,6 +155,8 @@ pub fn spawn(
         served_tx,
         pending: HashMap::new(),
         fetches: HashMap::new(),
+        pushes: HashMap::new(),
+        reconciled: HashSet::new(),
         finds: HashMap::new(),
         gate: params.gate.clone(),
         grace: params.grace,
@@ -188,6 +194,11 @@ struct EventLoop {
     served_tx: mpsc::Sender<(PeerId, Vec<RecordId>)>,
     pending: HashMap<OutboundRequestId, Pending>,
     fetches: HashMap<PeerId, FetchQueue>,
+    /// Records to push to each peer.
+    pushes: HashMap<PeerId, PushQueue>,
+    /// Peers whose session with us completed: to be told so once we have
+    /// fetched what it found.
+    reconciled: HashSet<PeerId>,
     finds: HashMap<kad::QueryId, (PeerId, FindReply)>,
     gate: crate::gate::Gate,
     grace: Duration,
@@ -230,7 +241,7 @@ impl EventLoop {
                 },
                 _ = sync_timer.tick() => {
                     self.redial_if_alone();
-                    self.sync_with_everyone();
+                    self.sync_with_everyone(false);
                 }
                 _ = probation_timer.tick() => {
                     self.end_expired_probation();
@@ -277,7 +288,7 @@ impl EventLoop {
                 let query = self.swarm.behaviour_mut().kad.get_closest_peers(peer);
                 self.finds.insert(query, (peer, reply));
             }
-            Command::SyncNow => self.sync_with_everyone(),
+            Command::SyncNow => self.sync_with_everyone(true),
             Command::Holders(ids, reply) => {
                 let _ = reply.send(self.holders.count(&ids));
             }
@@ -355,6 +366,7 @@ impl EventLoop {
                 self.skip.extend(ids);
             }
             Feedback::RosterChanged => self.roster_changed(),
+            Feedback::PushPages { peer, pages } => self.push_pages_read(peer, pages),
             Feedback::Respond { channel, response } => {
                 let _ = self
                     .swarm
@@ -407,7 +419,9 @@ impl EventLoop {
                 tracing::debug!(%peer_id, "connected");
                 if num_established.get() == 1 {
                     self.check_membership(peer_id);
-                    self.start_sync(peer_id);
+                    if self.initiates_with(&peer_id) {
+                        self.start_sync(peer_id);
+                    }
                 }
             }
             SwarmEvent::ConnectionClosed {
@@ -419,6 +433,8 @@ impl EventLoop {
                 self.sessions.remove(&peer_id);
                 self.holders.forget(&peer_id);
                 self.fetches.remove(&peer_id);
+                self.pushes.remove(&peer_id);
+                self.reconciled.remove(&peer_id);
                 self.on_probation.remove(&peer_id);
                 self.book.disconnected(&peer_id);
             }

@@ -106,6 +106,24 @@ impl EventLoop {
                     .sync
                     .send_response(channel, response);
             }
+            SyncRequest::Push(records) => {
+                let response = self.take_push(peer, records);
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, response);
+            }
+            SyncRequest::Reconciled => {
+                // It holds what we held; what it lacked it has fetched.
+                let epoch = self.holders.epoch();
+                self.holders.reconciled(peer, epoch, HashSet::new());
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, SyncResponse::Received);
+            }
             SyncRequest::Fetch(ids) => {
                 // Which of our own records it fetched is read back from the
                 // page only when it asked for some (once per record and peer).
@@ -159,6 +177,8 @@ impl EventLoop {
                 self.fetch_done(peer);
             }
             (Some(Pending::Fetch(chunk)), _) => self.fetch_again_later(peer, chunk),
+            (Some(Pending::Push(page)), SyncResponse::Received) => self.push_done(peer, &page),
+            (Some(Pending::Push(page)), _) => self.push_again_later(peer, page),
             (Some(Pending::Reconcile), other) => {
                 tracing::debug!(%peer, ?other, "sync refused; trying again shortly");
                 self.sessions.remove(&peer);
@@ -179,6 +199,7 @@ impl EventLoop {
                 self.sessions.remove(&peer);
             }
             Some(Pending::Fetch(chunk)) => self.fetch_again_later(peer, chunk),
+            Some(Pending::Push(page)) => self.push_again_later(peer, page),
             _ => {}
         }
         if malformed {
@@ -186,10 +207,14 @@ impl EventLoop {
         }
     }
 
-    pub(super) fn sync_with_everyone(&mut self) {
+    /// Starts a session with every connected peer (`all`), or with those
+    /// this node initiates with ([`EventLoop::initiates_with`]).
+    pub(super) fn sync_with_everyone(&mut self, all: bool) {
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in peers {
-            self.start_sync(peer);
+            if all || self.initiates_with(&peer) {
+                self.start_sync(peer);
+            }
         }
     }
 
@@ -229,12 +254,15 @@ impl EventLoop {
         self.stats.reconcile_rounds += 1;
         self.stats.reconcile_bytes_received += framed(reply.len());
         let (holders, lacks) = (&self.holders, &mut outgoing.lacks);
+        let mut have = Vec::new();
         let step = outgoing.session.step(reply, |id| {
             if holders.is_own(&id) {
                 lacks.insert(id);
             }
+            have.push(id);
         });
         let need = outgoing.session.take_need();
+        self.queue_pushes(peer, have);
         match step {
             Ok(Step::Send(next)) => self.send_reconcile(peer, next),
             Ok(Step::Done) => {
@@ -243,6 +271,8 @@ impl EventLoop {
                 }
                 self.stats.syncs_completed += 1;
                 self.queue_fetches(peer, need);
+                self.reconciled.insert(peer);
+                self.tell_reconciled_if_done(peer);
             }
             Ok(Step::Paused) => {
                 // Out of rounds for this leg, not misbehaviour: fetch what
@@ -347,6 +377,7 @@ impl EventLoop {
         }
         self.pump_fetches(peer);
         self.resume_if_idle(peer);
+        self.tell_reconciled_if_done(peer);
     }
 
     /// Puts a refused or failed fetch back at the head of the queue and
@@ -372,6 +403,7 @@ impl EventLoop {
         for peer in paused {
             self.pump_fetches(peer);
         }
+        self.retry_pushes();
         let due: Vec<PeerId> = self
             .resync_at
             .iter()

@@ -1,0 +1,261 @@
+//! Pushing records to a peer, and taking the pushes of peers.
+//!
+//! One side of each pair of peers runs the reconciliation (see
+//! [`EventLoop::initiates_with`]); it learns both what it lacks (fetched)
+//! and what the peer lacks (`have` ids). The latter it pushes: the records
+//! are read from the store in chunks, cut into pages of at most
+//! [`MAX_PUSH_BYTES`], and sent a few at a time. The receiver treats a push
+//! like a fetched page (verified, stored, the sender blamed for invalid
+//! records), or refuses it while its ingest queue is full; a refused page is
+//! sent again after a pause. A peer that is not a member is pushed only
+//! membership and revocation records, as it would be served.
+//!
+//! When the initiator has fetched everything its session found, it tells
+//! the peer so (`Reconciled`): the peer then knows it holds all its records,
+//! which is how a node that did not initiate learns who holds its own.
+
+use coopnet_protocol::{Kind, SignedRecord};
+
+use super::*;
+use crate::ingest::Feedback;
+use crate::net::codec::MAX_PUSH_BYTES;
+
+/// Ids read from the store per chunk of a push.
+const PUSH_CHUNK: usize = 256;
+/// Pushes awaiting an answer, per peer.
+const PUSHES_IN_FLIGHT: usize = 2;
+/// How long to wait before pushing again to a peer that refused.
+const PUSH_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// What remains to push to one peer.
+#[derive(Debug, Default)]
+pub(super) struct PushQueue {
+    /// Ids not yet read from the store.
+    chunks: VecDeque<Vec<RecordId>>,
+    /// Pages read and ready to send.
+    pages: VecDeque<Vec<Vec<u8>>>,
+    /// A store read is under way.
+    reading: bool,
+    in_flight: usize,
+    /// The peer refused a push: wait until then.
+    paused_until: Option<Instant>,
+}
+
+impl PushQueue {
+    fn is_idle(&self) -> bool {
+        self.chunks.is_empty() && self.pages.is_empty() && !self.reading && self.in_flight == 0
+    }
+}
+
+impl EventLoop {
+    /// Whether this node runs the reconciliation with `peer` on connect and
+    /// on the timer: the side with the lower peer id does, so each pair
+    /// runs one session, not two. With a peer it does not count as a member
+    /// (yet) it always does, since that peer may not count us either.
+    pub(super) fn initiates_with(&self, peer: &PeerId) -> bool {
+        self.swarm.local_peer_id() < peer || !self.is_member(peer)
+    }
+
+    /// Queues records the peer lacks (as a reconciliation found) for pushing.
+    pub(super) fn queue_pushes(&mut self, peer: PeerId, have: Vec<RecordId>) {
+        if have.is_empty() {
+            return;
+        }
+        let queue = self.pushes.entry(peer).or_default();
+        queue
+            .chunks
+            .extend(have.chunks(PUSH_CHUNK).map(<[RecordId]>::to_vec));
+        self.pump_pushes(peer);
+    }
+
+    /// Sends ready pages up to the in-flight limit, and reads the next
+    /// chunk when none are ready.
+    pub(super) fn pump_pushes(&mut self, peer: PeerId) {
+        loop {
+            let Some(queue) = self.pushes.get_mut(&peer) else {
+                return;
+            };
+            match queue.paused_until {
+                Some(until) if until > Instant::now() => return,
+                _ => queue.paused_until = None,
+            }
+            if queue.in_flight >= PUSHES_IN_FLIGHT {
+                break;
+            }
+            let Some(page) = queue.pages.pop_front() else {
+                break;
+            };
+            queue.in_flight += 1;
+            self.send_push(peer, page);
+        }
+        let roster_only = !self.is_member(&peer);
+        let Some(queue) = self.pushes.get_mut(&peer) else {
+            return;
+        };
+        if !queue.pages.is_empty() || queue.reading {
+            return;
+        }
+        let Some(chunk) = queue.chunks.pop_front() else {
+            if queue.is_idle() {
+                self.pushes.remove(&peer);
+            }
+            return;
+        };
+        queue.reading = true;
+        let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
+        tokio::spawn(async move {
+            let pages = match store.get_bytes(chunk).await {
+                Ok(records) => pages(records, roster_only),
+                Err(e) => {
+                    tracing::warn!("cannot read records to push: {e}");
+                    Vec::new()
+                }
+            };
+            let _ = feedback.send(Feedback::PushPages { peer, pages }).await;
+        });
+    }
+
+    fn send_push(&mut self, peer: PeerId, page: Vec<Vec<u8>>) {
+        self.stats.push_bytes_sent += framed(page.iter().map(|r| 4 + r.len()).sum());
+        self.stats.records_pushed += page.len() as u64;
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, SyncRequest::Push(page.clone()));
+        self.pending.insert(id, Pending::Push(page));
+    }
+
+    /// Pages read from the store for `peer`.
+    pub(super) fn push_pages_read(&mut self, peer: PeerId, pages: Vec<Vec<Vec<u8>>>) {
+        let Some(queue) = self.pushes.get_mut(&peer) else {
+            return;
+        };
+        queue.reading = false;
+        queue.pages.extend(pages);
+        self.pump_pushes(peer);
+    }
+
+    /// The peer took a page: our own records on it are now its too.
+    pub(super) fn push_done(&mut self, peer: PeerId, page: &[Vec<u8>]) {
+        let own: Vec<RecordId> = page
+            .iter()
+            .filter_map(|bytes| SignedRecord::decode(bytes.as_slice()).ok())
+            .map(|record| record.id())
+            .filter(|id| self.holders.is_own(id))
+            .collect();
+        self.holders.fetched(peer, own);
+        if let Some(queue) = self.pushes.get_mut(&peer) {
+            queue.in_flight = queue.in_flight.saturating_sub(1);
+        }
+        self.pump_pushes(peer);
+    }
+
+    /// A push the peer refused or that failed: sent again after a pause.
+    pub(super) fn push_again_later(&mut self, peer: PeerId, page: Vec<Vec<u8>>) {
+        if let Some(queue) = self.pushes.get_mut(&peer) {
+            queue.in_flight = queue.in_flight.saturating_sub(1);
+            queue.pages.push_front(page);
+            queue.paused_until = Some(Instant::now() + PUSH_RETRY_AFTER);
+        }
+    }
+
+    /// Push queues whose pause is over go on.
+    pub(super) fn retry_pushes(&mut self) {
+        let now = Instant::now();
+        let due: Vec<PeerId> = self
+            .pushes
+            .iter()
+            .filter(|(_, q)| q.paused_until.is_some_and(|t| t <= now))
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in due {
+            self.pump_pushes(peer);
+        }
+    }
+
+    /// Takes a member's push into the ingest pipeline, or refuses it while
+    /// the pipeline's queue is full (the sender tries again later).
+    pub(super) fn take_push(&mut self, peer: PeerId, records: Vec<Vec<u8>>) -> SyncResponse {
+        let bytes: usize = records.iter().map(|r| 4 + r.len()).sum();
+        let count = records.len() as u64;
+        let job = IngestJob {
+            records,
+            from: Source::Sync { peer },
+        };
+        match self.ingest.try_send(job) {
+            Ok(()) => {
+                self.stats.push_bytes_received += framed(bytes);
+                self.stats.records_received_by_push += count;
+                SyncResponse::Received
+            }
+            Err(_) => SyncResponse::Refused("busy storing records: push again shortly".into()),
+        }
+    }
+
+    /// Tells the peer our session with it is over and its fetches done,
+    /// once both are true.
+    pub(super) fn tell_reconciled_if_done(&mut self, peer: PeerId) {
+        let fetching = self
+            .fetches
+            .get(&peer)
+            .is_some_and(|queue| !queue.chunks.is_empty() || queue.in_flight > 0);
+        if fetching || self.sessions.contains_key(&peer) || !self.reconciled.remove(&peer) {
+            return;
+        }
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, SyncRequest::Reconciled);
+        self.pending.insert(id, Pending::Raw);
+    }
+}
+
+/// Cuts records into pages of at most [`MAX_PUSH_BYTES`]; with
+/// `roster_only`, keeps only membership and revocation records.
+fn pages(records: Vec<Vec<u8>>, roster_only: bool) -> Vec<Vec<Vec<u8>>> {
+    let roster = [Kind::Membership.code(), Kind::Revocation.code()];
+    let mut pages: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut size = 0;
+    for record in records {
+        if roster_only
+            && !SignedRecord::decode(record.as_slice())
+                .is_ok_and(|r| roster.contains(&r.header().kind))
+        {
+            continue;
+        }
+        let len = 4 + record.len();
+        match pages.last_mut() {
+            Some(page) if size + len <= MAX_PUSH_BYTES => page.push(record),
+            _ => {
+                size = 0;
+                pages.push(vec![record]);
+            }
+        }
+        size += len;
+    }
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_stay_within_the_push_limit_and_keep_every_record_in_order() {
+        let records: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 20_000]).collect();
+        let paged = pages(records.clone(), false);
+        assert!(paged.len() > 1);
+        for page in &paged {
+            assert!(page.iter().map(|r| 4 + r.len()).sum::<usize>() <= MAX_PUSH_BYTES);
+        }
+        assert_eq!(paged.concat(), records);
+    }
+
+    #[test]
+    fn a_non_member_is_pushed_no_record_but_roster_ones() {
+        let records = vec![vec![1, 2, 3], vec![9; 100]];
+        assert!(pages(records, true).is_empty());
+    }
+}

@@ -63,7 +63,12 @@ enum TokenCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    cli::logging::init();
+    let quiet = matches!(cli.command, Command::Demo(_));
+    cli::logging::init(if quiet {
+        cli::logging::QUIET
+    } else {
+        cli::logging::DEFAULT
+    });
     let result = match cli.command {
         Command::Init(args) => cli::init::run(&args),
         Command::Run(args) => cli::runtime().and_then(|rt| rt.block_on(cli::run::run(args))),

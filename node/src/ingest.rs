@@ -75,6 +75,13 @@ pub enum Feedback {
     Skip(Vec<RecordId>),
     /// The roster changed: re-check who may stay connected.
     RosterChanged,
+    /// Records read from the store to push to a peer, in pages.
+    PushPages {
+        /// The peer.
+        peer: PeerId,
+        /// The pages.
+        pages: Vec<Vec<Vec<u8>>>,
+    },
     /// A sync response is ready to send.
     Respond {
         /// Where to send it.

@@ -42,11 +42,21 @@ pub fn found(
 
 /// Starts a prepared node with test timings and the given grace period.
 pub async fn start_prepared(dir: &Path, bootstrap: &[String], grace: Duration) -> TestNode {
+    start_prepared_with(dir, bootstrap, grace, Duration::from_secs(1)).await
+}
+
+/// [`start_prepared`] with this sync interval.
+pub async fn start_prepared_with(
+    dir: &Path,
+    bootstrap: &[String],
+    grace: Duration,
+    sync_interval: Duration,
+) -> TestNode {
     let overrides = Overrides {
         listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
         bootstrap: bootstrap.to_vec(),
         heartbeat: Some(Duration::from_millis(200)),
-        sync_interval: Some(Duration::from_secs(1)),
+        sync_interval: Some(sync_interval),
         grace: Some(grace),
     };
     let node = Arc::new(Node::start(dir, overrides).await.expect("node starts"));

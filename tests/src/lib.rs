@@ -56,12 +56,23 @@ pub struct TestNode {
 /// Creates (if needed) and starts a node in `dir`, dialling `bootstrap`.
 /// Tests use a fast heartbeat and a one-second sync interval.
 pub async fn start_node(dir: &Path, name: &str, bootstrap: &[String]) -> TestNode {
+    start_node_syncing_every(dir, name, bootstrap, Duration::from_secs(1)).await
+}
+
+/// [`start_node`] with this sync interval (a long one leaves only the
+/// session at connect).
+pub async fn start_node_syncing_every(
+    dir: &Path,
+    name: &str,
+    bootstrap: &[String],
+    interval: Duration,
+) -> TestNode {
     if !dir.join(identity::KEY_FILE).exists() {
         std::fs::create_dir_all(dir).expect("create data dir");
         identity::create(dir).expect("create identity");
         Config::new(name).save(dir).expect("save config");
     }
-    federation::start_prepared(dir, bootstrap, coopnet_node::DEFAULT_GRACE).await
+    federation::start_prepared_with(dir, bootstrap, coopnet_node::DEFAULT_GRACE, interval).await
 }
 
 /// Starts `n` nodes under `root`; node `i` dials the nodes `links(i)` names.

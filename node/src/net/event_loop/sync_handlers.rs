@@ -264,7 +264,11 @@ impl EventLoop {
         let need = outgoing.session.take_need();
         self.queue_pushes(peer, have);
         match step {
-            Ok(Step::Send(next)) => self.send_reconcile(peer, next),
+            Ok(Step::Send(next)) => {
+                // Fetch what this round found while the next one runs.
+                self.send_reconcile(peer, next);
+                self.queue_fetches(peer, need);
+            }
             Ok(Step::Done) => {
                 if let Some(done) = self.sessions.remove(&peer) {
                     self.holders.reconciled(peer, done.epoch, done.lacks);

@@ -1,6 +1,9 @@
 //! Ingest throughput (issue 3): records per second verified AND stored by
 //! the node's own path, against a bare rusqlite insert of the same rows
-//! into the same schema, in the same run (target ratio ≥ 0.7).
+//! into the same schema, in the same run (target ratio ≥ 0.7). Two bare
+//! baselines are reported: the rows the node writes for every record
+//! (`records`, `seen` and the full-text row), and the stricter `records` +
+//! `seen` alone.
 //!
 //! Every path gets a fresh store file (on the same disk, under a temp dir)
 //! and the same 100,000 records (2,000 co-ops × 50: profile, skills,
@@ -17,8 +20,9 @@
 //!   migrations), then one transaction per batch of a prepared INSERT into
 //!   `records` and one into `seen`, from column values extracted beforehand;
 //! - **store only**: records verified beforehand through `Store::ingest`;
-//! - **bare + search**: bare plus the full-text row the store also writes
-//!   (attribution only);
+//! - **bare + search**: bare plus the full-text row the store also writes:
+//!   the same rows as the node but for the partner-search rows of the 6% of
+//!   records that are profiles, skills and capacity;
 //! - **verify only**: `verify_batch` alone, on one thread.
 //!
 //! Three rounds, paths in the same order each round; medians reported.
@@ -147,19 +151,28 @@ fn main() {
     let (node_rounds, store_rounds) = (per_round(0, 1), per_round(2, 1));
     let verify_us = 1e6 / med[4];
     let store_us = 1e6 / med[2];
+    let verdict = |r: f64| if r >= 0.7 { "MET" } else { "MISSED" };
+    let same_rows = med[0] / med[3];
+    let same_rounds = per_round(0, 3);
     summary.line(format!(
-        "node / bare = {ratio:.3} (ratio of medians; per round {}, median {:.3})  \
-         target >= 0.7: {}",
-        list(&node_rounds, 3),
-        median(&node_rounds),
-        if ratio >= 0.7 { "MET" } else { "MISSED" }
+        "node / bare insert of the same rows (records, seen and the full-text row; the \
+         partner-search rows of profiles, skills and capacity left out of the bare path) = \
+         {same_rows:.3} (per round {}, median {:.3})  target >= 0.7: {}",
+        list(&same_rounds, 3),
+        median(&same_rounds),
+        verdict(same_rows)
     ));
     summary.line(format!(
-        "store step alone / bare = {store_ratio:.3} (per round {}, median {:.3})  \
-         target >= 0.7: {}",
+        "node / bare insert of records + seen only = {ratio:.3} (ratio of medians; per round \
+         {}, median {:.3})  the stricter reading: {}",
+        list(&node_rounds, 3),
+        median(&node_rounds),
+        verdict(ratio)
+    ));
+    summary.line(format!(
+        "store step alone / bare records + seen = {store_ratio:.3} (per round {}, median {:.3})",
         list(&store_rounds, 3),
         median(&store_rounds),
-        if store_ratio >= 0.7 { "MET" } else { "MISSED" }
     ));
     summary.line(format!(
         "per record: verify {verify_us:.1} us (one core) + store {store_us:.1} us = {:.1} us \

@@ -12,6 +12,8 @@
 //!   them, and removes the [`temp_root`] directories, on Ctrl-C or SIGTERM.
 //! - [`CountingProxy`]: a TCP relay that counts the bytes each way, to
 //!   measure what really crosses the wire between two nodes.
+//! - [`build_replica`], [`WebNode`]: the partner-search replica of the web
+//!   benchmarks and a node serving its web app over it.
 //! - Node start-up, `/proc` readers, statistics.
 
 // Each bench uses a different subset of these helpers.
@@ -19,12 +21,15 @@
 
 mod procs;
 mod proxy;
+mod replica;
 
 // Each bench uses a subset of these too.
 #[allow(unused_imports)]
 pub use procs::*;
 #[allow(unused_imports)]
 pub use proxy::*;
+#[allow(unused_imports)]
+pub use replica::*;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

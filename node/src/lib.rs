@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod intake;
 pub mod net;
 mod node;
+pub mod search_cache;
 pub mod store;
 
 pub use node::{DEFAULT_GRACE, ImportReport, Node, NodeError, OPEN_TOPIC, Overrides, Receipt};

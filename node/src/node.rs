@@ -154,6 +154,7 @@ pub struct Node {
     intake: Intake,
     federation: Option<Genesis>,
     publish_lock: Mutex<()>,
+    searches: crate::search_cache::SearchCache,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -229,6 +230,7 @@ impl Node {
             intake,
             federation: genesis,
             publish_lock: Mutex::new(()),
+            searches: crate::search_cache::SearchCache::default(),
             tasks: std::sync::Mutex::new(vec![ingest_task, net_task]),
         })
     }
@@ -475,17 +477,27 @@ impl Node {
     /// Partner search (filters and ranking: [`crate::store::partners`]),
     /// leaving out co-ops whose membership was revoked, like
     /// [`Node::search`]; unlike it, they are left out inside the query, so
-    /// the limit still fills.
+    /// the limit still fills. Answers are cached until the current records
+    /// change ([`crate::search_cache`]).
     pub async fn find_coops(
         &self,
-        mut query: crate::store::CoopQuery,
-    ) -> Result<Vec<crate::store::CoopHit>, NodeError> {
+        query: crate::store::CoopQuery,
+    ) -> Result<Arc<Vec<crate::store::CoopHit>>, NodeError> {
+        // Read before the queries: a change committed meanwhile makes this
+        // answer stale at once rather than letting it pass for a newer one.
+        let generation = self.store.generation();
+        if let Some(hits) = self.searches.get(&query, generation) {
+            return Ok(hits);
+        }
+        let mut asked = query.clone();
         if let Some(view) = self.intake.gate.view() {
             let named = self.store.revocation_subjects().await?;
-            query
+            asked
                 .hidden
                 .extend(named.into_iter().filter(|key| view.is_revoked(key)));
         }
-        Ok(self.store.find_coops(query).await?)
+        let hits = Arc::new(self.store.find_coops(asked).await?);
+        self.searches.put(query, generation, Arc::clone(&hits));
+        Ok(hits)
     }
 }

@@ -194,7 +194,7 @@ impl Backend for NodeBackend {
             limit: query.limit,
         };
         let found = self.node.find_coops(query).await.map_err(node_error)?;
-        Ok(found.into_iter().map(hit).collect())
+        Ok(found.iter().cloned().map(hit).collect())
     }
 
     async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError> {

@@ -2,6 +2,8 @@
 //! batches, applies each batch's writes in one transaction, then runs the
 //! batch's reads.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use coopnet_protocol::{Timestamp, VerifiedRecord};
@@ -158,6 +160,7 @@ impl Write {
 /// The thread's body: open, serve until closed or abandoned, shut down.
 pub(super) fn run(
     open: impl FnOnce() -> rusqlite::Result<Connection>,
+    generation: Arc<AtomicU64>,
     mut commands: mpsc::Receiver<Command>,
     ready: Reply<()>,
     stopped: watch::Sender<bool>,
@@ -201,8 +204,8 @@ pub(super) fn run(
                 }
             }
         }
-        if !writes.is_empty() {
-            apply(&mut conn, writes);
+        if !writes.is_empty() && apply(&mut conn, writes) {
+            generation.fetch_add(1, Ordering::Release);
         }
         for job in reads {
             job(&conn);
@@ -234,8 +237,9 @@ fn drain(first: Command, commands: &mut mpsc::Receiver<Command>) -> Vec<Command>
     batch
 }
 
-/// Applies a batch of writes in one transaction and answers each.
-fn apply(conn: &mut Connection, mut writes: Vec<Write>) {
+/// Applies a batch of writes in one transaction and answers each; returns
+/// whether it committed a change of the current records.
+fn apply(conn: &mut Connection, mut writes: Vec<Write>) -> bool {
     let started = Instant::now();
     let durable = writes.iter().any(Write::durable);
     let mut outcomes = Vec::with_capacity(writes.len());
@@ -250,10 +254,18 @@ fn apply(conn: &mut Connection, mut writes: Vec<Write>) {
     if let Err(error) = &committed {
         tracing::warn!(%error, "store batch failed; nothing of it was written");
     }
+    let changed = committed.is_ok()
+        && outcomes
+            .iter()
+            .flatten()
+            .flatten()
+            .flatten()
+            .any(|outcome| outcome.is_current());
     let mut outcomes = outcomes.into_iter();
     for write in writes {
         write.answer(committed.clone(), outcomes.next().flatten());
     }
+    changed
 }
 
 /// Runs the batch in one transaction, each command in its own savepoint so

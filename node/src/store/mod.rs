@@ -32,6 +32,7 @@ mod types;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use coopnet_protocol::{KindCode, PublicKey, RecordId, Timestamp, VerifiedRecord};
 use rusqlite::Connection;
@@ -94,6 +95,9 @@ const QUEUE: usize = 256;
 #[derive(Clone, Debug)]
 pub struct Store {
     commands: mpsc::Sender<Command>,
+    /// Bumped by the store's thread after each commit that changed the
+    /// current records.
+    generation: Arc<AtomicU64>,
     stopped: watch::Receiver<bool>,
     path: Option<Arc<Path>>,
 }
@@ -121,13 +125,16 @@ impl Store {
         let (commands, receiver) = mpsc::channel(QUEUE);
         let (stopped_tx, stopped) = watch::channel(false);
         let (ready_tx, ready) = oneshot::channel();
+        let generation = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&generation);
         std::thread::Builder::new()
             .name("coopnet-store".to_owned())
-            .spawn(move || actor::run(open, receiver, ready_tx, stopped_tx))
+            .spawn(move || actor::run(open, counter, receiver, ready_tx, stopped_tx))
             .map_err(|e| StoreError::Thread(Arc::new(e)))?;
         ready.await.map_err(|_| StoreError::Closed)??;
         Ok(Store {
             commands,
+            generation,
             stopped,
             path,
         })
@@ -136,6 +143,13 @@ impl Store {
     /// The file this store lives in (`None` in memory).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// A number that changes whenever a commit changes the current records
+    /// (any record stored or replaced): what a cache of answers derived
+    /// from them is keyed by.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Stores records received from other nodes (verified by the caller),

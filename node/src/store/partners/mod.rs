@@ -55,7 +55,7 @@ pub const MAX_HIDDEN: usize = 10_000;
 
 /// What a partner search asks for. Every field is optional in effect: the
 /// default query (with a `limit`) lists every co-op, best first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CoopQuery {
     /// Skills, already folded with `coopnet_protocol::taxonomy::fold`; at
     /// most [`MAX_SKILLS`]. Repeats count once.

@@ -149,3 +149,19 @@ async fn records_of_unknown_kinds_are_stored_but_not_searched() {
         [(KindCode(900), 1)].into()
     );
 }
+
+#[tokio::test]
+async fn the_generation_moves_when_the_current_records_change_and_only_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&db_path(&dir)).await;
+    let start = store.generation();
+    store.ingest(vec![profile(0, 2)]).await.unwrap();
+    let inserted = store.generation();
+    assert!(inserted > start, "an insert moves it");
+    store.ingest(vec![profile(0, 2)]).await.unwrap();
+    store.ingest(vec![profile(0, 1)]).await.unwrap();
+    assert_eq!(store.generation(), inserted, "a duplicate or stale record does not");
+    store.ingest(vec![profile(0, 3)]).await.unwrap();
+    assert!(store.generation() > inserted, "a replacement does");
+    store.close().await.unwrap();
+}

@@ -66,6 +66,8 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     /// Failed log-ins.
     pub throttle: Arc<auth::throttle::Throttle>,
+    /// API tokens recently checked.
+    pub tokens: Arc<auth::tokens::TokenCache>,
     /// The set-up.
     pub config: Arc<WebConfig>,
 }
@@ -89,6 +91,7 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
     let state = AppState {
         backend,
         throttle: Arc::default(),
+        tokens: Arc::default(),
         config: Arc::new(config),
     };
     Router::new()

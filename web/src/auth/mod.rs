@@ -7,6 +7,7 @@
 pub mod login;
 pub mod password;
 pub mod throttle;
+pub mod tokens;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
@@ -132,7 +133,18 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Viewer
                      `coopnet token create`",
                 )
             })?;
-        let user = state.backend.token_user(token_hash(token)).await?;
+        let hash = token_hash(token);
+        let now = std::time::Instant::now();
+        let user = match state.tokens.get(&hash, now) {
+            Some(user) => Some(user),
+            None => {
+                let user = state.backend.token_user(hash).await?;
+                if let Some(user) = &user {
+                    state.tokens.put(hash, user.clone(), now);
+                }
+                user
+            }
+        };
         return match user {
             Some(user) => Ok(Some(Viewer { user, csrf: None })),
             None => Err(Failure::new(

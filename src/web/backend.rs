@@ -180,6 +180,10 @@ impl Backend for NodeBackend {
         self.node.net().holders(ids).await.map_err(internal)
     }
 
+    fn generation(&self) -> u64 {
+        self.node.store().generation()
+    }
+
     async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError> {
         let query = store::CoopQuery {
             skills: query.skills,

@@ -231,6 +231,10 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Published, BackendError>;
     /// For each id, how many connected peers are known to hold it.
     async fn holders(&self, ids: Vec<RecordId>) -> Result<Vec<u32>, BackendError>;
+    /// A number that changes whenever the records searches are made from
+    /// change (it may change more often): answers computed at one value
+    /// may be reused while it holds.
+    fn generation(&self) -> u64;
     /// Partner search, members only, ranked.
     async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError>;
     /// Imports an OCDS release or record package as contracts of our co-op.

@@ -68,6 +68,8 @@ pub struct AppState {
     pub throttle: Arc<auth::throttle::Throttle>,
     /// API tokens recently checked.
     pub tokens: Arc<auth::tokens::TokenCache>,
+    /// Partner-search answers of the API, while the records hold.
+    pub answers: Arc<api::answers::Answers>,
     /// The set-up.
     pub config: Arc<WebConfig>,
 }
@@ -92,6 +94,7 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
         backend,
         throttle: Arc::default(),
         tokens: Arc::default(),
+        answers: Arc::default(),
         config: Arc::new(config),
     };
     Router::new()

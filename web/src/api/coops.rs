@@ -1,13 +1,16 @@
 //! Partner search and a co-op's records.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 
 use super::types::{CoopJson, CoopResult};
-use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::ops;
 use crate::query::CoopParams;
+use crate::{AppState, BackendError};
 
 /// Finds partner co-ops (not ours), ranked: more of the asked skills first,
 /// then more person-days available in the window, then lower day rate.
@@ -28,16 +31,31 @@ use crate::query::CoopParams;
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Vec<CoopResult>>, ApiError> {
-    let params = CoopParams::from_query(query.as_deref().unwrap_or(""));
+) -> Result<Response, ApiError> {
+    let raw = query.unwrap_or_default();
+    // Read before searching: a change meanwhile makes this answer stale.
+    let generation = state.backend.generation();
+    if let Some(body) = state.answers.get(&raw, generation) {
+        return Ok(json(body));
+    }
+    let params = CoopParams::from_query(&raw);
     let query = params.to_query(Some(state.backend.own_key()))?;
     let window = query.window.is_some();
     let hits = state.backend.find_coops(query).await?;
-    Ok(Json(
-        hits.into_iter()
-            .map(|h| CoopResult::new(h, window))
-            .collect(),
-    ))
+    let results: Vec<CoopResult> = hits
+        .into_iter()
+        .map(|h| CoopResult::new(h, window))
+        .collect();
+    let body = serde_json::to_vec(&results)
+        .map_err(|e| BackendError::Internal(format!("cannot write a search answer: {e}")))?;
+    let body = Bytes::from(body);
+    state.answers.put(&raw, generation, body.clone());
+    Ok(json(body))
+}
+
+/// A JSON response of `body`.
+fn json(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// A co-op's published profile, skills, capacity and contracts.

@@ -66,6 +66,12 @@ impl Fake {
 
 #[async_trait]
 impl Backend for Fake {
+    fn generation(&self) -> u64 {
+        // A new value each time: nothing cached is ever reused.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     async fn info(&self) -> Result<NodeInfo, BackendError> {
         Ok(NodeInfo {
             name: "Test Co-op".to_owned(),

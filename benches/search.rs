@@ -10,7 +10,10 @@
 //! token. The queries are a fixed mix of six ([`mix`]): one skill; two
 //! skills, all; three skills, any; a skill with a date window and
 //! `min_days`; a skill with `max_rate` and a region; free text. Each runs
-//! with the API's default limit (50 hits).
+//! with the API's default limit (50 hits). The node's cache of search
+//! answers and the API's cache of serialized answers are turned off, so
+//! that every request runs its query (the `throughput` bench measures the
+//! API with them on, as it runs in production).
 //!
 //! - **API**: `GET /api/v1/coops?…` with `Authorization: Bearer <token>`,
 //!   sequential over one keep-alive HTTP/1.1 connection (hyper client, in
@@ -104,7 +107,8 @@ fn main() {
     let dir = root.path().join("node");
     let stats = rt.block_on(build_replica(&dir, coops, clock::now()));
     eprintln!("{}", stats.describe());
-    let node = rt.block_on(WebNode::start(&dir));
+    // Caches off: every request runs its query, the work the target is about.
+    let node = rt.block_on(WebNode::start(&dir, false));
     let conn = Connection::open(dir.join(STORE_FILE)).expect("open the store file");
     let queries = prepare(&conn, node.node.node.key(), stats.today);
     if mode == Mode::Bench {

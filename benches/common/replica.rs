@@ -298,8 +298,9 @@ pub struct WebNode {
 
 impl WebNode {
     /// Starts the node in `dir` (no peers) and its web server on a loopback
-    /// port, with an admin and a token.
-    pub async fn start(dir: &Path) -> WebNode {
+    /// port, with an admin and a token; `cached`: with the search answers
+    /// cached as in production (off, every request runs its query).
+    pub async fn start(dir: &Path, cached: bool) -> WebNode {
         let node = start_in_process(dir, Vec::new(), None, Some(Duration::from_secs(3_600))).await;
         let store = node.node.store();
         let password = users::random_password();
@@ -309,7 +310,12 @@ impl WebNode {
         let token = users::create_token(store, "bench", "bench")
             .await
             .expect("create token");
-        let web = coopnet::web::serve(Arc::clone(&node.node), "127.0.0.1:0")
+        node.node.search_cache().set_enabled(cached);
+        let config = coopnet_web::WebConfig {
+            cache_answers: cached,
+            ..coopnet_web::WebConfig::plain_http()
+        };
+        let web = coopnet::web::serve_with(Arc::clone(&node.node), "127.0.0.1:0", config)
             .await
             .expect("web server");
         WebNode { node, web, token }

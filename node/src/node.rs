@@ -474,6 +474,12 @@ impl Node {
         }
     }
 
+    /// The cache of partner-search answers (on by default; off to measure
+    /// the queries themselves).
+    pub fn search_cache(&self) -> &crate::search_cache::SearchCache {
+        &self.searches
+    }
+
     /// Partner search (filters and ranking: [`crate::store::partners`]),
     /// leaving out co-ops whose membership was revoked, like
     /// [`Node::search`]; unlike it, they are left out inside the query, so

@@ -10,6 +10,7 @@
 //! bounded: when full it is emptied.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::store::{CoopHit, CoopQuery};
@@ -24,11 +25,24 @@ type Answer = (u64, Arc<Vec<CoopHit>>);
 #[derive(Debug, Default)]
 pub struct SearchCache {
     answers: Mutex<HashMap<CoopQuery, Answer>>,
+    /// Off: every search runs its query (for measuring the query).
+    off: AtomicBool,
 }
 
 impl SearchCache {
+    /// Turns the cache on (the default) or off.
+    pub fn set_enabled(&self, on: bool) {
+        self.off.store(!on, Ordering::Relaxed);
+        if let Ok(mut answers) = self.answers.lock() {
+            answers.clear();
+        }
+    }
+
     /// The answer to `query` if it was computed at `generation`.
     pub fn get(&self, query: &CoopQuery, generation: u64) -> Option<Arc<Vec<CoopHit>>> {
+        if self.off.load(Ordering::Relaxed) {
+            return None;
+        }
         let answers = self.answers.lock().ok()?;
         match answers.get(query) {
             Some((at, hits)) if *at == generation => Some(Arc::clone(hits)),
@@ -38,6 +52,9 @@ impl SearchCache {
 
     /// Keeps `hits` as the answer to `query` at `generation`.
     pub fn put(&self, query: CoopQuery, generation: u64, hits: Arc<Vec<CoopHit>>) {
+        if self.off.load(Ordering::Relaxed) {
+            return;
+        }
         let Ok(mut answers) = self.answers.lock() else {
             return;
         };

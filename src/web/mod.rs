@@ -43,14 +43,20 @@ impl WebServer {
 
 /// Serves `node`'s web app on `addr` (port 0 picks a free one).
 pub async fn serve(node: Arc<Node>, addr: &str) -> anyhow::Result<WebServer> {
+    serve_with(node, addr, coopnet_web::WebConfig::plain_http()).await
+}
+
+/// [`serve`] with this set-up.
+pub async fn serve_with(
+    node: Arc<Node>,
+    addr: &str,
+    config: coopnet_web::WebConfig,
+) -> anyhow::Result<WebServer> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen for the web app on {addr}"))?;
     let addr = listener.local_addr()?;
-    let app = coopnet_web::router(
-        Arc::new(NodeBackend::new(node)),
-        coopnet_web::WebConfig::plain_http(),
-    );
+    let app = coopnet_web::router(Arc::new(NodeBackend::new(node)), config);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(coopnet_web::serve(listener, app, async move {
         let _ = stopped.await;

@@ -47,6 +47,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The largest ordinary request body.
     pub max_body: usize,
+    /// Keep API search answers while the records hold (off to measure
+    /// every request's own work).
+    pub cache_answers: bool,
 }
 
 impl WebConfig {
@@ -55,6 +58,7 @@ impl WebConfig {
         Self {
             secure_cookies: false,
             max_body: MAX_BODY,
+            cache_answers: true,
         }
     }
 }

@@ -35,7 +35,8 @@ pub async fn search(
     let raw = query.unwrap_or_default();
     // Read before searching: a change meanwhile makes this answer stale.
     let generation = state.backend.generation();
-    if let Some(body) = state.answers.get(&raw, generation) {
+    let cache = state.config.cache_answers;
+    if let Some(body) = state.answers.get(&raw, generation).filter(|_| cache) {
         return Ok(json(body));
     }
     let params = CoopParams::from_query(&raw);
@@ -49,7 +50,9 @@ pub async fn search(
     let body = serde_json::to_vec(&results)
         .map_err(|e| BackendError::Internal(format!("cannot write a search answer: {e}")))?;
     let body = Bytes::from(body);
-    state.answers.put(&raw, generation, body.clone());
+    if cache {
+        state.answers.put(&raw, generation, body.clone());
+    }
     Ok(json(body))
 }
 

@@ -160,7 +160,11 @@ async fn the_generation_moves_when_the_current_records_change_and_only_then() {
     assert!(inserted > start, "an insert moves it");
     store.ingest(vec![profile(0, 2)]).await.unwrap();
     store.ingest(vec![profile(0, 1)]).await.unwrap();
-    assert_eq!(store.generation(), inserted, "a duplicate or stale record does not");
+    assert_eq!(
+        store.generation(),
+        inserted,
+        "a duplicate or stale record does not"
+    );
     store.ingest(vec![profile(0, 3)]).await.unwrap();
     assert!(store.generation() > inserted, "a replacement does");
     store.close().await.unwrap();

@@ -145,36 +145,43 @@ async fn forged_tampered_oversize_replayed_and_garbage_gossip_is_rejected_and_pe
     stop_all(honest).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn garbage_on_the_sync_protocol_gets_the_sender_blocked() {
-    let root = tempfile::tempdir().unwrap();
-    let (honest, attacker) = honest_pair_and_attacker(root.path()).await;
+/// Waits for the attacker to connect, has it send `requests` on the sync
+/// protocol to the first honest node, and waits for that node to block it.
+async fn sync_requests_get_the_sender_blocked(
+    honest: &[TestNode],
+    attacker: &TestNode,
+    requests: Vec<SyncRequest>,
+) {
     wait_for("the attacker to connect", DEADLINE, || async {
-        standing(&honest[0], &attacker).await.is_some()
+        standing(&honest[0], attacker).await.is_some()
     })
     .await;
     let victim = coopnet_node::identity::peer_id_of(&honest[0].node.key()).unwrap();
-    // NOTE: negentropy answers an unknown version byte in 0x60..=0x6f with
-    // its own version (that is negotiation, not garbage), so these start
-    // outside that range.
-    for garbage in [b"\x00\x13\x37 junk".to_vec(), Vec::new()] {
-        let request = SyncRequest::Reconcile(garbage);
-        attacker
-            .node
-            .net()
-            .send(Command::SendSyncRequest(victim, request))
-            .await
-            .unwrap();
+    for request in requests {
+        let command = Command::SendSyncRequest(victim, request);
+        attacker.node.net().send(command).await.unwrap();
     }
     wait_for(
         "the honest node to block the attacker",
         DEADLINE,
         || async {
             let stats = honest[0].node.net().stats().await.unwrap();
-            stats.peers_blocked >= 1 && standing(&honest[0], &attacker).await.is_none()
+            stats.peers_blocked >= 1 && standing(&honest[0], attacker).await.is_none()
         },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_on_the_sync_protocol_gets_the_sender_blocked() {
+    let root = tempfile::tempdir().unwrap();
+    let (honest, attacker) = honest_pair_and_attacker(root.path()).await;
+    // NOTE: negentropy answers an unknown version byte in 0x60..=0x6f with
+    // its own version (that is negotiation, not garbage), so these start
+    // outside that range.
+    let garbage = [b"\x00\x13\x37 junk".to_vec(), Vec::new()];
+    let requests = garbage.into_iter().map(SyncRequest::Reconcile).collect();
+    sync_requests_get_the_sender_blocked(&honest, &attacker, requests).await;
     let after = vec![publish_profile(&honest[1].node, 6).await];
     wait_for("the honest pair to keep working", DEADLINE, || {
         all_have(&honest, &after)
@@ -188,32 +195,13 @@ async fn garbage_on_the_sync_protocol_gets_the_sender_blocked() {
 async fn forged_records_pushed_over_sync_are_refused_and_get_the_pusher_blocked() {
     let root = tempfile::tempdir().unwrap();
     let (honest, attacker) = honest_pair_and_attacker(root.path()).await;
-    wait_for("the attacker to connect", DEADLINE, || async {
-        standing(&honest[0], &attacker).await.is_some()
-    })
-    .await;
-    let victim = coopnet_node::identity::peer_id_of(&honest[0].node.key()).unwrap();
     let now = coopnet_node::clock::now();
     let key = SecretKey::from_seed(&[78; 32]);
     let genuine = signed(&key, Body::Profile(samples::profile(3)), 1, now);
     let mut forged = genuine.bytes().to_vec();
     *forged.last_mut().unwrap() ^= 1;
-    let request = SyncRequest::Push(vec![forged.clone(), forged]);
-    attacker
-        .node
-        .net()
-        .send(Command::SendSyncRequest(victim, request))
-        .await
-        .unwrap();
-    wait_for(
-        "the honest node to block the pusher of forged records",
-        DEADLINE,
-        || async {
-            let stats = honest[0].node.net().stats().await.unwrap();
-            stats.peers_blocked >= 1 && standing(&honest[0], &attacker).await.is_none()
-        },
-    )
-    .await;
+    let push = SyncRequest::Push(vec![forged.clone(), forged]);
+    sync_requests_get_the_sender_blocked(&honest, &attacker, vec![push]).await;
     for node in &honest {
         assert!(
             !holds(node, genuine.id()).await,

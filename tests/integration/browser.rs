@@ -61,8 +61,12 @@ impl Browser {
             "goog:chromeOptions".to_owned(),
             serde_json::json!({
                 "binary": chromium,
+                // No background traffic: the machine has no network but
+                // loopback, and nothing but the page under test should run.
                 "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                         "--disable-gpu", "--window-size=1280,1000"],
+                         "--disable-gpu", "--window-size=1280,1000", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--disable-quic"],
             }),
         );
         let client = ClientBuilder::new(HttpConnector::new())

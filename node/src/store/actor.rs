@@ -1,6 +1,7 @@
-//! The store's thread: it owns the connection, drains the command queue in
-//! batches, applies each batch's writes in one transaction, then runs the
-//! batch's reads.
+//! The store's thread: it owns the writing connection, drains the command
+//! queue in batches, applies each batch's writes in one transaction, then
+//! runs the batch's reads (a store in memory only: a file-backed store's
+//! reads go to its reader threads, `readers.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -204,8 +205,8 @@ pub(super) fn run(
                 }
             }
         }
-        if !writes.is_empty() && apply(&mut conn, writes) {
-            generation.fetch_add(1, Ordering::Release);
+        if !writes.is_empty() {
+            apply(&mut conn, writes, &generation);
         }
         for job in reads {
             job(&conn);
@@ -237,9 +238,10 @@ fn drain(first: Command, commands: &mut mpsc::Receiver<Command>) -> Vec<Command>
     batch
 }
 
-/// Applies a batch of writes in one transaction and answers each; returns
-/// whether it committed a change of the current records.
-fn apply(conn: &mut Connection, mut writes: Vec<Write>) -> bool {
+/// Applies a batch of writes in one transaction and answers each. If it
+/// committed a change of the current records, `generation` moves before
+/// anyone is answered, so no caller sees its write with the old number.
+fn apply(conn: &mut Connection, mut writes: Vec<Write>, generation: &AtomicU64) {
     let started = Instant::now();
     let durable = writes.iter().any(Write::durable);
     let mut outcomes = Vec::with_capacity(writes.len());
@@ -261,11 +263,13 @@ fn apply(conn: &mut Connection, mut writes: Vec<Write>) -> bool {
             .flatten()
             .flatten()
             .any(|outcome| outcome.is_current());
+    if changed {
+        generation.fetch_add(1, Ordering::Release);
+    }
     let mut outcomes = outcomes.into_iter();
     for write in writes {
         write.answer(committed.clone(), outcomes.next().flatten());
     }
-    changed
 }
 
 /// Runs the batch in one transaction, each command in its own savepoint so

@@ -24,6 +24,7 @@ pub mod accounts;
 mod actor;
 pub mod db;
 pub mod partners;
+mod readers;
 pub mod schema;
 #[cfg(test)]
 mod tests;
@@ -95,6 +96,8 @@ const QUEUE: usize = 256;
 #[derive(Clone, Debug)]
 pub struct Store {
     commands: mpsc::Sender<Command>,
+    /// The reader threads of a file-backed store.
+    reads: Option<mpsc::Sender<actor::ReadJob>>,
     /// Bumped by the store's thread after each commit that changed the
     /// current records.
     generation: Arc<AtomicU64>,
@@ -132,8 +135,13 @@ impl Store {
             .spawn(move || actor::run(open, counter, receiver, ready_tx, stopped_tx))
             .map_err(|e| StoreError::Thread(Arc::new(e)))?;
         ready.await.map_err(|_| StoreError::Closed)??;
+        let reads = match &path {
+            Some(path) => Some(readers::spawn(path)?),
+            None => None,
+        };
         Ok(Store {
             commands,
+            reads,
             generation,
             stopped,
             path,
@@ -201,20 +209,28 @@ impl Store {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs `query` on the store's thread. Cancel-safe: reads change nothing.
+    /// Runs `query` on a reader thread (on the store's thread for a store
+    /// in memory). It sees every write whose call has returned. Cancel-safe:
+    /// reads change nothing.
     async fn read<T: Send + 'static>(
         &self,
         query: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        if *self.stopped.borrow() {
+            return Err(StoreError::Closed);
+        }
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(move |conn: &Connection| {
+        let job: actor::ReadJob = Box::new(move |conn: &Connection| {
             // The caller may have gone; the answer is then simply dropped.
             let _ = reply.send(query(conn));
         });
-        self.commands
-            .send(Command::Read(job))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        let sent = match &self.reads {
+            Some(reads) => reads.send(job).await.is_ok(),
+            None => self.commands.send(Command::Read(job)).await.is_ok(),
+        };
+        if !sent {
+            return Err(StoreError::Closed);
+        }
         answer.await.map_err(|_| StoreError::Closed)?
     }
 

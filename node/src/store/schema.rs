@@ -214,6 +214,8 @@ CREATE INDEX api_tokens_by_user ON api_tokens (user_id);
 
 /// The page cache of a connection, in KiB.
 pub const CACHE_KIB: i64 = 16 * 1024;
+/// The page cache of each reader connection, in KiB.
+pub const READER_CACHE_KIB: i64 = 4 * 1024;
 
 /// Sets the connection's pragmas and brings its schema up to date.
 ///

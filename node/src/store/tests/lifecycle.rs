@@ -133,13 +133,16 @@ async fn a_write_whose_caller_stops_waiting_still_commits_whole() {
     // Keep the store's thread busy, then poll the write once, which queues
     // it, and drop it unanswered.
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    let stall = store.read(|_| {
+    let stall = store.write_job(false, |_, _| {
         std::thread::sleep(std::time::Duration::from_millis(300));
         Ok(())
     });
     assert!(std::pin::pin!(stall).poll(&mut context).is_pending());
     let write = store.ingest(records.clone());
     assert!(std::pin::pin!(write).poll(&mut context).is_pending());
+    // A write awaited after it returns once everything queued before it
+    // has committed (reads run on other threads and do not wait).
+    store.write_job(false, |_, _| Ok(())).await.unwrap();
     let ids = records.iter().map(id).collect();
     assert_eq!(store.known(ids).await.unwrap(), [true; 3]);
     assert_eq!(store.counts().await.unwrap().records, 3);
@@ -184,5 +187,36 @@ async fn an_in_memory_store_works_for_tests() {
     assert_eq!(store.path(), None);
     store.ingest(vec![profile(0, 1)]).await.unwrap();
     assert_eq!(store.counts().await.unwrap().records, 1);
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn reads_do_not_wait_behind_a_slow_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&db_path(&dir)).await;
+    store.ingest(vec![profile(0, 1)]).await.unwrap();
+    let (started_tx, started) = tokio::sync::oneshot::channel();
+    let (release_tx, release) = std::sync::mpsc::sync_channel::<()>(1);
+    let writer = store.clone();
+    let slow = tokio::spawn(async move {
+        let work = move |_: &Connection, _| {
+            let _ = started_tx.send(());
+            // Held until the read below has come back.
+            let _ = release.recv_timeout(std::time::Duration::from_secs(30));
+            Ok(())
+        };
+        writer.write_job(false, work).await
+    });
+    started.await.unwrap();
+    // The store's thread is inside the write; the read is answered anyway.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), store.counts()).await;
+    release_tx.send(()).unwrap();
+    assert_eq!(
+        read.expect("the read waited for the write")
+            .unwrap()
+            .records,
+        1
+    );
+    slow.await.unwrap().unwrap();
     store.close().await.unwrap();
 }

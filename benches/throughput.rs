@@ -112,8 +112,8 @@ fn main() {
         list(&api_rates, 0)
     ));
     summary.line(format!(
-        "API with both caches off (every request runs its partner-search query on the store's \
-         one thread): median {:.0} req/s  rounds {}",
+        "API with both caches off (every request runs its partner-search query on a reader \
+         thread): median {:.0} req/s  rounds {}",
         median(&cold_rates),
         list(&cold_rates, 0)
     ));

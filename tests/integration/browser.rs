@@ -164,13 +164,7 @@ async fn browser_edits_profile_and_skills_and_another_node_finds_them() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let a = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
-    let b = WebNode::start(
-        &dir.path().join("b"),
-        "Node B",
-        std::slice::from_ref(&a.node.addr),
-    )
-    .await;
+    let (a, b) = WebNode::pair(dir.path()).await;
 
     browser.login(&a).await;
     browser
@@ -267,13 +261,7 @@ async fn browser_searches_with_filters_and_imports_an_ocds_file() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let a = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
-    let b = WebNode::start(
-        &dir.path().join("b"),
-        "Node B",
-        std::slice::from_ref(&a.node.addr),
-    )
-    .await;
+    let (a, b) = WebNode::pair(dir.path()).await;
     coopnet_tests::publish_profile(&b.node.node, 4).await;
     let skills = coopnet_protocol::samples::skills(4, 5);
     let wanted = skills.entries[0].name.clone();
@@ -382,13 +370,7 @@ async fn browser_shows_hostile_markup_from_another_node_as_inert_text() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let a = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
-    let b = WebNode::start(
-        &dir.path().join("b"),
-        "Node B",
-        std::slice::from_ref(&a.node.addr),
-    )
-    .await;
+    let (a, b) = WebNode::pair(dir.path()).await;
     let mut fields = coopnet_protocol::samples::profile(5).into_fields();
     fields.name = "<script>window.pwned = 1</script>Evil <b>Co-op</b>".to_owned();
     fields.summary = "<img src=x onerror=\"window.pwned = 2\">".to_owned();

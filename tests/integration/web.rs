@@ -35,6 +35,18 @@ impl WebNode {
         WebNode { node, web }
     }
 
+    /// Nodes A and B under `root`, B dialling A, each with its web server.
+    pub async fn pair(root: &std::path::Path) -> (WebNode, WebNode) {
+        let a = WebNode::start(&root.join("a"), "Node A", &[]).await;
+        let b = WebNode::start(
+            &root.join("b"),
+            "Node B",
+            std::slice::from_ref(&a.node.addr),
+        )
+        .await;
+        (a, b)
+    }
+
     /// An API token for `admin`.
     pub async fn token(&self) -> String {
         users::create_token(self.node.node.store(), "admin", "test")
@@ -86,13 +98,7 @@ impl Api {
 #[tokio::test]
 async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_node() {
     let dir = tempfile::tempdir().unwrap();
-    let a = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
-    let b = WebNode::start(
-        &dir.path().join("b"),
-        "Node B",
-        std::slice::from_ref(&a.node.addr),
-    )
-    .await;
+    let (a, b) = WebNode::pair(dir.path()).await;
     let (api_a, api_b) = (Api::new(&a).await, Api::new(&b).await);
 
     let (status, info) = api_a.call("GET", "/api/v1/status", "").await;

@@ -80,7 +80,7 @@ pub enum Feedback {
         /// The peer.
         peer: PeerId,
         /// The pages.
-        pages: Vec<Vec<Vec<u8>>>,
+        pages: Vec<crate::net::PushPage>,
     },
     /// A sync response is ready to send.
     Respond {

@@ -153,6 +153,19 @@ impl Browser {
         wait_for("the submitted form's page to load", DEADLINE, loaded).await;
     }
 
+    /// Uploads `file` through the contracts page's OCDS import form.
+    async fn upload_ocds(&self, url: &str, file: &Path) {
+        self.client.goto(&format!("{url}/contracts")).await.unwrap();
+        let input = self
+            .client
+            .find(Locator::Css("input[type=file]"))
+            .await
+            .unwrap();
+        input.send_keys(file.to_str().unwrap()).await.unwrap();
+        self.submit("form[enctype='multipart/form-data'] button")
+            .await;
+    }
+
     async fn close(self) {
         let _ = self.client.close().await;
     }
@@ -320,20 +333,7 @@ async fn browser_searches_with_filters_and_imports_an_ocds_file() {
     let (file_name, bytes) = coopnet_node::ocds::demo_files()[0];
     let file = dir.path().join(file_name);
     std::fs::write(&file, bytes).unwrap();
-    browser
-        .client
-        .goto(&format!("{url}/contracts"))
-        .await
-        .unwrap();
-    let input = browser
-        .client
-        .find(Locator::Css("input[type=file]"))
-        .await
-        .unwrap();
-    input.send_keys(file.to_str().unwrap()).await.unwrap();
-    browser
-        .submit("form[enctype='multipart/form-data'] button")
-        .await;
+    browser.upload_ocds(&url, &file).await;
     let summary = browser.text("p.notice").await;
     assert!(
         summary.contains("imported") && !summary.starts_with("0 imported"),
@@ -343,20 +343,7 @@ async fn browser_searches_with_filters_and_imports_an_ocds_file() {
     // A file that is not OCDS gets a clear error.
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, b"{\"not\": \"ocds\"}").unwrap();
-    browser
-        .client
-        .goto(&format!("{url}/contracts"))
-        .await
-        .unwrap();
-    let input = browser
-        .client
-        .find(Locator::Css("input[type=file]"))
-        .await
-        .unwrap();
-    input.send_keys(junk.to_str().unwrap()).await.unwrap();
-    browser
-        .submit("form[enctype='multipart/form-data'] button")
-        .await;
+    browser.upload_ocds(&url, &junk).await;
     let error = browser.text("p.error").await;
     assert!(error.contains("OCDS"), "{error}");
     browser.close().await;

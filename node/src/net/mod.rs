@@ -84,6 +84,15 @@ pub struct PeerInfo {
     pub rtt_ms: Option<u64>,
 }
 
+/// A page of records to push to a peer, with their ids.
+#[derive(Debug, Clone, Default)]
+pub struct PushPage {
+    /// The records' ids, in order.
+    pub ids: Vec<RecordId>,
+    /// The records, raw signed bytes.
+    pub records: Vec<Vec<u8>>,
+}
+
 /// Counters the node reports about its network.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NetStats {

@@ -108,14 +108,23 @@ impl EventLoop {
 /// Most ids remembered as not worth fetching.
 pub(super) const MAX_SKIPPED: usize = 100_000;
 
+/// The kinds a peer that is not a member may be given.
+fn roster_kinds() -> [coopnet_protocol::KindCode; 2] {
+    use coopnet_protocol::Kind;
+    [Kind::Membership.code(), Kind::Revocation.code()]
+}
+
+/// Whether `record` is a membership or revocation record.
+pub(super) fn is_roster(record: &coopnet_protocol::SignedRecord) -> bool {
+    roster_kinds().contains(&record.header().kind)
+}
+
 /// A sync answer limited to membership and revocation records.
 async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncResponse, String> {
-    use coopnet_protocol::Kind;
-    let roster_kinds = [Kind::Membership.code(), Kind::Revocation.code()];
     match request {
         SyncRequest::Reconcile(message) => {
             let mut items = Vec::new();
-            for kind in roster_kinds {
+            for kind in roster_kinds() {
                 let filter = crate::store::ListFilter {
                     kind: Some(kind),
                     limit: 100_000,
@@ -139,7 +148,7 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
             let records = store.get_bytes(ids).await.map_err(|e| e.to_string())?;
             let roster_only = records.into_iter().filter(|bytes| {
                 coopnet_protocol::SignedRecord::decode(bytes.as_slice())
-                    .is_ok_and(|r| roster_kinds.contains(&r.header().kind))
+                    .is_ok_and(|r| is_roster(&r))
             });
             Ok(SyncResponse::Records(page(roster_only.collect())))
         }

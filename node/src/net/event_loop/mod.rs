@@ -101,7 +101,7 @@ enum Pending {
     /// A fetch, with its ids so a refused one can be asked again.
     Fetch(Vec<RecordId>),
     /// A push, with its page so a refused one can be sent again.
-    Push(Vec<Vec<u8>>),
+    Push(super::PushPage),
     Raw,
 }
 

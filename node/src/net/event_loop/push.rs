@@ -14,10 +14,12 @@
 //! the peer so (`Reconciled`): the peer then knows it holds all its records,
 //! which is how a node that did not initiate learns who holds its own.
 
-use coopnet_protocol::{Kind, SignedRecord};
+use coopnet_protocol::SignedRecord;
 
+use super::membership::is_roster;
 use super::*;
 use crate::ingest::Feedback;
+use crate::net::PushPage;
 use crate::net::codec::MAX_PUSH_BYTES;
 
 /// Ids read from the store per chunk of a push.
@@ -33,7 +35,7 @@ pub(super) struct PushQueue {
     /// Ids not yet read from the store.
     chunks: VecDeque<Vec<RecordId>>,
     /// Pages read and ready to send.
-    pages: VecDeque<Vec<Vec<u8>>>,
+    pages: VecDeque<PushPage>,
     /// A store read is under way.
     reading: bool,
     in_flight: usize,
@@ -115,19 +117,20 @@ impl EventLoop {
         });
     }
 
-    fn send_push(&mut self, peer: PeerId, page: Vec<Vec<u8>>) {
-        self.stats.push_bytes_sent += framed(page.iter().map(|r| 4 + r.len()).sum());
-        self.stats.records_pushed += page.len() as u64;
+    fn send_push(&mut self, peer: PeerId, page: PushPage) {
+        let records = page.records.clone();
+        self.stats.push_bytes_sent += framed(records.iter().map(|r| 4 + r.len()).sum());
+        self.stats.records_pushed += records.len() as u64;
         let id = self
             .swarm
             .behaviour_mut()
             .sync
-            .send_request(&peer, SyncRequest::Push(page.clone()));
+            .send_request(&peer, SyncRequest::Push(records));
         self.pending.insert(id, Pending::Push(page));
     }
 
     /// Pages read from the store for `peer`.
-    pub(super) fn push_pages_read(&mut self, peer: PeerId, pages: Vec<Vec<Vec<u8>>>) {
+    pub(super) fn push_pages_read(&mut self, peer: PeerId, pages: Vec<PushPage>) {
         let Some(queue) = self.pushes.get_mut(&peer) else {
             return;
         };
@@ -137,12 +140,13 @@ impl EventLoop {
     }
 
     /// The peer took a page: our own records on it are now its too.
-    pub(super) fn push_done(&mut self, peer: PeerId, page: &[Vec<u8>]) {
+    pub(super) fn push_done(&mut self, peer: PeerId, page: &PushPage) {
+        let holders = &self.holders;
         let own: Vec<RecordId> = page
+            .ids
             .iter()
-            .filter_map(|bytes| SignedRecord::decode(bytes.as_slice()).ok())
-            .map(|record| record.id())
-            .filter(|id| self.holders.is_own(id))
+            .copied()
+            .filter(|id| holders.is_own(id))
             .collect();
         self.holders.fetched(peer, own);
         if let Some(queue) = self.pushes.get_mut(&peer) {
@@ -152,7 +156,7 @@ impl EventLoop {
     }
 
     /// A push the peer refused or that failed: sent again after a pause.
-    pub(super) fn push_again_later(&mut self, peer: PeerId, page: Vec<Vec<u8>>) {
+    pub(super) fn push_again_later(&mut self, peer: PeerId, page: PushPage) {
         if let Some(queue) = self.pushes.get_mut(&peer) {
             queue.in_flight = queue.in_flight.saturating_sub(1);
             queue.pages.push_front(page);
@@ -212,27 +216,31 @@ impl EventLoop {
     }
 }
 
-/// Cuts records into pages of at most [`MAX_PUSH_BYTES`]; with
-/// `roster_only`, keeps only membership and revocation records.
-fn pages(records: Vec<Vec<u8>>, roster_only: bool) -> Vec<Vec<Vec<u8>>> {
-    let roster = [Kind::Membership.code(), Kind::Revocation.code()];
-    let mut pages: Vec<Vec<Vec<u8>>> = Vec::new();
+/// Cuts records into pages of at most [`MAX_PUSH_BYTES`], each with its
+/// records' ids (decoded here, in the reading task, not on the event loop);
+/// with `roster_only`, keeps only membership and revocation records. Bytes
+/// that do not decode (none, from our own store) are left out.
+fn pages(records: Vec<Vec<u8>>, roster_only: bool) -> Vec<PushPage> {
+    let mut pages: Vec<PushPage> = Vec::new();
     let mut size = 0;
-    for record in records {
-        if roster_only
-            && !SignedRecord::decode(record.as_slice())
-                .is_ok_and(|r| roster.contains(&r.header().kind))
-        {
+    for bytes in records {
+        let Ok(record) = SignedRecord::decode(bytes.as_slice()) else {
+            continue;
+        };
+        if roster_only && !is_roster(&record) {
             continue;
         }
-        let len = 4 + record.len();
-        match pages.last_mut() {
-            Some(page) if size + len <= MAX_PUSH_BYTES => page.push(record),
+        let len = 4 + bytes.len();
+        let page = match pages.last_mut() {
+            Some(page) if size + len <= MAX_PUSH_BYTES => page,
             _ => {
                 size = 0;
-                pages.push(vec![record]);
+                pages.push(PushPage::default());
+                pages.last_mut().expect("a page was just pushed")
             }
-        }
+        };
+        page.ids.push(record.id());
+        page.records.push(bytes);
         size += len;
     }
     pages
@@ -240,22 +248,41 @@ fn pages(records: Vec<Vec<u8>>, roster_only: bool) -> Vec<Vec<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use coopnet_protocol::{Body, Draft, samples};
+
     use super::*;
+
+    /// `n` signed contracts of sample co-op 1.
+    fn contracts(n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| {
+                let draft = Draft::new(
+                    Body::Contract(samples::contract(i)),
+                    format!("c-{i}"),
+                    1,
+                    samples::NOW,
+                );
+                draft.sign(&samples::secret(1)).unwrap().into_bytes()
+            })
+            .collect()
+    }
 
     #[test]
     fn pages_stay_within_the_push_limit_and_keep_every_record_in_order() {
-        let records: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 20_000]).collect();
+        let records = contracts(1_200);
         let paged = pages(records.clone(), false);
         assert!(paged.len() > 1);
         for page in &paged {
-            assert!(page.iter().map(|r| 4 + r.len()).sum::<usize>() <= MAX_PUSH_BYTES);
+            assert!(page.records.iter().map(|r| 4 + r.len()).sum::<usize>() <= MAX_PUSH_BYTES);
         }
-        assert_eq!(paged.concat(), records);
+        let all: Vec<Vec<u8>> = paged.iter().flat_map(|p| p.records.clone()).collect();
+        assert_eq!(all, records);
     }
 
     #[test]
     fn a_non_member_is_pushed_no_record_but_roster_ones() {
-        let records = vec![vec![1, 2, 3], vec![9; 100]];
-        assert!(pages(records, true).is_empty());
+        assert!(pages(contracts(3), true).is_empty());
     }
 }

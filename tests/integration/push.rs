@@ -51,6 +51,8 @@ async fn the_initiating_peer_fetches_what_it_lacks_and_pushes_what_the_other_lac
     let high_stats = high.node.net().stats().await.unwrap();
     assert_eq!(low_stats.syncs_completed, 1, "{low_stats:?}");
     assert!(low_stats.reconcile_rounds > 1, "{low_stats:?}");
+    // A difference this small is found by the sketch alone.
+    assert_eq!(low_stats.sketch_fallbacks, 0, "{low_stats:?}");
     assert_eq!(low_stats.records_fetched, 300, "{low_stats:?}");
     assert_eq!(low_stats.records_pushed, missing, "{low_stats:?}");
     assert_eq!(
@@ -60,5 +62,29 @@ async fn the_initiating_peer_fetches_what_it_lacks_and_pushes_what_the_other_lac
     // The higher peer never reconciled on its own.
     assert_eq!(high_stats.reconcile_bytes_sent, 0, "{high_stats:?}");
     assert_eq!(high_stats.records_fetched, 0, "{high_stats:?}");
+    stop_all(nodes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_difference_too_large_for_a_sketch_is_reconciled_by_ranges() {
+    let root = tempfile::tempdir().unwrap();
+    let (low, high) = pair(root.path()).await;
+    // The sizes differ by more than a sketch is tried for (4,000).
+    let now = coopnet_node::clock::now();
+    let shared = contracts(1..84, 50, now);
+    low.node.import(shared.clone()).await.unwrap();
+    high.node.import(shared[..50].to_vec()).await.unwrap();
+
+    let addr = low.addr.parse().unwrap();
+    high.node.net().dial(addr).await.unwrap().unwrap();
+    let nodes = vec![low, high];
+    wait_for("both to hold all 4,150 records", DEADLINE, || {
+        converged(&nodes)
+    })
+    .await;
+    let low_stats = nodes[0].node.net().stats().await.unwrap();
+    assert_eq!(low_stats.syncs_completed, 1, "{low_stats:?}");
+    assert_eq!(low_stats.sketch_fallbacks, 1, "{low_stats:?}");
+    assert_eq!(low_stats.records_pushed, 4_100, "{low_stats:?}");
     stop_all(nodes).await;
 }

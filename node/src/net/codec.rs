@@ -7,6 +7,8 @@
 use std::io;
 
 use coopnet_protocol::{MAX_RECORD_LEN, RecordId};
+
+use super::sketch::{CELL_LEN, Cell, MAX_BATCH, MAX_CELLS, SALT_LEN, Salt};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 
@@ -36,6 +38,24 @@ pub enum SyncRequest {
     /// The sender's reconciliation with us completed and it has fetched
     /// what it lacked: it now holds every record we held when it began.
     Reconciled,
+    /// Cells `from..from + count` of the sketch of our set under `salt`
+    /// (at most [`MAX_BATCH`] cells, none at or beyond [`MAX_CELLS`]).
+    Sketch {
+        /// The session's salt.
+        salt: Salt,
+        /// First cell index.
+        from: u32,
+        /// How many cells.
+        count: u32,
+    },
+    /// The records whose keys under `salt` are these, please (at most
+    /// [`MAX_FETCH_IDS`]).
+    FetchKeys {
+        /// The session's salt.
+        salt: Salt,
+        /// The keys a sketch found.
+        keys: Vec<u64>,
+    },
 }
 
 /// What a peer answers.
@@ -50,6 +70,13 @@ pub enum SyncResponse {
     Refused(String),
     /// A push or a `Reconciled` was taken.
     Received,
+    /// The cells asked for, and how many records our set holds.
+    Sketch {
+        /// Records in our set.
+        set_len: u64,
+        /// The cells, in order.
+        cells: Vec<Cell>,
+    },
 }
 
 /// The request-response codec for [`SyncRequest`] / [`SyncResponse`].
@@ -90,7 +117,60 @@ pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
         }
         SyncRequest::Push(records) => encode_records(2, records),
         SyncRequest::Reconciled => vec![3u8],
+        SyncRequest::Sketch { salt, from, count } => {
+            let mut out = vec![4u8];
+            out.extend(salt);
+            out.extend(from.to_be_bytes());
+            out.extend(count.to_be_bytes());
+            out
+        }
+        SyncRequest::FetchKeys { salt, keys } => {
+            let mut out = vec![5u8];
+            out.extend(salt);
+            out.extend(keys.iter().flat_map(|key| key.to_be_bytes()));
+            out
+        }
     }
+}
+
+fn be_u32(bytes: &[u8]) -> u32 {
+    u32::from_be_bytes(bytes.try_into().unwrap_or_default())
+}
+
+/// A sketch request's fields, checked against the bounds.
+fn decode_sketch(body: &[u8]) -> io::Result<SyncRequest> {
+    let [salt, from, count] = [
+        0..SALT_LEN,
+        SALT_LEN..SALT_LEN + 4,
+        SALT_LEN + 4..SALT_LEN + 8,
+    ]
+    .map(|range| body.get(range).unwrap_or_default());
+    let (from, count) = (be_u32(from), be_u32(count));
+    let in_bounds = body.len() == SALT_LEN + 8
+        && (1..=MAX_BATCH).contains(&count)
+        && u64::from(from) + u64::from(count) <= u64::from(MAX_CELLS);
+    if !in_bounds {
+        return Err(invalid("sketch request out of bounds"));
+    }
+    let salt = salt.try_into().unwrap_or_default();
+    Ok(SyncRequest::Sketch { salt, from, count })
+}
+
+/// A fetch by keys: the salt, then 1 to [`MAX_FETCH_IDS`] keys.
+fn decode_fetch_keys(body: &[u8]) -> io::Result<SyncRequest> {
+    let (salt, keys) = body
+        .split_at_checked(SALT_LEN)
+        .ok_or_else(|| invalid("cut fetch by keys"))?;
+    if keys.is_empty() || !keys.len().is_multiple_of(8) || keys.len() / 8 > MAX_FETCH_IDS {
+        return Err(invalid("fetch by keys out of bounds"));
+    }
+    let keys = keys
+        .chunks_exact(8)
+        .map(|key| u64::from_be_bytes(key.try_into().unwrap_or_default()));
+    Ok(SyncRequest::FetchKeys {
+        salt: salt.try_into().unwrap_or_default(),
+        keys: keys.collect(),
+    })
 }
 
 /// A tag, then each record as a u32 big-endian length and its bytes.
@@ -134,6 +214,8 @@ pub fn decode_request(frame: &[u8]) -> io::Result<SyncRequest> {
             decode_records(records).map(SyncRequest::Push)
         }
         Some((3, [])) => Ok(SyncRequest::Reconciled),
+        Some((4, body)) => decode_sketch(body),
+        Some((5, body)) => decode_fetch_keys(body),
         _ => Err(invalid("malformed sync request")),
     }
 }
@@ -145,6 +227,13 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
         SyncResponse::Records(records) => encode_records(1, records),
         SyncResponse::Refused(reason) => [&[2u8][..], reason.as_bytes()].concat(),
         SyncResponse::Received => vec![3u8],
+        SyncResponse::Sketch { set_len, cells } => {
+            let mut out = Vec::with_capacity(9 + CELL_LEN * cells.len());
+            out.push(4u8);
+            out.extend(set_len.to_be_bytes());
+            cells.iter().for_each(|cell| cell.encode_into(&mut out));
+            out
+        }
     }
 }
 
@@ -157,6 +246,14 @@ pub fn decode_response(frame: &[u8]) -> io::Result<SyncResponse> {
             String::from_utf8_lossy(reason).into(),
         )),
         Some((3, [])) => Ok(SyncResponse::Received),
+        Some((4, body)) if body.len() <= 8 + CELL_LEN * MAX_BATCH as usize => {
+            let (set_len, cells) = body
+                .split_at_checked(8)
+                .ok_or_else(|| invalid("cut sketch"))?;
+            let cells = Cell::decode_all(cells).ok_or_else(|| invalid("cut sketch cell"))?;
+            let set_len = u64::from_be_bytes(set_len.try_into().unwrap_or_default());
+            Ok(SyncResponse::Sketch { set_len, cells })
+        }
         _ => Err(invalid("malformed sync response")),
     }
 }
@@ -217,6 +314,15 @@ mod tests {
             SyncRequest::Fetch(vec![RecordId([7; 32])]),
             SyncRequest::Push(vec![vec![1, 2], vec![3]]),
             SyncRequest::Reconciled,
+            SyncRequest::Sketch {
+                salt: [3; SALT_LEN],
+                from: 24,
+                count: 36,
+            },
+            SyncRequest::FetchKeys {
+                salt: [4; SALT_LEN],
+                keys: vec![1, u64::MAX],
+            },
         ];
         for request in requests {
             assert_eq!(decode_request(&encode_request(&request)).unwrap(), request);
@@ -226,6 +332,10 @@ mod tests {
             SyncResponse::Records(vec![vec![1, 2, 3], vec![]]),
             SyncResponse::Refused("slow down".into()),
             SyncResponse::Received,
+            SyncResponse::Sketch {
+                set_len: 100_000,
+                cells: vec![Cell { key: 5, check: 6 }; 3],
+            },
         ];
         for response in responses {
             assert_eq!(
@@ -251,6 +361,38 @@ mod tests {
             MAX_FETCH_IDS + 1
         ]));
         assert!(decode_request(&frame).is_err());
+    }
+
+    #[test]
+    fn sketch_requests_beyond_the_bounds_are_refused() {
+        let sketch = |from, count| {
+            encode_request(&SyncRequest::Sketch {
+                salt: [0; SALT_LEN],
+                from,
+                count,
+            })
+        };
+        assert!(decode_request(&sketch(0, MAX_BATCH)).is_ok());
+        assert!(decode_request(&sketch(MAX_CELLS - 1, 1)).is_ok());
+        for (from, count) in [(0, 0), (0, MAX_BATCH + 1), (MAX_CELLS, 1), (u32::MAX, 2)] {
+            assert!(
+                decode_request(&sketch(from, count)).is_err(),
+                "{from} {count}"
+            );
+        }
+        assert!(decode_request(&sketch(0, 1)[..20]).is_err());
+        let keys = |n| {
+            encode_request(&SyncRequest::FetchKeys {
+                salt: [0; SALT_LEN],
+                keys: vec![9; n],
+            })
+        };
+        assert!(decode_request(&keys(MAX_FETCH_IDS)).is_ok());
+        assert!(decode_request(&keys(MAX_FETCH_IDS + 1)).is_err());
+        assert!(decode_request(&keys(0)).is_err());
+        assert!(decode_request(&keys(1)[..20]).is_err());
+        // A reply with a cut cell.
+        assert!(decode_response(&[4, 0, 0, 0, 0, 0, 0, 0, 1, 9]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod event_loop;
 mod holders;
 mod peers;
 pub mod score;
+pub mod sketch;
 pub mod sync;
 
 use std::time::Duration;
@@ -125,6 +126,9 @@ pub struct NetStats {
     pub push_bytes_received: u64,
     /// Records peers pushed to us.
     pub records_received_by_push: u64,
+    /// Sessions that began with a sketch and went over to range
+    /// fingerprints (the difference was too large for a sketch).
+    pub sketch_fallbacks: u64,
     /// Sync legs that used their round budget and paused to fetch what
     /// they had found before going on (`sync::MAX_ROUNDS`).
     pub sync_legs_paused: u64,

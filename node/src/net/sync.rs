@@ -50,6 +50,8 @@ fn protocol(error: negentropy::Error) -> SyncError {
 pub struct SyncIndex {
     items: HashMap<RecordId, u64>,
     sealed: Option<Arc<NegentropyStorageVector>>,
+    /// The ids alone, for sketches; shared until the set changes.
+    ids: Option<Arc<[RecordId]>>,
 }
 
 impl SyncIndex {
@@ -59,21 +61,37 @@ impl SyncIndex {
         Self {
             items,
             sealed: None,
+            ids: None,
         }
     }
 
     /// Adds a current record.
     pub fn insert(&mut self, id: RecordId, issued_at: u64) {
         if self.items.insert(id, issued_at).is_none() {
-            self.sealed = None;
+            self.changed();
         }
     }
 
     /// Removes a record that was superseded.
     pub fn remove(&mut self, id: &RecordId) {
         if self.items.remove(id).is_some() {
-            self.sealed = None;
+            self.changed();
         }
+    }
+
+    fn changed(&mut self) {
+        self.sealed = None;
+        self.ids = None;
+    }
+
+    /// The ids of the set (in no particular order), shared until the set
+    /// changes.
+    pub fn ids(&mut self) -> Arc<[RecordId]> {
+        let items = &self.items;
+        Arc::clone(
+            self.ids
+                .get_or_insert_with(|| items.keys().copied().collect()),
+        )
     }
 
     /// Whether `id` is in the set.

@@ -123,26 +123,21 @@ pub(super) fn is_roster(record: &coopnet_protocol::SignedRecord) -> bool {
 async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncResponse, String> {
     match request {
         SyncRequest::Reconcile(message) => {
-            let mut items = Vec::new();
-            for kind in roster_kinds() {
-                let filter = crate::store::ListFilter {
-                    kind: Some(kind),
-                    limit: 100_000,
-                    ..Default::default()
-                };
-                let listed = store.list(filter).await.map_err(|e| e.to_string())?;
-                items.extend(
-                    listed
-                        .iter()
-                        .map(|s| (s.record.header().issued_at.0, s.record.id())),
-                );
-            }
-            let snapshot = SyncIndex::from_items(items)
+            let snapshot = SyncIndex::from_items(roster_items(store).await?)
                 .snapshot()
                 .map_err(|e| e.to_string())?;
             answer(&snapshot, &message)
                 .map(SyncResponse::Reconcile)
                 .map_err(|e| e.to_string())
+        }
+        SyncRequest::Sketch { salt, from, count } => {
+            let ids = SyncIndex::from_items(roster_items(store).await?).ids();
+            super::sketching::sketch_answer(ids, salt, from, count).await
+        }
+        SyncRequest::FetchKeys { salt, keys } => {
+            let ids = SyncIndex::from_items(roster_items(store).await?).ids();
+            let (_, records) = super::sketching::fetch_keys_answer(store, ids, salt, keys).await?;
+            Ok(SyncResponse::Records(records))
         }
         SyncRequest::Fetch(ids) => {
             let records = store.get_bytes(ids).await.map_err(|e| e.to_string())?;
@@ -156,4 +151,23 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
             "not a member of this federation: nothing is taken from you yet".into(),
         )),
     }
+}
+
+/// The current membership and revocation records, as sync items.
+async fn roster_items(store: &Store) -> Result<Vec<(u64, RecordId)>, String> {
+    let mut items = Vec::new();
+    for kind in roster_kinds() {
+        let filter = crate::store::ListFilter {
+            kind: Some(kind),
+            limit: 100_000,
+            ..Default::default()
+        };
+        let listed = store.list(filter).await.map_err(|e| e.to_string())?;
+        items.extend(
+            listed
+                .iter()
+                .map(|s| (s.record.header().issued_at.0, s.record.id())),
+        );
+    }
+    Ok(items)
 }

@@ -17,12 +17,13 @@ use tokio::task::JoinHandle;
 
 mod membership;
 mod push;
+mod sketching;
 mod sync_handlers;
 mod transport;
 
 use membership::MAX_SKIPPED;
 use push::PushQueue;
-use sync_handlers::{Outgoing, page};
+use sync_handlers::{Outgoing, Wanted, page};
 use transport::build_swarm;
 
 use super::behaviour::{Behaviour, BehaviourEvent, BehaviourParams};
@@ -98,8 +99,9 @@ pub enum NetError {
 #[derive(Debug)]
 enum Pending {
     Reconcile,
-    /// A fetch, with its ids so a refused one can be asked again.
-    Fetch(Vec<RecordId>),
+    Sketch,
+    /// A fetch, with what it asks so a refused one can be asked again.
+    Fetch(Wanted),
     /// A push, with its page so a refused one can be sent again.
     Push(super::PushPage),
     Raw,
@@ -107,7 +109,7 @@ enum Pending {
 
 #[derive(Debug, Default)]
 struct FetchQueue {
-    chunks: VecDeque<Vec<RecordId>>,
+    chunks: VecDeque<Wanted>,
     in_flight: usize,
     /// The peer refused a fetch (rate limit): wait until then.
     paused_until: Option<Instant>,

@@ -5,6 +5,7 @@
 use coopnet_protocol::SignedRecord;
 
 use super::*;
+use crate::net::sketch::{SALT_LEN, Salt, SketchSession};
 use crate::store::{ListFilter, StoredRecord};
 
 /// How long to wait before asking a peer again after it refused.
@@ -12,14 +13,23 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Own records read from the store per query at start.
 const OWN_PAGE: usize = 1_000;
 
+/// Which reconciliation an outgoing session runs.
+#[derive(Debug)]
+pub(super) enum Phase {
+    /// A rateless sketch, for small differences (tried first).
+    Sketch(SketchSession),
+    /// Range fingerprints (negentropy), for large ones.
+    Ranges(Session),
+}
+
 /// A reconciliation this node initiated with a peer.
 #[derive(Debug)]
 pub(super) struct Outgoing {
-    session: Session,
+    pub(super) phase: Phase,
     /// The holders' epoch when it started: the set it covers.
     epoch: u64,
     /// Our own ids the peer lacks, found so far.
-    lacks: HashSet<RecordId>,
+    pub(super) lacks: HashSet<RecordId>,
 }
 
 impl EventLoop {
@@ -106,6 +116,12 @@ impl EventLoop {
                     .sync
                     .send_response(channel, response);
             }
+            SyncRequest::Sketch { salt, from, count } => {
+                self.answer_sketch(salt, from, count, channel);
+            }
+            SyncRequest::FetchKeys { salt, keys } => {
+                self.answer_fetch_keys(peer, salt, keys, channel);
+            }
             SyncRequest::Push(records) => {
                 let response = self.take_push(peer, records);
                 let _ = self
@@ -179,7 +195,10 @@ impl EventLoop {
             (Some(Pending::Fetch(chunk)), _) => self.fetch_again_later(peer, chunk),
             (Some(Pending::Push(page)), SyncResponse::Received) => self.push_done(peer, &page),
             (Some(Pending::Push(page)), _) => self.push_again_later(peer, page),
-            (Some(Pending::Reconcile), other) => {
+            (Some(Pending::Sketch), SyncResponse::Sketch { set_len, cells }) => {
+                self.continue_sketch(peer, set_len, &cells);
+            }
+            (Some(Pending::Reconcile | Pending::Sketch), other) => {
                 tracing::debug!(%peer, ?other, "sync refused; trying again shortly");
                 self.sessions.remove(&peer);
                 self.resync_at.insert(peer, Instant::now() + RETRY_AFTER);
@@ -195,7 +214,7 @@ impl EventLoop {
         malformed: bool,
     ) {
         match self.pending.remove(&request_id) {
-            Some(Pending::Reconcile) => {
+            Some(Pending::Reconcile | Pending::Sketch) => {
                 self.sessions.remove(&peer);
             }
             Some(Pending::Fetch(chunk)) => self.fetch_again_later(peer, chunk),
@@ -222,17 +241,33 @@ impl EventLoop {
         if self.sessions.contains_key(&peer) {
             return;
         }
+        let phase = if self.index.is_empty() {
+            // Everything differs: no sketch can pay for itself.
+            self.start_ranges(peer)
+        } else {
+            Some(self.start_sketch(peer))
+        };
+        if let Some(phase) = phase {
+            let outgoing = Outgoing {
+                phase,
+                epoch: self.holders.epoch(),
+                lacks: HashSet::new(),
+            };
+            self.sessions.insert(peer, outgoing);
+        }
+    }
+
+    /// Sends the first range-fingerprint message to `peer`.
+    pub(super) fn start_ranges(&mut self, peer: PeerId) -> Option<Phase> {
         match self.index.snapshot().and_then(Session::start) {
             Ok((session, first)) => {
                 self.send_reconcile(peer, first);
-                let outgoing = Outgoing {
-                    session,
-                    epoch: self.holders.epoch(),
-                    lacks: HashSet::new(),
-                };
-                self.sessions.insert(peer, outgoing);
+                Some(Phase::Ranges(session))
             }
-            Err(e) => tracing::error!("cannot start sync: {e}"),
+            Err(e) => {
+                tracing::error!("cannot start sync: {e}");
+                None
+            }
         }
     }
 
@@ -247,21 +282,26 @@ impl EventLoop {
     }
 
     pub(super) fn continue_sync(&mut self, peer: PeerId, reply: &[u8]) {
-        let Some(outgoing) = self.sessions.get_mut(&peer) else {
+        let Some(Outgoing {
+            phase: Phase::Ranges(session),
+            lacks,
+            ..
+        }) = self.sessions.get_mut(&peer)
+        else {
             return;
         };
         self.stats.sync_bytes_received += reply.len() as u64;
         self.stats.reconcile_rounds += 1;
         self.stats.reconcile_bytes_received += framed(reply.len());
-        let (holders, lacks) = (&self.holders, &mut outgoing.lacks);
+        let holders = &self.holders;
         let mut have = Vec::new();
-        let step = outgoing.session.step(reply, |id| {
+        let step = session.step(reply, |id| {
             if holders.is_own(&id) {
                 lacks.insert(id);
             }
             have.push(id);
         });
-        let need = outgoing.session.take_need();
+        let need = session.take_need();
         self.queue_pushes(peer, have);
         match step {
             Ok(Step::Send(next)) => {
@@ -270,13 +310,8 @@ impl EventLoop {
                 self.queue_fetches(peer, need);
             }
             Ok(Step::Done) => {
-                if let Some(done) = self.sessions.remove(&peer) {
-                    self.holders.reconciled(peer, done.epoch, done.lacks);
-                }
-                self.stats.syncs_completed += 1;
                 self.queue_fetches(peer, need);
-                self.reconciled.insert(peer);
-                self.tell_reconciled_if_done(peer);
+                self.session_done(peer);
             }
             Ok(Step::Paused) => {
                 // Out of rounds for this leg, not misbehaviour: fetch what
@@ -300,6 +335,17 @@ impl EventLoop {
         }
     }
 
+    /// Ends a completed session: the peer's lacks of our own records are
+    /// known, and it is told once what we lacked has been fetched.
+    pub(super) fn session_done(&mut self, peer: PeerId) {
+        if let Some(done) = self.sessions.remove(&peer) {
+            self.holders.reconciled(peer, done.epoch, done.lacks);
+        }
+        self.stats.syncs_completed += 1;
+        self.reconciled.insert(peer);
+        self.tell_reconciled_if_done(peer);
+    }
+
     /// Starts the next leg of a paused session once the ids its last leg
     /// found have been fetched, so at most one leg's ids wait per peer.
     fn resume_if_idle(&mut self, peer: PeerId) {
@@ -307,18 +353,20 @@ impl EventLoop {
             .fetches
             .get(&peer)
             .is_none_or(|queue| queue.chunks.is_empty() && queue.in_flight == 0);
-        let paused = self
-            .sessions
-            .get(&peer)
-            .is_some_and(|outgoing| outgoing.session.is_paused());
+        let paused = self.sessions.get(&peer).is_some_and(
+            |outgoing| matches!(&outgoing.phase, Phase::Ranges(session) if session.is_paused()),
+        );
         if !idle || !paused {
             return;
         }
         let next = match self.index.snapshot() {
-            Ok(snapshot) => self
-                .sessions
-                .get_mut(&peer)
-                .and_then(|outgoing| outgoing.session.resume(snapshot)),
+            Ok(snapshot) => match self.sessions.get_mut(&peer) {
+                Some(Outgoing {
+                    phase: Phase::Ranges(session),
+                    ..
+                }) => session.resume(snapshot),
+                _ => None,
+            },
             Err(e) => {
                 tracing::error!("cannot resume sync: {e}");
                 self.sessions.remove(&peer);
@@ -368,10 +416,10 @@ impl EventLoop {
             return;
         }
         let queue = self.fetches.entry(peer).or_default();
-        queue.chunks.extend(
-            need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS))
-                .map(<[RecordId]>::to_vec),
-        );
+        let chunks = need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS));
+        queue
+            .chunks
+            .extend(chunks.map(|ids| Wanted::Ids(ids.to_vec())));
         self.pump_fetches(peer);
     }
 
@@ -387,7 +435,7 @@ impl EventLoop {
     /// Puts a refused or failed fetch back at the head of the queue and
     /// pauses the queue briefly, so a busy peer is not hammered and no id
     /// waits for the next sync round.
-    fn fetch_again_later(&mut self, peer: PeerId, chunk: Vec<RecordId>) {
+    fn fetch_again_later(&mut self, peer: PeerId, chunk: Wanted) {
         if let Some(queue) = self.fetches.get_mut(&peer) {
             queue.in_flight = queue.in_flight.saturating_sub(1);
             queue.chunks.push_front(chunk);
@@ -435,13 +483,39 @@ impl EventLoop {
                 break;
             };
             queue.in_flight += 1;
-            self.stats.fetch_bytes_sent += framed(32 * chunk.len());
-            let id = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_request(&peer, SyncRequest::Fetch(chunk.clone()));
+            let request = chunk.request();
+            self.stats.fetch_bytes_sent += framed(chunk.body_len());
+            let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
             self.pending.insert(id, Pending::Fetch(chunk));
+        }
+    }
+}
+
+/// What one fetch asks for.
+#[derive(Debug, Clone)]
+pub(super) enum Wanted {
+    /// Records by id (found by range fingerprints).
+    Ids(Vec<RecordId>),
+    /// Records by their keys under a sketch's salt.
+    Keys(Salt, Vec<u64>),
+}
+
+impl Wanted {
+    /// Bytes of the request after its tag.
+    fn body_len(&self) -> usize {
+        match self {
+            Wanted::Ids(ids) => 32 * ids.len(),
+            Wanted::Keys(_, keys) => SALT_LEN + 8 * keys.len(),
+        }
+    }
+
+    fn request(&self) -> SyncRequest {
+        match self {
+            Wanted::Ids(ids) => SyncRequest::Fetch(ids.clone()),
+            Wanted::Keys(salt, keys) => SyncRequest::FetchKeys {
+                salt: *salt,
+                keys: keys.clone(),
+            },
         }
     }
 }
@@ -460,7 +534,7 @@ pub(super) fn page(records: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
 
 /// The ids of the records on a page we serve (from our store, so they
 /// decode).
-fn ids_of(records: &[Vec<u8>]) -> Vec<RecordId> {
+pub(super) fn ids_of(records: &[Vec<u8>]) -> Vec<RecordId> {
     let decoded = records
         .iter()
         .map(|bytes| SignedRecord::decode(bytes.as_slice()));

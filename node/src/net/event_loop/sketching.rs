@@ -1,0 +1,182 @@
+//! Sketch reconciliation in the event loop (SPEC §8.3): the initiator's
+//! session, which falls back to range fingerprints for large differences,
+//! and the answers to a peer's sketch and fetch-by-key requests. Both
+//! answers walk the whole set, so they run on a blocking thread.
+
+use rand_core::{OsRng, RngCore};
+
+use super::sync_handlers::{Phase, Wanted, ids_of};
+use super::*;
+use crate::net::sketch::{self, Cell, Salt, SketchSession, SketchStep, Symbol};
+
+impl EventLoop {
+    /// Draws a salt and asks `peer` for the first cells.
+    pub(super) fn start_sketch(&mut self, peer: PeerId) -> Phase {
+        let mut salt = Salt::default();
+        OsRng.fill_bytes(&mut salt);
+        let (session, first) = SketchSession::start(salt, self.index.ids());
+        if let SketchStep::Ask { from, count } = first {
+            self.send_sketch(peer, salt, from, count);
+        }
+        Phase::Sketch(session)
+    }
+
+    fn send_sketch(&mut self, peer: PeerId, salt: Salt, from: u32, count: u32) {
+        self.stats.reconcile_bytes_sent += framed(sketch::SALT_LEN + 8);
+        let request = SyncRequest::Sketch { salt, from, count };
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        self.pending.insert(id, Pending::Sketch);
+    }
+
+    /// Takes a peer's cells: asks for more, or fetches and pushes what the
+    /// sketch found, or goes over to range fingerprints.
+    pub(super) fn continue_sketch(&mut self, peer: PeerId, set_len: u64, cells: &[Cell]) {
+        let Some(Outgoing {
+            phase: Phase::Sketch(session),
+            ..
+        }) = self.sessions.get_mut(&peer)
+        else {
+            return;
+        };
+        let reply_len = 8 + sketch::CELL_LEN * cells.len();
+        self.stats.sync_bytes_received += reply_len as u64;
+        self.stats.reconcile_rounds += 1;
+        self.stats.reconcile_bytes_received += framed(reply_len);
+        let salt = *session.salt();
+        match session.step(set_len, cells) {
+            Ok(SketchStep::Ask { from, count }) => self.send_sketch(peer, salt, from, count),
+            Ok(SketchStep::Done(difference)) => {
+                if let Some(outgoing) = self.sessions.get_mut(&peer) {
+                    let own = difference.ours.iter().filter(|id| self.holders.is_own(id));
+                    outgoing.lacks.extend(own);
+                }
+                self.queue_pushes(peer, difference.ours);
+                self.queue_key_fetches(peer, salt, difference.theirs);
+                self.session_done(peer);
+            }
+            Ok(SketchStep::Fallback) => self.fall_back_to_ranges(peer),
+            Err(e @ sketch::SketchError::WrongBatch { .. }) => {
+                tracing::warn!(%peer, "sync failed: {e}");
+                self.sessions.remove(&peer);
+                self.penalise(peer, MALFORMED_FRAME_POINTS);
+            }
+            Err(e @ sketch::SketchError::Inconsistent) => {
+                // Once in 2³² peels this is chance, not the peer.
+                tracing::info!(%peer, "{e}; reconciling by ranges");
+                self.fall_back_to_ranges(peer);
+            }
+        }
+    }
+
+    fn fall_back_to_ranges(&mut self, peer: PeerId) {
+        self.stats.sketch_fallbacks += 1;
+        match self.start_ranges(peer) {
+            Some(phase) => {
+                if let Some(outgoing) = self.sessions.get_mut(&peer) {
+                    outgoing.phase = phase;
+                }
+            }
+            None => {
+                self.sessions.remove(&peer);
+            }
+        }
+    }
+
+    /// Queues fetches of the records behind `keys`, less those known not to
+    /// be worth fetching.
+    fn queue_key_fetches(&mut self, peer: PeerId, salt: Salt, mut keys: Vec<u64>) {
+        if !self.skip.is_empty() && !keys.is_empty() {
+            let skipped: HashSet<u64> = self
+                .skip
+                .iter()
+                .map(|id| Symbol::of(&salt, id).key)
+                .collect();
+            keys.retain(|key| !skipped.contains(key));
+        }
+        if keys.is_empty() {
+            return;
+        }
+        let queue = self.fetches.entry(peer).or_default();
+        let chunks = keys.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS));
+        queue
+            .chunks
+            .extend(chunks.map(|keys| Wanted::Keys(salt, keys.to_vec())));
+        self.pump_fetches(peer);
+    }
+
+    /// Answers a member's request for cells of our set's sketch.
+    pub(super) fn answer_sketch(
+        &mut self,
+        salt: Salt,
+        from: u32,
+        count: u32,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        let ids = self.index.ids();
+        let feedback = self.feedback_tx.clone();
+        tokio::spawn(async move {
+            let response = match sketch_answer(ids, salt, from, count).await {
+                Ok(response) => response,
+                Err(e) => SyncResponse::Refused(e),
+            };
+            let _ = feedback.send(Feedback::Respond { channel, response }).await;
+        });
+    }
+
+    /// Answers a member's fetch by keys from our set.
+    pub(super) fn answer_fetch_keys(
+        &mut self,
+        peer: PeerId,
+        salt: Salt,
+        keys: Vec<u64>,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        let ids = self.index.ids();
+        let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
+        let served = self.served_tx.clone();
+        tokio::spawn(async move {
+            let response = match fetch_keys_answer(&store, ids, salt, keys).await {
+                Ok((ids, records)) => {
+                    let _ = served.send((peer, ids)).await;
+                    SyncResponse::Records(records)
+                }
+                Err(e) => SyncResponse::Refused(e),
+            };
+            let _ = feedback.send(Feedback::Respond { channel, response }).await;
+        });
+    }
+}
+
+/// The cells of `ids` asked for, computed on a blocking thread.
+pub(super) async fn sketch_answer(
+    ids: std::sync::Arc<[RecordId]>,
+    salt: Salt,
+    from: u32,
+    count: u32,
+) -> Result<SyncResponse, String> {
+    tokio::task::spawn_blocking(move || SyncResponse::Sketch {
+        set_len: ids.len() as u64,
+        cells: sketch::encode(&ids, &salt, from, count),
+    })
+    .await
+    .map_err(|e| format!("sketch failed: {e}"))
+}
+
+/// The records of `ids` behind `keys` (as many as fit one page), and their
+/// ids.
+pub(super) async fn fetch_keys_answer(
+    store: &Store,
+    ids: std::sync::Arc<[RecordId]>,
+    salt: Salt,
+    keys: Vec<u64>,
+) -> Result<(Vec<RecordId>, Vec<Vec<u8>>), String> {
+    let found = tokio::task::spawn_blocking(move || sketch::resolve(&ids, &salt, &keys))
+        .await
+        .map_err(|e| format!("fetch failed: {e}"))?;
+    let records = store
+        .get_bytes(found.clone())
+        .await
+        .map_err(|e| format!("store unavailable: {e}"))?;
+    let records = page(records);
+    Ok((ids_of(&records), records))
+}

@@ -75,6 +75,17 @@ pub enum Feedback {
     Skip(Vec<RecordId>),
     /// The roster changed: re-check who may stay connected.
     RosterChanged,
+    /// A sketch session was stepped on a blocking thread.
+    Sketched {
+        /// The peer it reconciles with.
+        peer: PeerId,
+        /// The session's serial.
+        serial: u64,
+        /// The session, to go on with.
+        session: Box<crate::net::sketch::SketchSession>,
+        /// What to do next.
+        step: Result<crate::net::sketch::SketchStep, crate::net::sketch::SketchError>,
+    },
     /// Records read from the store to push to a peer, in pages.
     PushPages {
         /// The peer.

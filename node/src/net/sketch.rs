@@ -16,7 +16,7 @@
 //! difference of 100 records scattered over 100,000 costs about 2.5 KB,
 //! where range fingerprints cost about a kilobyte *per* scattered record.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use coopnet_protocol::RecordId;
@@ -224,14 +224,13 @@ pub struct Difference {
 pub struct Decoder {
     salt: Salt,
     ids: Arc<[RecordId]>,
-    /// Our symbols, each with its walk at the first cell not yet received.
+    /// Our symbols, each with its walk at the first cell not yet received
+    /// (computed with the first batch, so that starting costs nothing).
     ours: Vec<(Symbol, Walk)>,
-    /// Where each of our keys is in `ids`.
-    our_keys: HashMap<u64, u32>,
     cells: Vec<Cell>,
     /// Peeled symbols, with their walks at the first cell not yet received.
     peeled: Vec<(Symbol, Walk)>,
-    found: HashMap<u64, bool>,
+    found: HashSet<u64>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -247,26 +246,13 @@ impl std::fmt::Debug for Decoder {
 impl Decoder {
     /// A decoder of the difference between `ids` (ours) and a peer's set.
     pub fn new(salt: Salt, ids: Arc<[RecordId]>) -> Decoder {
-        let ours: Vec<(Symbol, Walk)> = ids
-            .iter()
-            .map(|id| {
-                let symbol = Symbol::of(&salt, id);
-                (symbol, Walk::new(symbol.key))
-            })
-            .collect();
-        let our_keys = ours
-            .iter()
-            .enumerate()
-            .map(|(at, (symbol, _))| (symbol.key, at as u32))
-            .collect();
         Decoder {
             salt,
             ids,
-            ours,
-            our_keys,
+            ours: Vec::new(),
             cells: Vec::new(),
             peeled: Vec::new(),
-            found: HashMap::new(),
+            found: HashSet::new(),
         }
     }
 
@@ -280,20 +266,25 @@ impl Decoder {
         self.cells.len() as u32
     }
 
-    /// How many symbols of our set there are.
+    /// How many records our set holds.
     pub fn len(&self) -> usize {
-        self.ours.len()
+        self.ids.len()
     }
 
     /// Whether our set is empty.
     pub fn is_empty(&self) -> bool {
-        self.ours.is_empty()
+        self.ids.is_empty()
     }
 
     /// Takes the peer's next batch (the cells from [`Decoder::received`]
     /// on); returns whether the difference is now fully known.
     pub fn add(&mut self, batch: &[Cell]) -> Result<bool, SketchError> {
         let start = self.cells.len();
+        if start == 0 {
+            let salt = self.salt;
+            let symbols = self.ids.iter().map(|id| Symbol::of(&salt, id));
+            self.ours = symbols.map(|s| (s, Walk::new(s.key))).collect();
+        }
         self.cells.extend_from_slice(batch);
         let end = self.cells.len() as u64;
         let cells = &mut self.cells;
@@ -315,8 +306,7 @@ impl Decoder {
             if !Walk::passes(symbol.key, i as u64) {
                 continue;
             }
-            let theirs = !self.our_keys.contains_key(&symbol.key);
-            if self.found.insert(symbol.key, theirs).is_some() {
+            if !self.found.insert(symbol.key) {
                 return Err(SketchError::Inconsistent);
             }
             let mut walk = Walk::new(symbol.key);
@@ -330,19 +320,21 @@ impl Decoder {
         Ok(())
     }
 
-    /// The difference found (complete once [`Decoder::add`] said so).
+    /// The difference found (complete once [`Decoder::add`] said so): a
+    /// key of our own set is a record the peer lacks, any other one we
+    /// lack.
     pub fn difference(&self) -> Difference {
-        let mut difference = Difference::default();
-        for (key, theirs) in &self.found {
-            if *theirs {
-                difference.theirs.push(*key);
-            } else if let Some(at) = self.our_keys.get(key) {
-                difference.ours.push(self.ids[*at as usize]);
+        let mut theirs = self.found.clone();
+        let mut ours = Vec::new();
+        for ((symbol, _), id) in self.ours.iter().zip(self.ids.iter()) {
+            if theirs.remove(&symbol.key) {
+                ours.push(*id);
             }
         }
-        difference.theirs.sort_unstable();
-        difference.ours.sort_unstable();
-        difference
+        let mut theirs: Vec<u64> = theirs.into_iter().collect();
+        theirs.sort_unstable();
+        ours.sort_unstable();
+        Difference { theirs, ours }
     }
 }
 

@@ -152,6 +152,7 @@ pub fn spawn(
         index,
         sync_interval: params.sync_interval,
         sessions: HashMap::new(),
+        sessions_started: 0,
         holders: Holders::default(),
         served,
         served_tx,
@@ -189,6 +190,8 @@ struct EventLoop {
     index: SyncIndex,
     sync_interval: Duration,
     sessions: HashMap<PeerId, Outgoing>,
+    /// Sessions started so far (each one's serial).
+    sessions_started: u64,
     /// Which peers hold our own records.
     holders: Holders,
     /// Own record ids served to a peer by a fetch task.
@@ -369,6 +372,12 @@ impl EventLoop {
             }
             Feedback::RosterChanged => self.roster_changed(),
             Feedback::PushPages { peer, pages } => self.push_pages_read(peer, pages),
+            Feedback::Sketched {
+                peer,
+                serial,
+                session,
+                step,
+            } => self.sketch_stepped(peer, serial, session, step),
             Feedback::Respond { channel, response } => {
                 let _ = self
                     .swarm

@@ -7,7 +7,7 @@ use rand_core::{OsRng, RngCore};
 
 use super::sync_handlers::{Phase, Wanted, ids_of};
 use super::*;
-use crate::net::sketch::{self, Cell, Salt, SketchSession, SketchStep, Symbol};
+use crate::net::sketch::{self, Cell, Salt, SketchError, SketchSession, SketchStep, Symbol};
 
 impl EventLoop {
     /// Draws a salt and asks `peer` for the first cells.
@@ -18,7 +18,7 @@ impl EventLoop {
         if let SketchStep::Ask { from, count } = first {
             self.send_sketch(peer, salt, from, count);
         }
-        Phase::Sketch(session)
+        Phase::Sketch(Box::new(session))
     }
 
     fn send_sketch(&mut self, peer: PeerId, salt: Salt, from: u32, count: u32) {
@@ -28,39 +28,71 @@ impl EventLoop {
         self.pending.insert(id, Pending::Sketch);
     }
 
-    /// Takes a peer's cells: asks for more, or fetches and pushes what the
-    /// sketch found, or goes over to range fingerprints.
-    pub(super) fn continue_sketch(&mut self, peer: PeerId, set_len: u64, cells: &[Cell]) {
-        let Some(Outgoing {
-            phase: Phase::Sketch(session),
-            ..
-        }) = self.sessions.get_mut(&peer)
-        else {
+    /// Takes a peer's cells: steps the session on a blocking thread (it
+    /// walks our whole set), which reports back as [`Feedback::Sketched`].
+    pub(super) fn continue_sketch(&mut self, peer: PeerId, set_len: u64, cells: Vec<Cell>) {
+        let Some(outgoing) = self.sessions.get_mut(&peer) else {
+            return;
+        };
+        let Phase::Sketch(session) = std::mem::replace(&mut outgoing.phase, Phase::Stepping) else {
             return;
         };
         let reply_len = 8 + sketch::CELL_LEN * cells.len();
         self.stats.sync_bytes_received += reply_len as u64;
         self.stats.reconcile_rounds += 1;
         self.stats.reconcile_bytes_received += framed(reply_len);
+        let (serial, feedback) = (outgoing.serial, self.feedback_tx.clone());
+        tokio::spawn(async move {
+            let stepped = tokio::task::spawn_blocking(move || {
+                let mut session = session;
+                let step = session.step(set_len, &cells);
+                (session, step)
+            });
+            if let Ok((session, step)) = stepped.await {
+                let sketched = Feedback::Sketched {
+                    peer,
+                    serial,
+                    session,
+                    step,
+                };
+                let _ = feedback.send(sketched).await;
+            }
+        });
+    }
+
+    /// Acts on a stepped session: asks for more, or fetches and pushes what
+    /// the sketch found, or goes over to range fingerprints.
+    pub(super) fn sketch_stepped(
+        &mut self,
+        peer: PeerId,
+        serial: u64,
+        session: Box<SketchSession>,
+        step: Result<SketchStep, SketchError>,
+    ) {
+        let Some(outgoing) = self.sessions.get_mut(&peer) else {
+            return;
+        };
+        if outgoing.serial != serial || !matches!(outgoing.phase, Phase::Stepping) {
+            return;
+        }
         let salt = *session.salt();
-        match session.step(set_len, cells) {
+        outgoing.phase = Phase::Sketch(session);
+        match step {
             Ok(SketchStep::Ask { from, count }) => self.send_sketch(peer, salt, from, count),
             Ok(SketchStep::Done(difference)) => {
-                if let Some(outgoing) = self.sessions.get_mut(&peer) {
-                    let own = difference.ours.iter().filter(|id| self.holders.is_own(id));
-                    outgoing.lacks.extend(own);
-                }
+                let own = difference.ours.iter().filter(|id| self.holders.is_own(id));
+                outgoing.lacks.extend(own);
                 self.queue_pushes(peer, difference.ours);
                 self.queue_key_fetches(peer, salt, difference.theirs);
                 self.session_done(peer);
             }
             Ok(SketchStep::Fallback) => self.fall_back_to_ranges(peer),
-            Err(e @ sketch::SketchError::WrongBatch { .. }) => {
+            Err(e @ SketchError::WrongBatch { .. }) => {
                 tracing::warn!(%peer, "sync failed: {e}");
                 self.sessions.remove(&peer);
                 self.penalise(peer, MALFORMED_FRAME_POINTS);
             }
-            Err(e @ sketch::SketchError::Inconsistent) => {
+            Err(e @ SketchError::Inconsistent) => {
                 // Once in 2³² peels this is chance, not the peer.
                 tracing::info!(%peer, "{e}; reconciling by ranges");
                 self.fall_back_to_ranges(peer);

@@ -17,7 +17,9 @@ const OWN_PAGE: usize = 1_000;
 #[derive(Debug)]
 pub(super) enum Phase {
     /// A rateless sketch, for small differences (tried first).
-    Sketch(SketchSession),
+    Sketch(Box<SketchSession>),
+    /// The sketch is being stepped on a blocking thread.
+    Stepping,
     /// Range fingerprints (negentropy), for large ones.
     Ranges(Session),
 }
@@ -26,6 +28,8 @@ pub(super) enum Phase {
 #[derive(Debug)]
 pub(super) struct Outgoing {
     pub(super) phase: Phase,
+    /// Tells this session's reports from an earlier one's with the peer.
+    pub(super) serial: u64,
     /// The holders' epoch when it started: the set it covers.
     epoch: u64,
     /// Our own ids the peer lacks, found so far.
@@ -196,7 +200,7 @@ impl EventLoop {
             (Some(Pending::Push(page)), SyncResponse::Received) => self.push_done(peer, &page),
             (Some(Pending::Push(page)), _) => self.push_again_later(peer, page),
             (Some(Pending::Sketch), SyncResponse::Sketch { set_len, cells }) => {
-                self.continue_sketch(peer, set_len, &cells);
+                self.continue_sketch(peer, set_len, cells);
             }
             (Some(Pending::Reconcile | Pending::Sketch), other) => {
                 tracing::debug!(%peer, ?other, "sync refused; trying again shortly");
@@ -248,8 +252,10 @@ impl EventLoop {
             Some(self.start_sketch(peer))
         };
         if let Some(phase) = phase {
+            self.sessions_started += 1;
             let outgoing = Outgoing {
                 phase,
+                serial: self.sessions_started,
                 epoch: self.holders.epoch(),
                 lacks: HashSet::new(),
             };

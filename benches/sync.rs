@@ -18,8 +18,8 @@
 //!   ÷ the raw signed bytes of the records (target ≤ 1.2), and the
 //!   sync-protocol share of it from `NetStats`.
 //! - **incremental, d = 0**: one side of the pair (the lower peer id: the
-//!   joiner in some runs, the source in others) starts a session when they
-//!   connect; there must be exactly one, of one round trip and ≤ 1 KiB of
+//!   joiner in even runs, whose identity is drawn until it is, and the
+//!   source in odd runs) starts a session when they connect; there must be exactly one, of one round trip and ≤ 1 KiB of
 //!   reconcile messages (sent + received, framed as on the stream).
 //! - **incremental, d > 0**: the joiner lacks d records: (reconcile bytes
 //!   of the session at connect, both ways + fetch requests + record pages
@@ -265,6 +265,21 @@ async fn stats(node: &InProcess) -> NetStats {
     node.node.net().stats().await.expect("net stats")
 }
 
+/// Creates a joiner's data directory whose identity makes it the side
+/// that initiates with `source` (the lower peer id) or not.
+fn init_joiner_initiating(dir: &Path, source: &InProcess, initiates: bool) {
+    loop {
+        init_dir(dir, "Peer Co-op");
+        let key = coopnet_node::identity::load(dir).expect("load identity");
+        let peer = coopnet_node::identity::peer_id_of(&key.public()).expect("peer id");
+        let theirs = coopnet_node::identity::peer_id_of(&source.node.key()).expect("peer id");
+        if (peer < theirs) == initiates {
+            return;
+        }
+        std::fs::remove_dir_all(dir).expect("remove the directory");
+    }
+}
+
 async fn start_joiner(source: &InProcess, dir: &Path, proxy: &CountingProxy) -> InProcess {
     let bootstrap = format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", proxy.port, source.peer_id);
     start_in_process(dir, vec![bootstrap], None, None).await
@@ -430,7 +445,9 @@ async fn incremental_run(
     n: usize,
 ) -> Incremental {
     let dir = root.join(format!("inc-{d}-{r}-{}", missing.len()));
-    init_dir(&dir, "Peer Co-op");
+    // Even runs: the joiner initiates (and fetches what it lacks); odd runs:
+    // the source does (and pushes it).
+    init_joiner_initiating(&dir, source, r % 2 == 0);
     std::fs::copy(template, dir.join(STORE_FILE)).expect("copy the template store");
     // The template lacks every record of `missing`; give back all but d.
     fill_store(&dir.join(STORE_FILE), &missing[d..]).await;

@@ -99,8 +99,10 @@ fn main() {
     );
     let rt = runtime();
     cleanup_on_signal(&rt);
+    // `cargo bench --bench propagation -- in-process` runs only that part.
+    let only_in_process = std::env::args().any(|a| a == "in-process");
     let mut runs = Vec::new();
-    for r in 0..sizes.runs {
+    for r in (0..sizes.runs).filter(|_| !only_in_process) {
         let result = one_run(&rt, &sizes, r as u64 + 1);
         eprintln!(
             "run {r}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, delivered {}/{}",
@@ -224,10 +226,15 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
     for listener in &listeners {
         listener.abort();
     }
+    let mut connected = Vec::new();
+    for n in &nodes {
+        connected.push(n.node.net().peers().await.map_or(0, |p| p.len()));
+    }
     for n in &nodes {
         n.node.shutdown().await;
     }
     let stamps = stamps.lock().expect("stamps lock").clone();
+    print_slow_receivers(&published, &stamps, &connected);
 
     let mut latencies_ms = Vec::new();
     let mut all_pairs_ms = Vec::new();
@@ -393,6 +400,34 @@ async fn held(dir: &std::path::Path) -> HashMap<String, (u64, u64)> {
             )
         })
         .collect()
+}
+
+/// Which nodes received records later than half a heartbeat, and how
+/// many peers they had (a diagnostic, on stderr).
+fn print_slow_receivers(
+    published: &[(coopnet_protocol::RecordId, usize, Instant)],
+    stamps: &HashMap<(usize, coopnet_protocol::RecordId), Instant>,
+    connected: &[usize],
+) {
+    let mut slow: HashMap<usize, usize> = HashMap::new();
+    for (id, _, t0) in published {
+        for ((node, stamped), at) in stamps {
+            if stamped == id && at.duration_since(*t0) > Duration::from_millis(HEARTBEAT_MS / 2) {
+                *slow.entry(*node).or_default() += 1;
+            }
+        }
+    }
+    let mut slow: Vec<(usize, usize)> = slow.into_iter().collect();
+    slow.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    let listed: Vec<String> = slow
+        .iter()
+        .take(12)
+        .map(|(node, count)| format!("node {node} ({} peers): {count}", connected[*node]))
+        .collect();
+    eprintln!(
+        "slow arrivals (> heartbeat / 2) by receiver: {}",
+        listed.join(", ")
+    );
 }
 
 fn report(mode: Mode, sizes: &Sizes, runs: &[Run], in_process: &[Run], saturated: Option<&Run>) {

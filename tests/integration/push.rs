@@ -19,6 +19,18 @@ async fn pair(root: &std::path::Path) -> (TestNode, TestNode) {
     if id(&a) < id(&b) { (a, b) } else { (b, a) }
 }
 
+/// The higher one dials the lower one; both then hold the same records.
+async fn meet(low: TestNode, high: TestNode) -> Vec<TestNode> {
+    let addr = low.addr.parse().unwrap();
+    high.node.net().dial(addr).await.unwrap().unwrap();
+    let nodes = vec![low, high];
+    wait_for("both to hold the same records", DEADLINE, || {
+        converged(&nodes)
+    })
+    .await;
+    nodes
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_initiating_peer_fetches_what_it_lacks_and_pushes_what_the_other_lacks() {
     let root = tempfile::tempdir().unwrap();
@@ -38,13 +50,7 @@ async fn the_initiating_peer_fetches_what_it_lacks_and_pushes_what_the_other_lac
 
     // The higher one dials; the lower one still runs the session, and only
     // that one session (the next is an hour away) must do everything.
-    let addr = low.addr.parse().unwrap();
-    high.node.net().dial(addr).await.unwrap().unwrap();
-    let nodes = vec![low, high];
-    wait_for("both to hold all 2,300 records", DEADLINE, || {
-        converged(&nodes)
-    })
-    .await;
+    let nodes = meet(low, high).await;
 
     let (low, high) = (&nodes[0], &nodes[1]);
     let low_stats = low.node.net().stats().await.unwrap();
@@ -75,13 +81,7 @@ async fn a_difference_too_large_for_a_sketch_is_reconciled_by_ranges() {
     low.node.import(shared.clone()).await.unwrap();
     high.node.import(shared[..50].to_vec()).await.unwrap();
 
-    let addr = low.addr.parse().unwrap();
-    high.node.net().dial(addr).await.unwrap().unwrap();
-    let nodes = vec![low, high];
-    wait_for("both to hold all 4,150 records", DEADLINE, || {
-        converged(&nodes)
-    })
-    .await;
+    let nodes = meet(low, high).await;
     let low_stats = nodes[0].node.net().stats().await.unwrap();
     assert_eq!(low_stats.syncs_completed, 1, "{low_stats:?}");
     assert_eq!(low_stats.sketch_fallbacks, 1, "{low_stats:?}");

@@ -25,7 +25,10 @@
 //! (at 20 per second, 50 nodes need more than this machine's 2 cores: one
 //! more run at that rate shows it), 3 runs; a record's latency is measured
 //! with `Instant`s: from just before `Node::publish` to the last other
-//! node's `Node::arrivals()` event for it (sub-millisecond).
+//! node's `Node::arrivals()` event for it (sub-millisecond). Each
+//! in-process run also prints to stderr how long `Node::publish` took, how
+//! many records were late (over half a heartbeat) at how many receivers,
+//! and which receivers were late most often, with their peer counts.
 //!
 //! Run: `cargo bench --bench propagation`. Under `cargo test --benches` it
 //! runs once with 3 processes / 4 in-process nodes and 5 records, and
@@ -196,6 +199,7 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
 
     let mut rng = Rng::new(seed ^ 0xb0b);
     let mut published: Vec<(RecordId, usize, Instant)> = Vec::new();
+    let mut publish_ms = Vec::new();
     let mut ticker = tokio::time::interval(Duration::from_millis(1_000 / rate_per_s));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let ticks_before = cpu_ticks(std::process::id());
@@ -211,9 +215,16 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
             .publish(Kind::Contract.code(), &key, Some(body), None)
             .await
             .expect("publish");
+        publish_ms.push(t0.elapsed().as_secs_f64() * 1e3);
         published.push((receipt.id, from, t0));
     }
     let publish_secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "Node::publish (sign, durable store, gossip): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&publish_ms, 50.0),
+        percentile(&publish_ms, 99.0),
+        percentile(&publish_ms, 100.0)
+    );
     let ticks = cpu_ticks(std::process::id()) - ticks_before;
     let cpu_percent = 100.0 * ticks as f64 / clock_ticks_per_second() as f64 / publish_secs;
 
@@ -417,6 +428,22 @@ fn print_slow_receivers(
             }
         }
     }
+    let mut per_record = [0usize; 4];
+    for (id, _, t0) in published {
+        let late = stamps
+            .iter()
+            .filter(|((_, stamped), at)| {
+                stamped == id && at.duration_since(*t0) > Duration::from_millis(HEARTBEAT_MS / 2)
+            })
+            .count();
+        per_record[match late {
+            0 => 0,
+            1..=5 => 1,
+            6..=40 => 2,
+            _ => 3,
+        }] += 1;
+    }
+    eprintln!("records late at 0 / 1-5 / 6-40 / over 40 receivers: {per_record:?}");
     let mut slow: Vec<(usize, usize)> = slow.into_iter().collect();
     slow.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     let listed: Vec<String> = slow

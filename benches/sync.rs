@@ -447,7 +447,7 @@ async fn incremental_run(
     let dir = root.join(format!("inc-{d}-{r}-{}", missing.len()));
     // Even runs: the joiner initiates (and fetches what it lacks); odd runs:
     // the source does (and pushes it).
-    init_joiner_initiating(&dir, source, r % 2 == 0);
+    init_joiner_initiating(&dir, source, r.is_multiple_of(2));
     std::fs::copy(template, dir.join(STORE_FILE)).expect("copy the template store");
     // The template lacks every record of `missing`; give back all but d.
     fill_store(&dir.join(STORE_FILE), &missing[d..]).await;

@@ -238,9 +238,17 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
         listener.abort();
     }
     let mut connected = Vec::new();
+    let (mut failed, mut overloaded) = (0, 0);
     for n in &nodes {
         connected.push(n.node.net().peers().await.map_or(0, |p| p.len()));
+        let stats = n.node.net().stats().await.expect("stats");
+        failed += stats.gossip_sends_failed;
+        overloaded += stats.gossip_dropped_overloaded;
     }
+    eprintln!(
+        "gossip sends that failed (slow peers): {failed}; ignored for a full ingest queue: \
+         {overloaded}"
+    );
     for n in &nodes {
         n.node.shutdown().await;
     }

@@ -129,6 +129,12 @@ pub struct NetStats {
     /// Sessions that began with a sketch and went over to range
     /// fingerprints (the difference was too large for a sketch).
     pub sketch_fallbacks: u64,
+    /// Gossip messages (published or forwarded) gossipsub could not send
+    /// to a peer in time (its `SlowPeer` reports).
+    pub gossip_sends_failed: u64,
+    /// Gossip messages ignored because the ingest queue was full (sync
+    /// brings them later).
+    pub gossip_dropped_overloaded: u64,
     /// Sync legs that used their round budget and paused to fetch what
     /// they had found before going on (`sync::MAX_ROUNDS`).
     pub sync_legs_paused: u64,

@@ -496,13 +496,22 @@ impl EventLoop {
     }
 
     fn on_gossip(&mut self, event: gossipsub::Event) {
-        let gossipsub::Event::Message {
-            propagation_source,
-            message_id,
-            message,
-        } = event
-        else {
-            return;
+        let (propagation_source, message_id, message) = match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => (propagation_source, message_id, message),
+            gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            } => {
+                let failed = failed_messages.publish + failed_messages.forward;
+                tracing::debug!(%peer_id, failed, "gossip messages not sent to a slow peer");
+                self.stats.gossip_sends_failed += failed as u64;
+                return;
+            }
+            _ => return,
         };
         let from = Source::Gossip {
             message_id: message_id.clone(),
@@ -513,6 +522,7 @@ impl EventLoop {
             from,
         };
         if self.ingest.try_send(job).is_err() {
+            self.stats.gossip_dropped_overloaded += 1;
             // Overloaded: neither relay nor blame; sync will bring it later.
             let gossip = &mut self.swarm.behaviour_mut().gossip;
             gossip.report_message_validation_result(

@@ -238,13 +238,18 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
         listener.abort();
     }
     let mut connected = Vec::new();
-    let (mut failed, mut overloaded) = (0, 0);
+    let (mut failed, mut overloaded, mut slow_intakes, mut max_intake) = (0, 0, 0, 0);
     for n in &nodes {
         connected.push(n.node.net().peers().await.map_or(0, |p| p.len()));
         let stats = n.node.net().stats().await.expect("stats");
         failed += stats.gossip_sends_failed;
         overloaded += stats.gossip_dropped_overloaded;
+        slow_intakes += stats.gossip_intake_slow;
+        max_intake = max_intake.max(stats.gossip_intake_max_ms);
     }
+    eprintln!(
+        "gossip intakes (receipt to verdict) over 250 ms: {slow_intakes}; longest {max_intake} ms"
+    );
     eprintln!(
         "gossip sends that failed (slow peers): {failed}; ignored for a full ingest queue: \
          {overloaded}"

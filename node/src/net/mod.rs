@@ -94,6 +94,19 @@ pub struct PushPage {
     pub records: Vec<Vec<u8>>,
 }
 
+/// A gossip message's intake is slow beyond this many milliseconds.
+pub const SLOW_INTAKE_MS: u64 = 250;
+
+impl NetStats {
+    fn note_gossip_intake(&mut self, took: Duration) {
+        let ms = took.as_millis() as u64;
+        self.gossip_intake_max_ms = self.gossip_intake_max_ms.max(ms);
+        if ms > SLOW_INTAKE_MS {
+            self.gossip_intake_slow += 1;
+        }
+    }
+}
+
 /// Counters the node reports about its network.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NetStats {
@@ -135,6 +148,11 @@ pub struct NetStats {
     /// Gossip messages ignored because the ingest queue was full (sync
     /// brings them later).
     pub gossip_dropped_overloaded: u64,
+    /// Longest time from receiving a gossip message to its verdict
+    /// (verified, stored, reported to gossipsub), in milliseconds.
+    pub gossip_intake_max_ms: u64,
+    /// Gossip messages whose verdict took longer than [`SLOW_INTAKE_MS`].
+    pub gossip_intake_slow: u64,
     /// Sync legs that used their round budget and paused to fetch what
     /// they had found before going on (`sync::MAX_ROUNDS`).
     pub sync_legs_paused: u64,

@@ -40,6 +40,9 @@ use crate::store::Store;
 const FETCHES_IN_FLIGHT: usize = 4;
 /// Ids per fetch request.
 const FETCH_CHUNK: usize = 512;
+/// Gossip messages whose time from receipt to verdict is measured at once
+/// (more than the ingest queue holds).
+const MAX_INTAKES_TIMED: usize = 4_096;
 /// Reports of own records served to a peer that may wait for the loop.
 const SERVED_QUEUE: usize = 64;
 /// What framing adds to a sync message on its stream (codec.rs: a u32
@@ -153,6 +156,7 @@ pub fn spawn(
         sync_interval: params.sync_interval,
         sessions: HashMap::new(),
         sessions_started: 0,
+        intake_started: HashMap::new(),
         holders: Holders::default(),
         served,
         served_tx,
@@ -192,6 +196,8 @@ struct EventLoop {
     sessions: HashMap<PeerId, Outgoing>,
     /// Sessions started so far (each one's serial).
     sessions_started: u64,
+    /// When each gossip message waiting for its verdict was received.
+    intake_started: HashMap<gossipsub::MessageId, Instant>,
     /// Which peers hold our own records.
     holders: Holders,
     /// Own record ids served to a peer by a fetch task.
@@ -356,6 +362,9 @@ impl EventLoop {
                 source,
                 acceptance,
             } => {
+                if let Some(started) = self.intake_started.remove(&message_id) {
+                    self.stats.note_gossip_intake(started.elapsed());
+                }
                 let gossip = &mut self.swarm.behaviour_mut().gossip;
                 gossip.report_message_validation_result(&message_id, &source, acceptance);
             }
@@ -521,7 +530,12 @@ impl EventLoop {
             records: vec![message.data],
             from,
         };
+        if self.intake_started.len() < MAX_INTAKES_TIMED {
+            self.intake_started
+                .insert(message_id.clone(), Instant::now());
+        }
         if self.ingest.try_send(job).is_err() {
+            self.intake_started.remove(&message_id);
             self.stats.gossip_dropped_overloaded += 1;
             // Overloaded: neither relay nor blame; sync will bring it later.
             let gossip = &mut self.swarm.behaviour_mut().gossip;

@@ -82,7 +82,7 @@ struct Run {
 
 fn main() {
     let mode = Mode::detect();
-    let sizes = mode.pick(
+    let mut sizes = mode.pick(
         Sizes {
             nodes: 10,
             in_process_nodes: 50,
@@ -102,8 +102,11 @@ fn main() {
     );
     let rt = runtime();
     cleanup_on_signal(&rt);
-    // `cargo bench --bench propagation -- in-process` runs only that part.
-    let only_in_process = std::env::args().any(|a| a == "in-process");
+    // `cargo bench --bench propagation -- in-process` runs only that part;
+    // `-- processes N R` only the processes, N of them at R records/s.
+    let args: Vec<String> = std::env::args().collect();
+    let only_in_process = args.iter().any(|a| a == "in-process");
+    let only_processes = processes_override(&args, &mut sizes);
     let mut runs = Vec::new();
     for r in (0..sizes.runs).filter(|_| !only_in_process) {
         let result = one_run(&rt, &sizes, r as u64 + 1);
@@ -117,10 +120,10 @@ fn main() {
         );
         runs.push(result);
     }
-    let saturated =
-        (mode == Mode::Bench).then(|| rt.block_on(in_process_run(&sizes, sizes.rate_per_s, 1)));
+    let saturated = (mode == Mode::Bench && !only_processes)
+        .then(|| rt.block_on(in_process_run(&sizes, sizes.rate_per_s, 1)));
     let mut in_process = Vec::new();
-    for r in 0..sizes.runs {
+    for r in (0..sizes.runs).filter(|_| !only_processes) {
         let rate = sizes.in_process_rate_per_s;
         let result = rt.block_on(in_process_run(&sizes, rate, r as u64 + 1));
         eprintln!(
@@ -424,6 +427,21 @@ async fn held(dir: &std::path::Path) -> HashMap<String, (u64, u64)> {
             )
         })
         .collect()
+}
+
+/// Applies `processes N R` from the command line (N processes publishing
+/// at R records/s); returns whether it was given.
+fn processes_override(args: &[String], sizes: &mut Sizes) -> bool {
+    let Some(at) = args.iter().position(|a| a == "processes") else {
+        return false;
+    };
+    let number = |i: usize| args.get(at + i).and_then(|a| a.parse::<u64>().ok());
+    let (Some(nodes), Some(rate)) = (number(1), number(2)) else {
+        panic!("usage: cargo bench --bench propagation -- processes NODES RATE_PER_S");
+    };
+    sizes.nodes = nodes as usize;
+    sizes.rate_per_s = rate.max(1);
+    true
 }
 
 /// Which nodes received records later than half a heartbeat, and how

@@ -34,6 +34,9 @@ impl EventLoop {
         let Some(outgoing) = self.sessions.get_mut(&peer) else {
             return;
         };
+        if !matches!(outgoing.phase, Phase::Sketch(_)) {
+            return;
+        }
         let Phase::Sketch(session) = std::mem::replace(&mut outgoing.phase, Phase::Stepping) else {
             return;
         };

@@ -26,15 +26,20 @@
 //! more run at that rate shows it), 3 runs; a record's latency is measured
 //! with `Instant`s: from just before `Node::publish` to the last other
 //! node's `Node::arrivals()` event for it (sub-millisecond). Each
-//! in-process run also prints to stderr how long `Node::publish` took, how
-//! many records were late (over half a heartbeat) at how many receivers,
-//! and which receivers were late most often, with their peer counts.
+//! in-process run also prints to stderr how long `Node::publish` took, the
+//! nodes' gossip counters (slow intakes, failed sends, messages ignored for
+//! a full queue), how many records were late (over half a heartbeat) at how
+//! many receivers, and which receivers were late most often, with their
+//! peer counts. `-- in-process` runs only that part; `-- processes N R`
+//! runs only the process federation, N processes at R records/s.
 //!
 //! Run: `cargo bench --bench propagation`. Under `cargo test --benches` it
 //! runs once with 3 processes / 4 in-process nodes and 5 records, and
 //! writes no summary file.
 
 mod common;
+#[path = "propagation/diagnostics.rs"]
+mod diagnostics;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -240,28 +245,12 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
     for listener in &listeners {
         listener.abort();
     }
-    let mut connected = Vec::new();
-    let (mut failed, mut overloaded, mut slow_intakes, mut max_intake) = (0, 0, 0, 0);
-    for n in &nodes {
-        connected.push(n.node.net().peers().await.map_or(0, |p| p.len()));
-        let stats = n.node.net().stats().await.expect("stats");
-        failed += stats.gossip_sends_failed;
-        overloaded += stats.gossip_dropped_overloaded;
-        slow_intakes += stats.gossip_intake_slow;
-        max_intake = max_intake.max(stats.gossip_intake_max_ms);
-    }
-    eprintln!(
-        "gossip intakes (receipt to verdict) over 250 ms: {slow_intakes}; longest {max_intake} ms"
-    );
-    eprintln!(
-        "gossip sends that failed (slow peers): {failed}; ignored for a full ingest queue: \
-         {overloaded}"
-    );
+    let connected = diagnostics::print_node_counters(&nodes).await;
     for n in &nodes {
         n.node.shutdown().await;
     }
     let stamps = stamps.lock().expect("stamps lock").clone();
-    print_slow_receivers(&published, &stamps, &connected);
+    diagnostics::print_slow_receivers(&published, &stamps, &connected);
 
     let mut latencies_ms = Vec::new();
     let mut all_pairs_ms = Vec::new();
@@ -442,50 +431,6 @@ fn processes_override(args: &[String], sizes: &mut Sizes) -> bool {
     sizes.nodes = nodes as usize;
     sizes.rate_per_s = rate.max(1);
     true
-}
-
-/// Which nodes received records later than half a heartbeat, and how
-/// many peers they had (a diagnostic, on stderr).
-fn print_slow_receivers(
-    published: &[(coopnet_protocol::RecordId, usize, Instant)],
-    stamps: &HashMap<(usize, coopnet_protocol::RecordId), Instant>,
-    connected: &[usize],
-) {
-    let mut slow: HashMap<usize, usize> = HashMap::new();
-    for (id, _, t0) in published {
-        for ((node, stamped), at) in stamps {
-            if stamped == id && at.duration_since(*t0) > Duration::from_millis(HEARTBEAT_MS / 2) {
-                *slow.entry(*node).or_default() += 1;
-            }
-        }
-    }
-    let mut per_record = [0usize; 4];
-    for (id, _, t0) in published {
-        let late = stamps
-            .iter()
-            .filter(|((_, stamped), at)| {
-                stamped == id && at.duration_since(*t0) > Duration::from_millis(HEARTBEAT_MS / 2)
-            })
-            .count();
-        per_record[match late {
-            0 => 0,
-            1..=5 => 1,
-            6..=40 => 2,
-            _ => 3,
-        }] += 1;
-    }
-    eprintln!("records late at 0 / 1-5 / 6-40 / over 40 receivers: {per_record:?}");
-    let mut slow: Vec<(usize, usize)> = slow.into_iter().collect();
-    slow.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
-    let listed: Vec<String> = slow
-        .iter()
-        .take(12)
-        .map(|(node, count)| format!("node {node} ({} peers): {count}", connected[*node]))
-        .collect();
-    eprintln!(
-        "slow arrivals (> heartbeat / 2) by receiver: {}",
-        listed.join(", ")
-    );
 }
 
 fn report(mode: Mode, sizes: &Sizes, runs: &[Run], in_process: &[Run], saturated: Option<&Run>) {

@@ -94,19 +94,6 @@ pub struct PushPage {
     pub records: Vec<Vec<u8>>,
 }
 
-/// A gossip message's intake is slow beyond this many milliseconds.
-pub const SLOW_INTAKE_MS: u64 = 250;
-
-impl NetStats {
-    fn note_gossip_intake(&mut self, took: Duration) {
-        let ms = took.as_millis() as u64;
-        self.gossip_intake_max_ms = self.gossip_intake_max_ms.max(ms);
-        if ms > SLOW_INTAKE_MS {
-            self.gossip_intake_slow += 1;
-        }
-    }
-}
-
 /// Counters the node reports about its network.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NetStats {
@@ -168,6 +155,20 @@ pub struct NetStats {
     pub peers_blocked: u64,
     /// Size of the reconciled set.
     pub index_len: usize,
+}
+
+/// A gossip message's intake is slow beyond this many milliseconds.
+pub const SLOW_INTAKE_MS: u64 = 250;
+
+impl NetStats {
+    /// Counts one gossip message's time from receipt to verdict.
+    fn note_gossip_intake(&mut self, took: Duration) {
+        let ms = took.as_millis() as u64;
+        self.gossip_intake_max_ms = self.gossip_intake_max_ms.max(ms);
+        if ms > SLOW_INTAKE_MS {
+            self.gossip_intake_slow += 1;
+        }
+    }
 }
 
 /// A request to the event loop.

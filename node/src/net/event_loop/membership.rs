@@ -69,14 +69,8 @@ impl EventLoop {
         request: SyncRequest,
         channel: ResponseChannel<SyncResponse>,
     ) {
-        let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
-        tokio::spawn(async move {
-            let response = match roster_answer(&store, request).await {
-                Ok(response) => response,
-                Err(e) => SyncResponse::Refused(e),
-            };
-            let _ = feedback.send(Feedback::Respond { channel, response }).await;
-        });
+        let store = self.store.clone();
+        self.respond_when_ready(channel, async move { roster_answer(&store, request).await });
     }
 
     /// Recomputes the roster when a membership has lapsed, then re-checks
@@ -131,11 +125,11 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
                 .map_err(|e| e.to_string())
         }
         SyncRequest::Sketch { salt, from, count } => {
-            let ids = SyncIndex::from_items(roster_items(store).await?).ids();
+            let ids = roster_ids(store).await?;
             super::sketching::sketch_answer(ids, salt, from, count).await
         }
         SyncRequest::FetchKeys { salt, keys } => {
-            let ids = SyncIndex::from_items(roster_items(store).await?).ids();
+            let ids = roster_ids(store).await?;
             let (_, records) = super::sketching::fetch_keys_answer(store, ids, salt, keys).await?;
             Ok(SyncResponse::Records(records))
         }
@@ -151,6 +145,12 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
             "not a member of this federation: nothing is taken from you yet".into(),
         )),
     }
+}
+
+/// The ids of the current membership and revocation records.
+async fn roster_ids(store: &Store) -> Result<std::sync::Arc<[RecordId]>, String> {
+    let items = roster_items(store).await?;
+    Ok(items.into_iter().map(|(_, id)| id).collect())
 }
 
 /// The current membership and revocation records, as sync items.

@@ -54,6 +54,16 @@ fn framed(len: usize) -> u64 {
     FRAME_HEADER + len as u64
 }
 
+impl NetStats {
+    /// Counts one reconciliation reply (negentropy or sketch) of a session
+    /// we started, with a body of `len` bytes.
+    fn count_reconcile_reply(&mut self, len: usize) {
+        self.sync_bytes_received += len as u64;
+        self.reconcile_rounds += 1;
+        self.reconcile_bytes_received += framed(len);
+    }
+}
+
 /// What the event loop needs to start.
 #[derive(Debug)]
 pub struct NetParams {

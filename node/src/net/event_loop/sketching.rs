@@ -34,17 +34,17 @@ impl EventLoop {
         let Some(outgoing) = self.sessions.get_mut(&peer) else {
             return;
         };
-        if !matches!(outgoing.phase, Phase::Sketch(_)) {
-            return;
-        }
-        let Phase::Sketch(session) = std::mem::replace(&mut outgoing.phase, Phase::Stepping) else {
-            return;
+        let session = match std::mem::replace(&mut outgoing.phase, Phase::Stepping) {
+            Phase::Sketch(session) => session,
+            other => {
+                outgoing.phase = other;
+                return;
+            }
         };
-        let reply_len = 8 + sketch::CELL_LEN * cells.len();
-        self.stats.sync_bytes_received += reply_len as u64;
-        self.stats.reconcile_rounds += 1;
-        self.stats.reconcile_bytes_received += framed(reply_len);
-        let (serial, feedback) = (outgoing.serial, self.feedback_tx.clone());
+        let serial = outgoing.serial;
+        self.stats
+            .count_reconcile_reply(8 + sketch::CELL_LEN * cells.len());
+        let feedback = self.feedback_tx.clone();
         tokio::spawn(async move {
             let stepped = tokio::task::spawn_blocking(move || {
                 let mut session = session;
@@ -128,15 +128,8 @@ impl EventLoop {
                 .collect();
             keys.retain(|key| !skipped.contains(key));
         }
-        if keys.is_empty() {
-            return;
-        }
-        let queue = self.fetches.entry(peer).or_default();
         let chunks = keys.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS));
-        queue
-            .chunks
-            .extend(chunks.map(|keys| Wanted::Keys(salt, keys.to_vec())));
-        self.pump_fetches(peer);
+        self.enqueue_fetches(peer, chunks.map(|keys| Wanted::Keys(salt, keys.to_vec())));
     }
 
     /// Answers a member's request for cells of our set's sketch.
@@ -148,14 +141,7 @@ impl EventLoop {
         channel: ResponseChannel<SyncResponse>,
     ) {
         let ids = self.index.ids();
-        let feedback = self.feedback_tx.clone();
-        tokio::spawn(async move {
-            let response = match sketch_answer(ids, salt, from, count).await {
-                Ok(response) => response,
-                Err(e) => SyncResponse::Refused(e),
-            };
-            let _ = feedback.send(Feedback::Respond { channel, response }).await;
-        });
+        self.respond_when_ready(channel, sketch_answer(ids, salt, from, count));
     }
 
     /// Answers a member's fetch by keys from our set.
@@ -167,17 +153,11 @@ impl EventLoop {
         channel: ResponseChannel<SyncResponse>,
     ) {
         let ids = self.index.ids();
-        let (store, feedback) = (self.store.clone(), self.feedback_tx.clone());
-        let served = self.served_tx.clone();
-        tokio::spawn(async move {
-            let response = match fetch_keys_answer(&store, ids, salt, keys).await {
-                Ok((ids, records)) => {
-                    let _ = served.send((peer, ids)).await;
-                    SyncResponse::Records(records)
-                }
-                Err(e) => SyncResponse::Refused(e),
-            };
-            let _ = feedback.send(Feedback::Respond { channel, response }).await;
+        let (store, served) = (self.store.clone(), self.served_tx.clone());
+        self.respond_when_ready(channel, async move {
+            let (ids, records) = fetch_keys_answer(&store, ids, salt, keys).await?;
+            let _ = served.send((peer, ids)).await;
+            Ok(SyncResponse::Records(records))
         });
     }
 }
@@ -209,7 +189,7 @@ pub(super) async fn fetch_keys_answer(
         .await
         .map_err(|e| format!("fetch failed: {e}"))?;
     let records = store
-        .get_bytes(found.clone())
+        .get_bytes(found)
         .await
         .map_err(|e| format!("store unavailable: {e}"))?;
     let records = page(records);

@@ -167,6 +167,20 @@ impl EventLoop {
         }
     }
 
+    /// Answers a request from a task once `answer` is ready; its error is
+    /// sent as a refusal that says why.
+    pub(super) fn respond_when_ready(
+        &self,
+        channel: ResponseChannel<SyncResponse>,
+        answer: impl Future<Output = Result<SyncResponse, String>> + Send + 'static,
+    ) {
+        let feedback = self.feedback_tx.clone();
+        tokio::spawn(async move {
+            let response = answer.await.unwrap_or_else(SyncResponse::Refused);
+            let _ = feedback.send(Feedback::Respond { channel, response }).await;
+        });
+    }
+
     pub(super) fn on_sync_response(
         &mut self,
         peer: PeerId,
@@ -296,9 +310,7 @@ impl EventLoop {
         else {
             return;
         };
-        self.stats.sync_bytes_received += reply.len() as u64;
-        self.stats.reconcile_rounds += 1;
-        self.stats.reconcile_bytes_received += framed(reply.len());
+        self.stats.count_reconcile_reply(reply.len());
         let holders = &self.holders;
         let mut have = Vec::new();
         let step = session.step(reply, |id| {
@@ -418,14 +430,17 @@ impl EventLoop {
 
     pub(super) fn queue_fetches(&mut self, peer: PeerId, mut need: Vec<RecordId>) {
         need.retain(|id| !self.skip.contains(id));
-        if need.is_empty() {
+        let chunks = need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS));
+        self.enqueue_fetches(peer, chunks.map(|ids| Wanted::Ids(ids.to_vec())));
+    }
+
+    /// Queues fetches for `peer` and sends what its in-flight limit allows.
+    pub(super) fn enqueue_fetches(&mut self, peer: PeerId, wanted: impl Iterator<Item = Wanted>) {
+        let mut wanted = wanted.peekable();
+        if wanted.peek().is_none() {
             return;
         }
-        let queue = self.fetches.entry(peer).or_default();
-        let chunks = need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS));
-        queue
-            .chunks
-            .extend(chunks.map(|ids| Wanted::Ids(ids.to_vec())));
+        self.fetches.entry(peer).or_default().chunks.extend(wanted);
         self.pump_fetches(peer);
     }
 

@@ -5,7 +5,11 @@
 //! `coopnet init`, then `coopnet run --heartbeat-ms 1000` dialling one or
 //! two earlier nodes of a seeded random topology; sync interval left at the
 //! config default of 30 s), waits until every node has a peer subscribed to
-//! the topic, then publishes 200 contracts through the control sockets of
+//! the topic and then until the federation has settled (two 1-s windows in
+//! a row with no node's peer count changing and the nodes together under
+//! a quarter of a core: a new federation spends its first seconds forming
+//! its mesh, and records published then measure start-up, not
+//! propagation; the time to settle is reported), then publishes 200 contracts through the control sockets of
 //! randomly chosen nodes at 20 per second. When every node holds every
 //! record (or 15 s after the last publish), each node's `list` gives
 //! `received_at` (its own clock; all processes share this machine's) of
@@ -21,11 +25,11 @@
 //!
 //! Then an in-process variant: 50 `Node`s in this process (one tokio
 //! runtime of 2 workers, each node with its own store thread), same
-//! heartbeat and topology rule, 200 records at a modest 5 per second
-//! (at 20 per second, 50 nodes need more than this machine's 2 cores: one
-//! more run at that rate shows it), 3 runs; a record's latency is measured
-//! with `Instant`s: from just before `Node::publish` to the last other
-//! node's `Node::arrivals()` event for it (sub-millisecond). Each
+//! heartbeat, topology rule and settling, 200 records at a modest 5 per
+//! second and then at the processes' 20 per second, 3 runs each; a
+//! record's latency is measured with `Instant`s: from just before
+//! `Node::publish` to the last other node's `Node::arrivals()` event for
+//! it (sub-millisecond). Each
 //! in-process run also prints to stderr how long `Node::publish` took, the
 //! nodes' gossip counters (slow intakes, failed sends, messages ignored for
 //! a full queue), how many records were late (over half a heartbeat) at how
@@ -47,14 +51,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{
-    InProcess, Mode, Procs, Rng, Summary, cleanup_on_signal, clock_ticks_per_second, coopnet_init,
-    cpu_ticks, init_dir, list, median, percentile, runtime, start_in_process, temp_root, topology,
-    wait_control, wait_subscribed,
+    InProcess, Mode, Procs, Rng, Settled, Summary, cleanup_on_signal, clock_ticks_per_second,
+    coopnet_init, cpu_ticks, init_dir, list, median, percentile, runtime, start_in_process,
+    temp_root, topology, wait_control, wait_settled, wait_subscribed,
 };
 use coopnet_node::control::{Request, call};
 use coopnet_protocol::samples;
 
 const HEARTBEAT_MS: u64 = 1_000;
+/// How long a new federation may take to settle before publishing.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 struct Sizes {
     nodes: usize,
@@ -62,10 +68,10 @@ struct Sizes {
     records: usize,
     runs: usize,
     rate_per_s: u64,
-    /// The in-process variant's rate: 50 nodes on 2 cores saturate the CPU
-    /// at `rate_per_s` (about 2.5 ms of CPU per record and node, mostly
-    /// libp2p's connection tasks), so they are measured at a modest rate,
-    /// and once at `rate_per_s` to show the saturation.
+    /// The in-process variant's rates: a modest one, then (bench mode
+    /// only) `rate_per_s`, where 50 nodes use over half of this machine's
+    /// two cores (about 1.3 ms of CPU per record and node, mostly libp2p's
+    /// connection tasks).
     in_process_rate_per_s: u64,
 }
 
@@ -78,6 +84,9 @@ struct Run {
     expected: usize,
     publish_secs: f64,
     subscribe_secs: f64,
+    /// When the federation had settled (from the start of the wait), and
+    /// its CPU then.
+    settled: Settled,
     links: Vec<Vec<usize>>,
     /// received_at − issued_at over every (record, other node) pair.
     all_pairs_ms: Vec<f64>,
@@ -125,27 +134,34 @@ fn main() {
         );
         runs.push(result);
     }
-    let saturated = (mode == Mode::Bench && !only_processes)
-        .then(|| rt.block_on(in_process_run(&sizes, sizes.rate_per_s, 1)));
+    let mut rates = vec![sizes.in_process_rate_per_s];
+    if mode == Mode::Bench && sizes.rate_per_s != sizes.in_process_rate_per_s {
+        rates.push(sizes.rate_per_s);
+    }
     let mut in_process = Vec::new();
-    for r in (0..sizes.runs).filter(|_| !only_processes) {
-        let rate = sizes.in_process_rate_per_s;
-        let result = rt.block_on(in_process_run(&sizes, rate, r as u64 + 1));
-        eprintln!(
-            "in-process run {r}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, delivered {}/{}",
-            percentile(&result.latencies_ms, 50.0),
-            percentile(&result.latencies_ms, 99.0),
-            percentile(&result.latencies_ms, 100.0),
-            result.delivered,
-            result.expected
-        );
-        in_process.push(result);
+    for &rate in rates.iter().filter(|_| !only_processes) {
+        let mut at_rate = Vec::new();
+        for r in 0..sizes.runs {
+            let result = rt.block_on(in_process_run(&sizes, rate, r as u64 + 1));
+            eprintln!(
+                "in-process run {r} at {rate}/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, \
+                 delivered {}/{}",
+                percentile(&result.latencies_ms, 50.0),
+                percentile(&result.latencies_ms, 99.0),
+                percentile(&result.latencies_ms, 100.0),
+                result.delivered,
+                result.expected
+            );
+            at_rate.push(result);
+        }
+        in_process.push((rate, at_rate));
     }
     if mode == Mode::Test {
         assert!(runs.iter().all(|r| r.delivered == r.expected));
-        assert!(in_process.iter().all(|r| r.delivered == r.expected));
+        let mut all = in_process.iter().flat_map(|(_, runs)| runs);
+        assert!(all.all(|r| r.delivered == r.expected));
     }
-    report(mode, &sizes, &runs, &in_process, saturated.as_ref());
+    report(mode, &sizes, &runs, &in_process);
 }
 
 /// One run of the in-process variant: a fresh federation of
@@ -178,6 +194,18 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
         break;
     }
     let subscribe_secs = started.elapsed().as_secs_f64();
+    let settled = wait_settled(
+        || async {
+            let mut counts = Vec::new();
+            for n in &nodes {
+                counts.push(n.node.net().peers().await.map_or(0, |p| p.len()));
+            }
+            counts
+        },
+        || cpu_ticks(std::process::id()),
+        SETTLE_TIMEOUT,
+    )
+    .await;
 
     // One listener per node, stamping each arrival with an Instant.
     type Stamps = Arc<Mutex<HashMap<(usize, RecordId), Instant>>>;
@@ -273,6 +301,7 @@ async fn in_process_run(sizes: &Sizes, rate_per_s: u64, seed: u64) -> Run {
         expected,
         publish_secs,
         subscribe_secs,
+        settled,
         links,
         all_pairs_ms,
         cpu_percent,
@@ -317,6 +346,12 @@ async fn measure(
     let subscribe_secs = wait_subscribed(dirs, Duration::from_secs(60))
         .await
         .as_secs_f64();
+    let settled = wait_settled(
+        || peer_counts(dirs),
+        || pids.iter().map(|&p| cpu_ticks(p)).sum(),
+        SETTLE_TIMEOUT,
+    )
+    .await;
 
     // Publish at a steady rate from random nodes.
     let mut rng = Rng::new(seed ^ 0xb0b);
@@ -388,10 +423,21 @@ async fn measure(
         expected,
         publish_secs,
         subscribe_secs,
+        settled,
         links,
         all_pairs_ms,
         cpu_percent,
     }
+}
+
+/// Each node's count of connected peers.
+async fn peer_counts(dirs: &[PathBuf]) -> Vec<usize> {
+    let mut counts = Vec::new();
+    for dir in dirs {
+        let reply = call(dir, &Request::Peers).await.unwrap_or_default();
+        counts.push(reply["peers"].as_array().map_or(0, Vec::len));
+    }
+    counts
 }
 
 /// id → (issued_at, received_at) of the contracts a node holds.
@@ -433,8 +479,34 @@ fn processes_override(args: &[String], sizes: &mut Sizes) -> bool {
     true
 }
 
-fn report(mode: Mode, sizes: &Sizes, runs: &[Run], in_process: &[Run], saturated: Option<&Run>) {
+/// The in-process runs at one rate (records/s).
+type AtRate = (u64, Vec<Run>);
+
+fn report(mode: Mode, sizes: &Sizes, runs: &[Run], in_process: &[AtRate]) {
     let mut summary = Summary::new("propagation", mode);
+    if !runs.is_empty() {
+        report_processes(&mut summary, sizes, runs);
+    }
+    for (i, (rate, at_rate)) in in_process.iter().enumerate() {
+        if i > 0 || !runs.is_empty() {
+            summary.line("");
+        }
+        summary.line(format!(
+            "IN-PROCESS: {} coopnet_node::Node instances in one process (tokio runtime of 2 \
+             workers), same heartbeat and topology rule, {} contracts at {rate}/s via \
+             Node::publish from random nodes, {} runs (seeds 1..={}); latency = max over the \
+             other nodes of (Instant of their arrivals() event - Instant before publish)",
+            sizes.in_process_nodes,
+            sizes.records,
+            at_rate.len(),
+            at_rate.len()
+        ));
+        report_runs(&mut summary, at_rate, 1);
+    }
+    summary.finish();
+}
+
+fn report_processes(summary: &mut Summary, sizes: &Sizes, runs: &[Run]) {
     summary.line(format!(
         "PROCESSES: {} coopnet run processes on 127.0.0.1, heartbeat {HEARTBEAT_MS} ms, sync \
          interval 30 s (default); seeded random topology (each node dials 1-2 earlier ones); \
@@ -450,30 +522,7 @@ fn report(mode: Mode, sizes: &Sizes, runs: &[Run], in_process: &[Run], saturated
         "latency of a record = max over the other nodes of (received_at - issued_at), ms \
          resolution; the publisher's own copy counts as 0",
     );
-    report_runs(&mut summary, runs, 0);
-    summary.line("");
-    summary.line(format!(
-        "IN-PROCESS: {} coopnet_node::Node instances in one process (tokio runtime of 2 \
-         workers), same heartbeat, topology rule and publishing ({} contracts at {}/s via \
-         Node::publish), {} runs (seeds 1..={}); latency = max over the other nodes of \
-         (Instant of their arrivals() event - Instant before publish)",
-        sizes.in_process_nodes,
-        sizes.records,
-        sizes.in_process_rate_per_s,
-        in_process.len(),
-        in_process.len()
-    ));
-    report_runs(&mut summary, in_process, 1);
-    if let Some(saturated) = saturated {
-        summary.line("");
-        summary.line(format!(
-            "IN-PROCESS AT {}/s (the processes' rate; one run, seed 1): 50 nodes on 2 cores \
-             need more CPU than there is, so this shows queueing, not the protocol",
-            sizes.rate_per_s
-        ));
-        report_runs(&mut summary, std::slice::from_ref(saturated), 1);
-    }
-    summary.finish();
+    report_runs(summary, runs, 0);
 }
 
 /// The per-run lines and the medians of one set of runs.
@@ -500,13 +549,16 @@ fn report_runs(summary: &mut Summary, runs: &[Run], digits: usize) {
         summary.line(format!(
             "run {i}: p50 {p50:.digits$} ms, p99 {p99:.digits$} ms, max {max:.digits$} ms; \
              delivery {:.2}% ({}/{} record-node pairs); per pair p50 {:.digits$} ms; \
-             published in {:.1} s; subscribed after {:.1} s; {links}",
+             published in {:.1} s; subscribed after {:.1} s, settled {:.1} s later (CPU \
+             then {:.0}% of a core); {links}",
             100.0 * r.delivered as f64 / r.expected as f64,
             r.delivered,
             r.expected,
             percentile(&r.all_pairs_ms, 50.0),
             r.publish_secs,
             r.subscribe_secs,
+            r.settled.after.as_secs_f64(),
+            r.settled.cpu_percent,
         ));
         let deliveries = r.expected as f64 / r.publish_secs;
         summary.line(format!(

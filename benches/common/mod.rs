@@ -14,6 +14,7 @@
 //!   measure what really crosses the wire between two nodes.
 //! - [`build_replica`], [`WebNode`]: the partner-search replica of the web
 //!   benchmarks and a node serving its web app over it.
+//! - [`wait_settled`]: waiting until a new federation is quiet.
 //! - Node start-up, `/proc` readers, statistics.
 
 // Each bench uses a different subset of these helpers.
@@ -22,6 +23,7 @@
 mod procs;
 mod proxy;
 mod replica;
+mod settle;
 
 // Each bench uses a subset of these too.
 #[allow(unused_imports)]
@@ -30,6 +32,8 @@ pub use procs::*;
 pub use proxy::*;
 #[allow(unused_imports)]
 pub use replica::*;
+#[allow(unused_imports)]
+pub use settle::*;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -94,6 +94,20 @@ struct Run {
     cpu_percent: f64,
 }
 
+impl Run {
+    /// One line on stderr as each run ends, so a long bench shows progress.
+    fn progress(&self, name: &str) {
+        eprintln!(
+            "{name}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, delivered {}/{}",
+            percentile(&self.latencies_ms, 50.0),
+            percentile(&self.latencies_ms, 99.0),
+            percentile(&self.latencies_ms, 100.0),
+            self.delivered,
+            self.expected
+        );
+    }
+}
+
 fn main() {
     let mode = Mode::detect();
     let mut sizes = mode.pick(
@@ -124,14 +138,7 @@ fn main() {
     let mut runs = Vec::new();
     for r in (0..sizes.runs).filter(|_| !only_in_process) {
         let result = one_run(&rt, &sizes, r as u64 + 1);
-        eprintln!(
-            "run {r}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, delivered {}/{}",
-            percentile(&result.latencies_ms, 50.0),
-            percentile(&result.latencies_ms, 99.0),
-            percentile(&result.latencies_ms, 100.0),
-            result.delivered,
-            result.expected
-        );
+        result.progress(&format!("process run {r}"));
         runs.push(result);
     }
     let mut rates = vec![sizes.in_process_rate_per_s];
@@ -143,15 +150,7 @@ fn main() {
         let mut at_rate = Vec::new();
         for r in 0..sizes.runs {
             let result = rt.block_on(in_process_run(&sizes, rate, r as u64 + 1));
-            eprintln!(
-                "in-process run {r} at {rate}/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, \
-                 delivered {}/{}",
-                percentile(&result.latencies_ms, 50.0),
-                percentile(&result.latencies_ms, 99.0),
-                percentile(&result.latencies_ms, 100.0),
-                result.delivered,
-                result.expected
-            );
+            result.progress(&format!("in-process run {r} at {rate}/s"));
             at_rate.push(result);
         }
         in_process.push((rate, at_rate));

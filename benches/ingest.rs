@@ -224,6 +224,7 @@ async fn node_path(path: &Path, records: &[Vec<u8>]) -> f64 {
         let job = IngestJob {
             records: batch,
             from: Source::Sync { peer },
+            slot: None,
         };
         jobs.send(job).await.expect("pipeline running");
     }

@@ -23,6 +23,14 @@ use crate::store::IngestOutcome;
 pub const INGEST_QUEUE: usize = 1_024;
 /// Jobs taken into one batch.
 const BATCH_JOBS: usize = 256;
+/// Pages of sync records (fetched or pushed), from all peers together,
+/// that may wait in the queue or the pipeline at once. A page is at most
+/// 256 KiB (`MAX_RESPONSE_LEN`), so however large a difference sync finds,
+/// it makes this node hold at most 16 MiB of records awaiting storage.
+pub const SYNC_PAGES_IN_PIPELINE: usize = 64;
+
+/// One sync page's place in the pipeline, given back once it is stored.
+pub type PageSlot = tokio::sync::OwnedSemaphorePermit;
 
 /// Records to ingest, and where they came from.
 #[derive(Debug)]
@@ -31,6 +39,9 @@ pub struct IngestJob {
     pub records: Vec<Vec<u8>>,
     /// Who sent them.
     pub from: Source,
+    /// A sync page's place (see [`SYNC_PAGES_IN_PIPELINE`]), held until
+    /// its records are stored.
+    pub slot: Option<PageSlot>,
 }
 
 /// Where records came from.
@@ -93,6 +104,12 @@ pub enum Feedback {
         /// The pages.
         pages: Vec<crate::net::PushPage>,
     },
+    /// A page of fetched records has been taken by the ingest queue: the
+    /// fetch's slot is free.
+    Fetched {
+        /// The peer it came from.
+        peer: PeerId,
+    },
     /// A sync response is ready to send.
     Respond {
         /// Where to send it.
@@ -140,25 +157,30 @@ async fn run(jobs: mpsc::Receiver<IngestJob>, intake: Intake, feedback: mpsc::Se
     }
 }
 
-async fn verify_stage(mut jobs: mpsc::Receiver<IngestJob>, checked: mpsc::Sender<Checked>) {
+/// A verified batch, with the places of the sync pages in it.
+type VerifiedBatch = (Checked, Vec<PageSlot>);
+
+async fn verify_stage(mut jobs: mpsc::Receiver<IngestJob>, checked: mpsc::Sender<VerifiedBatch>) {
     let mut batch = Vec::with_capacity(BATCH_JOBS);
     while jobs.recv_many(&mut batch, BATCH_JOBS).await > 0 {
+        let slots: Vec<PageSlot> = batch.iter_mut().filter_map(|j| j.slot.take()).collect();
         let verified = verify_jobs(std::mem::take(&mut batch), crate::clock::now()).await;
-        if checked.send(verified).await.is_err() {
+        if checked.send((verified, slots)).await.is_err() {
             return;
         }
     }
 }
 
 async fn store_stage(
-    mut checked: mpsc::Receiver<Checked>,
+    mut checked: mpsc::Receiver<VerifiedBatch>,
     intake: Intake,
     feedback: mpsc::Sender<Feedback>,
 ) {
-    while let Some(batch) = checked.recv().await {
+    while let Some((batch, slots)) = checked.recv().await {
         if let Err(e) = take_and_report(batch, &intake, &feedback).await {
             tracing::error!("ingest failed: {e}");
         }
+        drop(slots);
     }
 }
 
@@ -328,6 +350,38 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sync_page_gives_back_its_place_only_once_its_records_are_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path().join("store.db"))
+            .await
+            .unwrap();
+        let intake = Intake {
+            store: store.clone(),
+            gate: crate::gate::Gate::open(),
+            arrivals: tokio::sync::broadcast::channel(16).0,
+        };
+        let (feedback_tx, mut feedback) = mpsc::channel(64);
+        tokio::spawn(async move { while feedback.recv().await.is_some() {} });
+        let (jobs, pipeline) = spawn(intake, feedback_tx);
+        let places = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+        let page: Vec<Vec<u8>> = (0..300).map(|i| record(i, false)).collect();
+        let job = IngestJob {
+            records: page,
+            from: Source::Sync {
+                peer: PeerId::random(),
+            },
+            slot: Some(places.clone().try_acquire_owned().unwrap()),
+        };
+        jobs.send(job).await.unwrap();
+        // Waits until the pipeline gives the place back...
+        let _place = places.acquire().await.unwrap();
+        // ...by which time the whole page is stored.
+        assert_eq!(store.sync_items().await.unwrap().len(), 300);
+        drop(jobs);
+        pipeline.await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_split_across_threads_keeps_every_verdict_with_its_job() {
         let gossip_peer = PeerId::random();
         let sync_peer = PeerId::random();
@@ -341,10 +395,12 @@ mod tests {
                     message_id: MessageId::new(b"first"),
                     peer: gossip_peer,
                 },
+                slot: None,
             },
             IngestJob {
                 records: page,
                 from: Source::Sync { peer: sync_peer },
+                slot: None,
             },
             IngestJob {
                 records: vec![record(1_001, false)],
@@ -352,6 +408,7 @@ mod tests {
                     message_id: MessageId::new(b"last"),
                     peer: gossip_peer,
                 },
+                slot: None,
             },
         ];
         let checked = verify_jobs(jobs, samples::NOW).await;

@@ -3,6 +3,7 @@
 //! per-peer state of sync sessions and fetches keyed by request id.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coopnet_protocol::RecordId;
@@ -12,7 +13,7 @@ use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, noise, ping, tcp, yamux};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 mod membership;
@@ -33,7 +34,7 @@ use super::peers::{PeerBook, Verdict};
 use super::score::{INVALID_RECORD_POINTS, MALFORMED_FRAME_POINTS};
 use super::sync::{Session, Step, SyncIndex, answer};
 use super::{COMMAND_QUEUE, Command, IndexChange, NetClient, NetStats, PeerInfo};
-use crate::ingest::{Feedback, IngestJob, Source};
+use crate::ingest::{Feedback, IngestJob, SYNC_PAGES_IN_PIPELINE, Source};
 use crate::store::Store;
 
 /// Fetch requests in flight to one peer at a time.
@@ -161,6 +162,7 @@ pub fn spawn(
         feedback,
         feedback_tx,
         ingest,
+        sync_pages: Arc::new(Semaphore::new(SYNC_PAGES_IN_PIPELINE)),
         store,
         index,
         sync_interval: params.sync_interval,
@@ -200,6 +202,8 @@ struct EventLoop {
     feedback: mpsc::Receiver<Feedback>,
     feedback_tx: mpsc::Sender<Feedback>,
     ingest: mpsc::Sender<IngestJob>,
+    /// Places for sync pages in the ingest pipeline.
+    sync_pages: Arc<Semaphore>,
     store: Store,
     index: SyncIndex,
     sync_interval: Duration,
@@ -391,6 +395,7 @@ impl EventLoop {
             }
             Feedback::RosterChanged => self.roster_changed(),
             Feedback::PushPages { peer, pages } => self.push_pages_read(peer, pages),
+            Feedback::Fetched { peer } => self.fetch_done(peer),
             Feedback::Sketched {
                 peer,
                 serial,
@@ -539,6 +544,7 @@ impl EventLoop {
         let job = IngestJob {
             records: vec![message.data],
             from,
+            slot: None,
         };
         if self.intake_started.len() < MAX_INTAKES_TIMED {
             self.intake_started

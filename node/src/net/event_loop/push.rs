@@ -179,13 +179,19 @@ impl EventLoop {
     }
 
     /// Takes a member's push into the ingest pipeline, or refuses it while
-    /// the pipeline's queue is full (the sender tries again later).
+    /// the pipeline holds all the sync pages it may or its queue is full
+    /// (the sender tries again later).
     pub(super) fn take_push(&mut self, peer: PeerId, records: Vec<Vec<u8>>) -> SyncResponse {
+        let busy = || SyncResponse::Refused("busy storing records: push again shortly".into());
+        let Ok(slot) = self.sync_pages.clone().try_acquire_owned() else {
+            return busy();
+        };
         let bytes: usize = records.iter().map(|r| 4 + r.len()).sum();
         let count = records.len() as u64;
         let job = IngestJob {
             records,
             from: Source::Sync { peer },
+            slot: Some(slot),
         };
         match self.ingest.try_send(job) {
             Ok(()) => {
@@ -193,7 +199,7 @@ impl EventLoop {
                 self.stats.records_received_by_push += count;
                 SyncResponse::Received
             }
-            Err(_) => SyncResponse::Refused("busy storing records: push again shortly".into()),
+            Err(_) => busy(),
         }
     }
 

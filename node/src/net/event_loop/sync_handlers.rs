@@ -199,18 +199,31 @@ impl EventLoop {
                 let page_bytes = records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
                 self.stats.sync_bytes_received += page_bytes;
                 self.stats.fetch_bytes_received += FRAME_HEADER + page_bytes;
-                let job = IngestJob {
-                    records,
-                    from: Source::Sync { peer },
-                };
-                let ingest = self.ingest.clone();
-                // NOTE: awaiting in a task keeps back-pressure on the ingest
-                // queue without stalling the loop; FETCHES_IN_FLIGHT bounds
-                // how many such tasks exist per peer.
-                tokio::spawn(async move { ingest.send(job).await });
-                self.fetch_done(peer);
+                let (ingest, feedback) = (self.ingest.clone(), self.feedback_tx.clone());
+                let sync_pages = self.sync_pages.clone();
+                // NOTE: the fetch stays in flight until its page has a place
+                // in the pipeline (SYNC_PAGES_IN_PIPELINE) and the queue
+                // took it, so however fast the peer, this node holds at most
+                // FETCHES_IN_FLIGHT pages per peer waiting for one; waiting
+                // in a task does not stall the loop.
+                tokio::spawn(async move {
+                    if let Ok(slot) = sync_pages.acquire_owned().await {
+                        let job = IngestJob {
+                            records,
+                            from: Source::Sync { peer },
+                            slot: Some(slot),
+                        };
+                        let _ = ingest.send(job).await;
+                    }
+                    let _ = feedback.send(Feedback::Fetched { peer }).await;
+                });
             }
-            (Some(Pending::Fetch(chunk)), _) => self.fetch_again_later(peer, chunk),
+            (Some(Pending::Fetch(chunk)), other) => {
+                if let SyncResponse::Refused(why) = &other {
+                    tracing::debug!(%peer, why, "fetch refused; asking again shortly");
+                }
+                self.fetch_again_later(peer, chunk);
+            }
             (Some(Pending::Push(page)), SyncResponse::Received) => self.push_done(peer, &page),
             (Some(Pending::Push(page)), _) => self.push_again_later(peer, page),
             (Some(Pending::Sketch), SyncResponse::Sketch { set_len, cells }) => {

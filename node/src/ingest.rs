@@ -23,6 +23,11 @@ use crate::store::IngestOutcome;
 pub const INGEST_QUEUE: usize = 1_024;
 /// Jobs taken into one batch.
 const BATCH_JOBS: usize = 256;
+/// Once a batch holds this many records it takes no more jobs: a few
+/// sync pages, a fraction of a second to store, so the next batch is
+/// verified while this one is stored, and a gossip message queued behind
+/// sync pages does not wait for a whole difference.
+const BATCH_RECORDS: usize = 4_096;
 /// Pages of sync records (fetched or pushed), from all peers together,
 /// that may wait in the queue or the pipeline at once. A page is at most
 /// 256 KiB (`MAX_RESPONSE_LEN`), so however large a difference sync finds,
@@ -104,6 +109,13 @@ pub enum Feedback {
         /// The pages.
         pages: Vec<crate::net::PushPage>,
     },
+    /// A pushed page was taken into the pipeline.
+    PushTaken {
+        /// Its records' bytes, framed.
+        bytes: u64,
+        /// Its count of records.
+        records: u64,
+    },
     /// A page of fetched records has been taken by the ingest queue: the
     /// fetch's slot is free.
     Fetched {
@@ -161,14 +173,28 @@ async fn run(jobs: mpsc::Receiver<IngestJob>, intake: Intake, feedback: mpsc::Se
 type VerifiedBatch = (Checked, Vec<PageSlot>);
 
 async fn verify_stage(mut jobs: mpsc::Receiver<IngestJob>, checked: mpsc::Sender<VerifiedBatch>) {
-    let mut batch = Vec::with_capacity(BATCH_JOBS);
-    while jobs.recv_many(&mut batch, BATCH_JOBS).await > 0 {
+    while let Some(mut batch) = next_batch(&mut jobs).await {
         let slots: Vec<PageSlot> = batch.iter_mut().filter_map(|j| j.slot.take()).collect();
-        let verified = verify_jobs(std::mem::take(&mut batch), crate::clock::now()).await;
+        let verified = verify_jobs(batch, crate::clock::now()).await;
         if checked.send((verified, slots)).await.is_err() {
             return;
         }
     }
+}
+
+/// Waits for a job, then takes those already queued behind it, up to
+/// [`BATCH_JOBS`] jobs or [`BATCH_RECORDS`] records; `None` once the queue
+/// is closed and empty.
+async fn next_batch(jobs: &mut mpsc::Receiver<IngestJob>) -> Option<Vec<IngestJob>> {
+    let first = jobs.recv().await?;
+    let mut records = first.records.len();
+    let mut batch = vec![first];
+    while batch.len() < BATCH_JOBS && records < BATCH_RECORDS {
+        let Ok(job) = jobs.try_recv() else { break };
+        records += job.records.len();
+        batch.push(job);
+    }
+    Some(batch)
 }
 
 async fn store_stage(

@@ -163,6 +163,7 @@ pub fn spawn(
         feedback_tx,
         ingest,
         sync_pages: Arc::new(Semaphore::new(SYNC_PAGES_IN_PIPELINE)),
+        pushes_waiting: Arc::new(Semaphore::new(push::PUSHES_WAITING)),
         store,
         index,
         sync_interval: params.sync_interval,
@@ -204,6 +205,8 @@ struct EventLoop {
     ingest: mpsc::Sender<IngestJob>,
     /// Places for sync pages in the ingest pipeline.
     sync_pages: Arc<Semaphore>,
+    /// Places for pushes waiting for one of those.
+    pushes_waiting: Arc<Semaphore>,
     store: Store,
     index: SyncIndex,
     sync_interval: Duration,
@@ -396,6 +399,7 @@ impl EventLoop {
             Feedback::RosterChanged => self.roster_changed(),
             Feedback::PushPages { peer, pages } => self.push_pages_read(peer, pages),
             Feedback::Fetched { peer } => self.fetch_done(peer),
+            Feedback::PushTaken { bytes, records } => self.push_taken(bytes, records),
             Feedback::Sketched {
                 peer,
                 serial,

@@ -6,8 +6,10 @@
 //! are read from the store in chunks, cut into pages of at most
 //! [`MAX_PUSH_BYTES`], and sent a few at a time. The receiver treats a push
 //! like a fetched page (verified, stored, the sender blamed for invalid
-//! records), or refuses it while its ingest queue is full; a refused page is
-//! sent again after a pause. A peer that is not a member is pushed only
+//! records) and answers once the page has a place in its ingest pipeline,
+//! so the pusher goes at the pace the receiver stores; it refuses a push
+//! when too many already wait, and a refused page is sent again after a
+//! pause. A peer that is not a member is pushed only
 //! membership and revocation records, as it would be served.
 //!
 //! When the initiator has fetched everything its session found, it tells
@@ -28,6 +30,11 @@ const PUSH_CHUNK: usize = 256;
 const PUSHES_IN_FLIGHT: usize = 2;
 /// How long to wait before pushing again to a peer that refused.
 const PUSH_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Pushes from all peers that may wait for a place in the ingest pipeline
+/// (each a page of at most [`MAX_PUSH_BYTES`]); more are refused at once.
+pub(super) const PUSHES_WAITING: usize = 16;
+/// How long a push waits for a place before it is refused.
+const PUSH_WAIT: Duration = Duration::from_secs(10);
 
 /// What remains to push to one peer.
 #[derive(Debug, Default)]
@@ -178,29 +185,46 @@ impl EventLoop {
         }
     }
 
-    /// Takes a member's push into the ingest pipeline, or refuses it while
-    /// the pipeline holds all the sync pages it may or its queue is full
-    /// (the sender tries again later).
-    pub(super) fn take_push(&mut self, peer: PeerId, records: Vec<Vec<u8>>) -> SyncResponse {
-        let busy = || SyncResponse::Refused("busy storing records: push again shortly".into());
-        let Ok(slot) = self.sync_pages.clone().try_acquire_owned() else {
-            return busy();
+    /// Takes a member's push into the ingest pipeline. The answer waits
+    /// (in a task) until the page has a place in the pipeline, so a pushing
+    /// peer goes at the pace this node stores; it is a refusal (the sender
+    /// tries again later) when [`PUSHES_WAITING`] pushes already wait or no
+    /// place came free within [`PUSH_WAIT`].
+    pub(super) fn take_push(
+        &mut self,
+        peer: PeerId,
+        records: Vec<Vec<u8>>,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        const BUSY: &str = "busy storing records: push again shortly";
+        let Ok(waiting) = self.pushes_waiting.clone().try_acquire_owned() else {
+            let refused = SyncResponse::Refused(BUSY.into());
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, refused);
+            return;
         };
-        let bytes: usize = records.iter().map(|r| 4 + r.len()).sum();
-        let count = records.len() as u64;
-        let job = IngestJob {
-            records,
-            from: Source::Sync { peer },
-            slot: Some(slot),
-        };
-        match self.ingest.try_send(job) {
-            Ok(()) => {
-                self.stats.push_bytes_received += framed(bytes);
-                self.stats.records_received_by_push += count;
-                SyncResponse::Received
-            }
-            Err(_) => busy(),
-        }
+        let (places, ingest) = (self.sync_pages.clone(), self.ingest.clone());
+        let feedback = self.feedback_tx.clone();
+        tokio::spawn(async move {
+            let taken = take_when_placed(peer, records, places, ingest, waiting).await;
+            let response = match taken {
+                Ok((bytes, records)) => {
+                    let _ = feedback.send(Feedback::PushTaken { bytes, records }).await;
+                    SyncResponse::Received
+                }
+                Err(()) => SyncResponse::Refused(BUSY.into()),
+            };
+            let _ = feedback.send(Feedback::Respond { channel, response }).await;
+        });
+    }
+
+    /// A push was taken into the pipeline: `bytes` of records, framed.
+    pub(super) fn push_taken(&mut self, bytes: u64, records: u64) {
+        self.stats.push_bytes_received += bytes;
+        self.stats.records_received_by_push += records;
     }
 
     /// Tells the peer our session with it is over and its fetches done,
@@ -250,6 +274,32 @@ fn pages(records: Vec<Vec<u8>>, roster_only: bool) -> Vec<PushPage> {
         size += len;
     }
     pages
+}
+
+/// Waits (up to [`PUSH_WAIT`]) for a place in the pipeline, then queues the
+/// pushed page; gives the waiting-room place back either way. `Ok` has the
+/// page's framed bytes and its count of records.
+async fn take_when_placed(
+    peer: PeerId,
+    records: Vec<Vec<u8>>,
+    places: Arc<Semaphore>,
+    ingest: mpsc::Sender<IngestJob>,
+    waiting: tokio::sync::OwnedSemaphorePermit,
+) -> Result<(u64, u64), ()> {
+    let placed = tokio::time::timeout(PUSH_WAIT, places.acquire_owned()).await;
+    drop(waiting);
+    let Ok(Ok(slot)) = placed else {
+        return Err(());
+    };
+    let bytes = framed(records.iter().map(|r| 4 + r.len()).sum());
+    let count = records.len() as u64;
+    let job = IngestJob {
+        records,
+        from: Source::Sync { peer },
+        slot: Some(slot),
+    };
+    ingest.send(job).await.map_err(|_| ())?;
+    Ok((bytes, count))
 }
 
 #[cfg(test)]

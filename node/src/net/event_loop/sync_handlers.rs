@@ -126,14 +126,7 @@ impl EventLoop {
             SyncRequest::FetchKeys { salt, keys } => {
                 self.answer_fetch_keys(peer, salt, keys, channel);
             }
-            SyncRequest::Push(records) => {
-                let response = self.take_push(peer, records);
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_response(channel, response);
-            }
+            SyncRequest::Push(records) => self.take_push(peer, records, channel),
             SyncRequest::Reconciled => {
                 // It holds what we held; what it lacked it has fetched.
                 let epoch = self.holders.epoch();

@@ -375,6 +375,32 @@ mod tests {
         bytes
     }
 
+    #[tokio::test]
+    async fn a_batch_stops_at_its_job_or_record_limit() {
+        let (jobs, mut queue) = mpsc::channel(INGEST_QUEUE);
+        let job = |records: usize| IngestJob {
+            records: vec![Vec::new(); records],
+            from: Source::Sync {
+                peer: PeerId::random(),
+            },
+            slot: None,
+        };
+        for records in [3_000, 3_000, 3_000] {
+            jobs.send(job(records)).await.unwrap();
+        }
+        for _ in 0..300 {
+            jobs.send(job(1)).await.unwrap();
+        }
+        drop(jobs);
+        let mut sizes = Vec::new();
+        while let Some(batch) = next_batch(&mut queue).await {
+            sizes.push(batch.len());
+        }
+        // Two pages reach the record limit; the third and 255 single
+        // records reach the job limit; 45 remain.
+        assert_eq!(sizes, vec![2, BATCH_JOBS, 45]);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_sync_page_gives_back_its_place_only_once_its_records_are_stored() {
         let dir = tempfile::tempdir().unwrap();

@@ -341,4 +341,56 @@ mod tests {
     fn a_non_member_is_pushed_no_record_but_roster_ones() {
         assert!(pages(contracts(3), true).is_empty());
     }
+
+    /// A pipeline with one place, taken; a waiting room of one, entered.
+    fn full_pipeline() -> (
+        Arc<Semaphore>,
+        Arc<Semaphore>,
+        tokio::sync::OwnedSemaphorePermit,
+    ) {
+        let places = Arc::new(Semaphore::new(1));
+        let waiting = Arc::new(Semaphore::new(1));
+        let entered = waiting.clone().try_acquire_owned().unwrap();
+        (places, waiting, entered)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_push_waits_for_a_place_and_is_queued_holding_it() {
+        let (places, waiting, entered) = full_pipeline();
+        let taken = places.clone().try_acquire_owned().unwrap();
+        let (ingest, mut queued) = mpsc::channel(4);
+        let push = tokio::spawn(take_when_placed(
+            PeerId::random(),
+            contracts(2),
+            places.clone(),
+            ingest,
+            entered,
+        ));
+        tokio::time::sleep(PUSH_WAIT / 2).await;
+        assert!(!push.is_finished(), "answered before a place came free");
+        drop(taken);
+        let (bytes, records) = push.await.unwrap().unwrap();
+        assert_eq!(records, 2);
+        assert!(bytes > 0);
+        let job = queued.recv().await.unwrap();
+        assert_eq!(job.records, contracts(2));
+        assert!(job.slot.is_some());
+        assert_eq!(
+            places.available_permits(),
+            0,
+            "the queued page holds its place"
+        );
+        assert_eq!(waiting.available_permits(), 1, "the waiting room is left");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_push_that_finds_no_place_in_time_is_refused_and_queues_nothing() {
+        let (places, waiting, entered) = full_pipeline();
+        let _taken = places.clone().try_acquire_owned().unwrap();
+        let (ingest, mut queued) = mpsc::channel(4);
+        let taken = take_when_placed(PeerId::random(), contracts(2), places, ingest, entered);
+        assert_eq!(taken.await, Err(()));
+        assert!(queued.try_recv().is_err());
+        assert_eq!(waiting.available_permits(), 1, "the waiting room is left");
+    }
 }

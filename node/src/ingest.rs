@@ -116,8 +116,8 @@ pub enum Feedback {
         /// Its count of records.
         records: u64,
     },
-    /// A page of fetched records has been taken by the ingest queue: the
-    /// fetch's slot is free.
+    /// A page of fetched records has been taken by the ingest queue: its
+    /// fetch is no longer in flight.
     Fetched {
         /// The peer it came from.
         peer: PeerId,

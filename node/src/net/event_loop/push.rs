@@ -198,12 +198,7 @@ impl EventLoop {
     ) {
         const BUSY: &str = "busy storing records: push again shortly";
         let Ok(waiting) = self.pushes_waiting.clone().try_acquire_owned() else {
-            let refused = SyncResponse::Refused(BUSY.into());
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, refused);
+            self.refuse(channel, BUSY);
             return;
         };
         let (places, ingest) = (self.sync_pages.clone(), self.ingest.clone());

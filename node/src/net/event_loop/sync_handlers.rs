@@ -89,12 +89,7 @@ impl EventLoop {
         channel: ResponseChannel<SyncResponse>,
     ) {
         if !self.book.allow_request(peer, Instant::now()) {
-            let refused = SyncResponse::Refused("rate limited: slow down".into());
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, refused);
+            self.refuse(channel, "rate limited: slow down");
             return;
         }
         if !self.is_member(&peer) {
@@ -158,6 +153,16 @@ impl EventLoop {
                 });
             }
         }
+    }
+
+    /// Refuses a request at once, saying why.
+    pub(super) fn refuse(&mut self, channel: ResponseChannel<SyncResponse>, why: &str) {
+        let refused = SyncResponse::Refused(why.to_owned());
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, refused);
     }
 
     /// Answers a request from a task once `answer` is ready; its error is

@@ -549,7 +549,8 @@ fn report_runs(summary: &mut Summary, runs: &[Run], digits: usize) {
             "run {i}: p50 {p50:.digits$} ms, p99 {p99:.digits$} ms, max {max:.digits$} ms; \
              delivery {:.2}% ({}/{} record-node pairs); per pair p50 {:.digits$} ms; \
              published in {:.1} s; subscribed after {:.1} s, settled {:.1} s later (CPU \
-             then {:.0}% of a core); {links}",
+             then {:.0}% of a core; settling used {:.1} CPU-s for {} connections, {:.1} ms \
+             each); {links}",
             100.0 * r.delivered as f64 / r.expected as f64,
             r.delivered,
             r.expected,
@@ -558,6 +559,9 @@ fn report_runs(summary: &mut Summary, runs: &[Run], digits: usize) {
             r.subscribe_secs,
             r.settled.after.as_secs_f64(),
             r.settled.cpu_percent,
+            r.settled.cpu_secs,
+            r.settled.connections,
+            1e3 * r.settled.cpu_secs / r.settled.connections.max(1) as f64,
         ));
         let deliveries = r.expected as f64 / r.publish_secs;
         summary.line(format!(

@@ -25,6 +25,11 @@ pub struct Settled {
     pub after: Duration,
     /// The nodes' CPU over the last window, in % of one core.
     pub cpu_percent: f64,
+    /// CPU the nodes used from the call until settled, in seconds.
+    pub cpu_secs: f64,
+    /// Connections between the nodes once settled (half the sum of their
+    /// peer counts).
+    pub connections: usize,
 }
 
 /// Waits until, over [`QUIET_WINDOWS`] windows in a row, no node's count of
@@ -47,6 +52,7 @@ where
     let start = Instant::now();
     let mut counts = peer_counts().await;
     let mut ticks = cpu_ticks();
+    let first_ticks = ticks;
     let mut quiet = 0;
     loop {
         let window_start = Instant::now();
@@ -65,6 +71,8 @@ where
             return Settled {
                 after: start.elapsed(),
                 cpu_percent,
+                cpu_secs: (now_ticks - first_ticks) as f64 / ticks_per_second,
+                connections: now_counts.iter().sum::<usize>() / 2,
             };
         }
         assert!(

@@ -219,7 +219,8 @@ async fn node_path(path: &Path, records: &[Vec<u8>]) -> f64 {
     let peer = coopnet_node::identity::peer_id_of(&key).expect("an ed25519 peer id");
     let batches: Vec<Vec<Vec<u8>>> = records.chunks(BATCH).map(<[_]>::to_vec).collect();
     let start = Instant::now();
-    let (jobs, pipeline) = ingest::spawn(intake, feedback_tx);
+    let (jobs, pipeline) =
+        ingest::spawn(intake, coopnet_node::net::limits::PER_AUTHOR, feedback_tx);
     for batch in batches {
         let job = IngestJob {
             records: batch,

@@ -70,6 +70,26 @@ pub struct NetworkConfig {
     pub heartbeat_ms: u64,
     /// Seconds between anti-entropy rounds with each connected peer.
     pub sync_interval_secs: u64,
+    /// Records of one co-op this node takes by gossip per second (bursts of
+    /// ten times as many pass); this node gossips its own at half of it.
+    pub gossip_per_author: u32,
+    /// Gossip messages one peer may send per second (bursts of twice as
+    /// many pass).
+    pub gossip_per_peer: u32,
+}
+
+impl NetworkConfig {
+    /// The per-author gossip limit.
+    pub fn per_author(&self) -> crate::net::limits::Rate {
+        let rate = f64::from(self.gossip_per_author.max(1));
+        crate::net::limits::Rate::new(rate, rate * 10.0)
+    }
+
+    /// The per-peer gossip limit.
+    pub fn per_peer(&self) -> crate::net::limits::Rate {
+        let rate = f64::from(self.gossip_per_peer.max(1));
+        crate::net::limits::Rate::new(rate, rate * 2.0)
+    }
 }
 
 impl Default for NetworkConfig {
@@ -80,6 +100,8 @@ impl Default for NetworkConfig {
             mdns: false,
             heartbeat_ms: 1_000,
             sync_interval_secs: 30,
+            gossip_per_author: crate::net::limits::PER_AUTHOR.per_second as u32,
+            gossip_per_peer: crate::net::limits::PER_PEER.per_second as u32,
         }
     }
 }
@@ -158,7 +180,12 @@ impl Config {
              # Gossip heartbeat in milliseconds; lower spreads records faster, costs more.\n\
              heartbeat_ms = {heartbeat}\n\
              # Seconds between anti-entropy rounds with each connected peer.\n\
-             sync_interval_secs = {sync}\n\n\
+             sync_interval_secs = {sync}\n\
+             # Records of one co-op taken by gossip per second (bursts of 10x pass;\n\
+             # the rest arrive by sync). This node gossips its own at half of it.\n\
+             gossip_per_author = {per_author}\n\
+             # Gossip messages one peer may send per second (bursts of 2x pass).\n\
+             gossip_per_peer = {per_peer}\n\n\
              [http]\n\
              # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\
              address = {http}\n",
@@ -168,6 +195,8 @@ impl Config {
             mdns = self.network.mdns,
             heartbeat = self.network.heartbeat_ms,
             sync = self.network.sync_interval_secs,
+            per_author = self.network.gossip_per_author,
+            per_peer = self.network.gossip_per_peer,
             http = toml_value(&self.http.address),
         )
     }

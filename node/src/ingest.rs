@@ -6,8 +6,16 @@
 //! next batch verified while one is stored. Gossip is
 //! relayed only for records that verified *and* became current, so a
 //! replayed old version is not spread.
+//!
+//! Between verifying and storing, gossip passes the per-author rate limit
+//! ([`crate::net::limits`]); and records that sync, a push or the
+//! quarantine made current are handed back to be forwarded by gossip
+//! (recent ones, at a bounded rate), so a line of nodes converges in
+//! seconds rather than sync intervals.
 
-use coopnet_protocol::{RecordError, RecordId, Timestamp, VerifiedRecord, verify_bytes};
+use std::time::Instant;
+
+use coopnet_protocol::{PublicKey, RecordError, RecordId, Timestamp, VerifiedRecord, verify_bytes};
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
@@ -17,7 +25,7 @@ use tokio::task::JoinHandle;
 use crate::intake::{Intake, Outcome};
 use crate::net::IndexChange;
 use crate::net::codec::SyncResponse;
-use crate::store::IngestOutcome;
+use crate::net::limits::{Bucket, Buckets, LogOnce, REGOSSIP, Rate};
 
 /// Jobs that may wait for the pipeline.
 pub const INGEST_QUEUE: usize = 1_024;
@@ -33,6 +41,12 @@ const BATCH_RECORDS: usize = 4_096;
 /// 256 KiB (`MAX_RESPONSE_LEN`), so however large a difference sync finds,
 /// it makes this node hold at most 16 MiB of records awaiting storage.
 pub const SYNC_PAGES_IN_PIPELINE: usize = 64;
+
+/// Records issued longer ago than this are not forwarded by gossip when
+/// sync brings them (they are old news; sync spreads them).
+pub const REGOSSIP_WINDOW_MS: u64 = 3_600_000;
+/// Most records one batch hands back for forwarding.
+const FORWARD_PER_BATCH: usize = 64;
 
 /// One sync page's place in the pipeline, given back once it is stored.
 pub type PageSlot = tokio::sync::OwnedSemaphorePermit;
@@ -59,8 +73,15 @@ pub enum Source {
         /// The peer that relayed it.
         peer: PeerId,
     },
-    /// A sync fetch from a peer.
+    /// A sync fetch or push from a member.
     Sync {
+        /// The peer that served it.
+        peer: PeerId,
+    },
+    /// A sync fetch from a peer that is not a member (yet): only its
+    /// membership and revocation records are taken (SPEC §9.4), the rest
+    /// is dropped unstored, unheld and unblamed.
+    Probation {
         /// The peer that served it.
         peer: PeerId,
     },
@@ -69,6 +90,12 @@ pub enum Source {
 /// What the pipeline (and helper tasks) tell the event loop.
 #[derive(Debug)]
 pub enum Feedback {
+    /// Records that sync, a push or the quarantine made current, to be
+    /// forwarded by gossip (already within the re-gossip rate).
+    Forward(Vec<Vec<u8>>),
+    /// Gossip records refused in a batch for being over their author's
+    /// rate.
+    OverRate(u64),
     /// The verdict on a gossip message.
     Gossip {
         /// Gossipsub's id for it.
@@ -77,6 +104,13 @@ pub enum Feedback {
         source: PeerId,
         /// Accept (relay), Reject (penalise) or Ignore.
         acceptance: MessageAcceptance,
+    },
+    /// A peer sent a malformed sync request (answered from a task).
+    Malformed {
+        /// The peer.
+        peer: PeerId,
+        /// What was wrong.
+        reason: String,
     },
     /// A peer sent an invalid record through sync.
     Invalid {
@@ -140,14 +174,43 @@ pub struct Arrival {
     pub at: Timestamp,
 }
 
-/// Starts the pipeline; returns the queue to feed it.
+/// Starts the pipeline, taking gossip of each author at most at
+/// `per_author`; returns the queue to feed it.
 pub fn spawn(
     intake: Intake,
+    per_author: Rate,
     feedback: mpsc::Sender<Feedback>,
 ) -> (mpsc::Sender<IngestJob>, JoinHandle<()>) {
     let (jobs_tx, jobs) = mpsc::channel(INGEST_QUEUE);
-    let task = tokio::spawn(run(jobs, intake, feedback));
+    let limits = Limits::new(per_author);
+    let task = tokio::spawn(run(jobs, intake, limits, feedback));
     (jobs_tx, task)
+}
+
+/// The store stage's rate limits.
+#[derive(Debug)]
+struct Limits {
+    per_author: Buckets<PublicKey>,
+    regossip: Bucket,
+    log: LogOnce,
+}
+
+impl Limits {
+    fn new(per_author: Rate) -> Self {
+        Self {
+            per_author: Buckets::new(per_author),
+            regossip: Bucket::full(REGOSSIP, Instant::now()),
+            log: LogOnce::default(),
+        }
+    }
+
+    /// Logs refusals of `author`'s records, at most once a second.
+    fn log_over_rate(&mut self, author: &PublicKey, peer: &PeerId, now: Instant) {
+        if self.log.due(now) {
+            let rate = self.per_author.rate().per_second;
+            tracing::warn!(%author, %peer, "gossip refused: over the author's rate of {rate} records/s");
+        }
+    }
 }
 
 /// Verified batches that may wait for the store while the next is verified.
@@ -160,9 +223,14 @@ const SPLIT_FROM: usize = 64;
 /// [`verifier_threads`] blocking threads) while batch N is stored. Batches
 /// are stored in the order they arrived; the task ends once every queued
 /// job is stored and reported.
-async fn run(jobs: mpsc::Receiver<IngestJob>, intake: Intake, feedback: mpsc::Sender<Feedback>) {
+async fn run(
+    jobs: mpsc::Receiver<IngestJob>,
+    intake: Intake,
+    limits: Limits,
+    feedback: mpsc::Sender<Feedback>,
+) {
     let (checked_tx, checked) = mpsc::channel(VERIFIED_AHEAD);
-    let store_stage = tokio::spawn(store_stage(checked, intake, feedback));
+    let store_stage = tokio::spawn(store_stage(checked, intake, limits, feedback));
     verify_stage(jobs, checked_tx).await;
     if store_stage.await.is_err() {
         tracing::error!("the ingest store stage failed");
@@ -200,10 +268,11 @@ async fn next_batch(jobs: &mut mpsc::Receiver<IngestJob>) -> Option<Vec<IngestJo
 async fn store_stage(
     mut checked: mpsc::Receiver<VerifiedBatch>,
     intake: Intake,
+    mut limits: Limits,
     feedback: mpsc::Sender<Feedback>,
 ) {
     while let Some((batch, slots)) = checked.recv().await {
-        if let Err(e) = take_and_report(batch, &intake, &feedback).await {
+        if let Err(e) = take_and_report(batch, &intake, &mut limits, &feedback).await {
             tracing::error!("ingest failed: {e}");
         }
         drop(slots);
@@ -277,36 +346,74 @@ pub fn verify_batch(
 async fn take_and_report(
     checked: Checked,
     intake: &Intake,
+    limits: &mut Limits,
     feedback: &mpsc::Sender<Feedback>,
 ) -> Result<(), crate::store::StoreError> {
+    let now = Instant::now();
     let mut valid = Vec::new();
-    let mut verdicts: Vec<(Source, Option<RecordError>)> = Vec::new();
+    let mut verdicts: Vec<(Source, Check)> = Vec::new();
+    let mut over_rate = 0;
+    let mut skipped = Vec::new();
     for (from, results) in checked {
         for result in results {
-            match result {
-                Ok(verified) => {
-                    valid.push(verified);
-                    verdicts.push((from.clone(), None));
+            let check = match result {
+                Ok(verified) if !may_come_from(&from, &verified) => {
+                    skipped.push(verified.record().id());
+                    Check::NotTaken
                 }
-                Err(error) => verdicts.push((from.clone(), Some(error))),
-            }
+                Ok(verified) => match within_rate(&from, &verified, limits, now) {
+                    true => {
+                        valid.push(verified);
+                        Check::Valid
+                    }
+                    false => {
+                        over_rate += 1;
+                        Check::OverRate {
+                            by_author: sent_by_author(&from, &verified),
+                        }
+                    }
+                },
+                Err(error) => Check::Invalid(error),
+            };
+            verdicts.push((from.clone(), check));
         }
     }
+    let forwardable = forward_candidates(&verdicts, &valid);
     let taken = intake.take(valid).await?;
-    let mut outcomes = taken.outcomes.into_iter();
-    for (from, error) in verdicts {
-        let verdict = match error {
-            Some(error) => Verdict::Invalid(error),
-            None => match outcomes.next() {
-                Some(outcome) => Verdict::Taken(outcome),
-                None => break,
+    let mut outcomes = taken.outcomes.iter().copied();
+    let mut forward = Vec::new();
+    let mut candidates = forwardable.into_iter();
+    for (from, check) in verdicts {
+        let verdict = match check {
+            Check::Invalid(error) => Verdict::Invalid(error),
+            Check::OverRate { by_author } => Verdict::OverRate { by_author },
+            Check::NotTaken => continue,
+            Check::Valid => match (outcomes.next(), candidates.next()) {
+                (Some(outcome), candidate) => {
+                    if let (Outcome::Stored(o), Some(Some(bytes))) = (outcome, candidate)
+                        && o.is_current()
+                    {
+                        forward.push(bytes);
+                    }
+                    Verdict::Taken(outcome)
+                }
+                (None, _) => break,
             },
         };
         report(&from, verdict, feedback).await;
     }
+    forward.extend(taken.released);
+    let allowed = forward_within_rate(forward, limits, now);
+    if !allowed.is_empty() {
+        let _ = feedback.send(Feedback::Forward(allowed)).await;
+    }
+    if over_rate > 0 {
+        let _ = feedback.send(Feedback::OverRate(over_rate)).await;
+    }
     let _ = feedback.send(Feedback::Indexed(taken.change)).await;
-    if !taken.skipped.is_empty() {
-        let _ = feedback.send(Feedback::Skip(taken.skipped)).await;
+    skipped.extend(taken.skipped);
+    if !skipped.is_empty() {
+        let _ = feedback.send(Feedback::Skip(skipped)).await;
     }
     if taken.roster_changed {
         let _ = feedback.send(Feedback::RosterChanged).await;
@@ -314,9 +421,92 @@ async fn take_and_report(
     Ok(())
 }
 
+/// A record's check before storing.
+enum Check {
+    Valid,
+    Invalid(RecordError),
+    /// Over its author's gossip rate; `by_author` if the author's own node
+    /// sent it.
+    OverRate {
+        by_author: bool,
+    },
+    /// Not a record its source may give us (a non-member's, not roster).
+    NotTaken,
+}
+
+/// Whether a verified record may come from where it came: anything from a
+/// member, only roster records from a peer on probation.
+fn may_come_from(from: &Source, verified: &VerifiedRecord) -> bool {
+    match from {
+        Source::Probation { .. } => matches!(
+            coopnet_protocol::Kind::from_code(verified.record().header().kind),
+            Some(coopnet_protocol::Kind::Membership | coopnet_protocol::Kind::Revocation)
+        ),
+        Source::Gossip { .. } | Source::Sync { .. } => true,
+    }
+}
+
+/// Whether a verified record is within its author's gossip rate (records
+/// that did not come by gossip always are).
+fn within_rate(
+    from: &Source,
+    verified: &VerifiedRecord,
+    limits: &mut Limits,
+    now: Instant,
+) -> bool {
+    let Source::Gossip { peer, .. } = from else {
+        return true;
+    };
+    let author = verified.record().header().author;
+    let within = limits.per_author.take(author, now);
+    if !within {
+        limits.log_over_rate(&author, peer, now);
+    }
+    within
+}
+
+/// Whether the peer that sent a record by gossip is its author.
+fn sent_by_author(from: &Source, verified: &VerifiedRecord) -> bool {
+    let Source::Gossip { peer, .. } = from else {
+        return false;
+    };
+    crate::identity::coop_key_of(peer) == Some(verified.record().header().author)
+}
+
+/// For each valid record in order, its bytes if it came by sync and is
+/// recent enough to forward should it become current.
+fn forward_candidates(
+    verdicts: &[(Source, Check)],
+    valid: &[VerifiedRecord],
+) -> Vec<Option<Vec<u8>>> {
+    let since = crate::clock::now().0.saturating_sub(REGOSSIP_WINDOW_MS);
+    let synced = verdicts
+        .iter()
+        .filter(|(_, check)| matches!(check, Check::Valid))
+        .map(|(from, _)| matches!(from, Source::Sync { .. } | Source::Probation { .. }));
+    synced
+        .zip(valid)
+        .map(|(synced, record)| {
+            let record = record.record();
+            (synced && record.header().issued_at.0 >= since).then(|| record.bytes().to_vec())
+        })
+        .collect()
+}
+
+/// The records to forward that the re-gossip rate allows (at most
+/// [`FORWARD_PER_BATCH`]); the rest are left to sync.
+fn forward_within_rate(records: Vec<Vec<u8>>, limits: &mut Limits, now: Instant) -> Vec<Vec<u8>> {
+    records
+        .into_iter()
+        .take(FORWARD_PER_BATCH)
+        .take_while(|_| limits.regossip.take(REGOSSIP, now))
+        .collect()
+}
+
 enum Verdict {
     Taken(Outcome),
     Invalid(RecordError),
+    OverRate { by_author: bool },
 }
 
 async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedback>) {
@@ -324,14 +514,18 @@ async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedbac
         (Source::Gossip { message_id, peer }, verdict) => {
             let acceptance = match verdict {
                 Verdict::Taken(Outcome::Stored(o)) if o.is_current() => MessageAcceptance::Accept,
-                Verdict::Taken(Outcome::Stored(IngestOutcome::Duplicate)) => {
-                    MessageAcceptance::Ignore
-                }
-                // An older version replayed: nothing an honest node relays.
-                Verdict::Taken(Outcome::Stored(_)) => MessageAcceptance::Reject,
+                // Already held, or an older or equal version than the one
+                // held: an honest peer relays a version that was current
+                // when it relayed it, and a newer one may have overtaken it
+                // in flight. Not relayed, nobody blamed (SPEC §8.1).
+                Verdict::Taken(Outcome::Stored(_)) => MessageAcceptance::Ignore,
                 // Not a member (yet), or revoked: an honest peer with an
                 // older roster may relay it, so do not blame, just drop.
                 Verdict::Taken(Outcome::Held | Outcome::Refused(_)) => MessageAcceptance::Ignore,
+                // The author's own node flooding: penalised. Relayed by
+                // another peer: that peer may have had room for it.
+                Verdict::OverRate { by_author: true } => MessageAcceptance::Reject,
+                Verdict::OverRate { by_author: false } => MessageAcceptance::Ignore,
                 Verdict::Invalid(e) if e.is_honest_mistake() => MessageAcceptance::Ignore,
                 Verdict::Invalid(e) => {
                     tracing::warn!(%peer, "invalid record by gossip: {e}");
@@ -344,13 +538,15 @@ async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedbac
                 acceptance,
             }
         }
-        (Source::Sync { peer }, Verdict::Invalid(e)) if !e.is_honest_mistake() => {
+        (Source::Sync { peer } | Source::Probation { peer }, Verdict::Invalid(e))
+            if !e.is_honest_mistake() =>
+        {
             Feedback::Invalid {
                 peer: *peer,
                 reason: e.to_string(),
             }
         }
-        (Source::Sync { .. }, _) => return,
+        (Source::Sync { .. } | Source::Probation { .. }, _) => return,
     };
     let _ = feedback.send(message).await;
 }
@@ -414,7 +610,7 @@ mod tests {
         };
         let (feedback_tx, mut feedback) = mpsc::channel(64);
         tokio::spawn(async move { while feedback.recv().await.is_some() {} });
-        let (jobs, pipeline) = spawn(intake, feedback_tx);
+        let (jobs, pipeline) = spawn(intake, crate::net::limits::PER_AUTHOR, feedback_tx);
         let places = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
         let page: Vec<Vec<u8>> = (0..300).map(|i| record(i, false)).collect();
         let job = IngestJob {

@@ -34,6 +34,9 @@ pub struct Taken {
     pub roster_changed: bool,
     /// Ids held or refused, which sync should not fetch again.
     pub skipped: Vec<RecordId>,
+    /// Records released from quarantine that became current (their bytes,
+    /// to be forwarded: they were not relayed when they arrived).
+    pub released: Vec<Vec<u8>>,
 }
 
 /// The intake: the store, the gate and the arrivals feed.
@@ -88,18 +91,25 @@ impl Intake {
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut first = None;
         while !batch.is_empty() {
+            let releasing = first.is_some();
             let roster: Vec<VerifiedRecord> =
                 batch.iter().filter(|r| is_roster(r)).cloned().collect();
+            // A released record's bytes are kept to be forwarded.
             let facts: Vec<_> = batch
                 .iter()
-                .map(|r| (r.record().id(), r.record().header().issued_at.0))
+                .map(|r| {
+                    let record = r.record();
+                    let bytes = releasing.then(|| record.bytes().to_vec());
+                    (record.id(), record.header().issued_at.0, bytes)
+                })
                 .collect();
             let outcomes = self.store.ingest(batch).await?;
             let now = crate::clock::now();
             let mut current_roster = Vec::new();
-            for (outcome, (id, issued_at)) in outcomes.iter().zip(facts) {
+            for (outcome, (id, issued_at, bytes)) in outcomes.iter().zip(facts) {
                 if taken.change.note(*outcome, id, issued_at) {
                     let _ = self.arrivals.send(Arrival { id, at: now });
+                    taken.released.extend(bytes);
                     current_roster.extend(roster.iter().filter(|r| r.record().id() == id));
                 }
             }

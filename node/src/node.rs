@@ -202,6 +202,8 @@ impl Node {
             network_key: genesis.as_ref().and_then(|g| g.network_key).map(|k| k.0),
             gate: gate.clone(),
             grace: overrides.grace.unwrap_or(DEFAULT_GRACE),
+            per_peer: config.network.per_peer(),
+            per_author: config.network.per_author(),
         };
         let (feedback_tx, feedback) = mpsc::channel(4_096);
         let (arrivals, _) = broadcast::channel(4_096);
@@ -210,7 +212,9 @@ impl Node {
             gate,
             arrivals: arrivals.clone(),
         };
-        let (ingest_tx, ingest_task) = ingest::spawn(intake.clone(), feedback_tx.clone());
+        let per_author = config.network.per_author();
+        let (ingest_tx, ingest_task) =
+            ingest::spawn(intake.clone(), per_author, feedback_tx.clone());
         let (net, net_task) = net::spawn(
             params,
             store.clone(),

@@ -76,26 +76,30 @@ async fn a_non_members_records_are_refused_via_gossip_and_sync_and_it_is_disconn
         .id;
 
     let founder = &fed.nodes[0];
+    // The founder reconciles with the outsider (to learn roster records it
+    // may hold) and fetches what it lacks; the outsider's own records are
+    // dropped, neither stored nor held in quarantine (SPEC §9.4).
     wait_for(
-        "the founder to hold both records in quarantine",
+        "the founder to fetch from the outsider",
         DEADLINE,
-        || async {
-            founder.node.gate().is_held(&by_sync) && founder.node.gate().is_held(&by_gossip)
-        },
+        || async { founder.node.net().stats().await.unwrap().records_fetched >= 2 },
     )
     .await;
-    for node in &fed.nodes {
-        assert!(
-            !stored(node, by_sync).await && !stored(node, by_gossip).await,
-            "a non-member's record was stored"
-        );
-    }
     wait_for(
         "the outsider to be disconnected after its grace period",
         DEADLINE,
         || async { !connected(founder, &outsider).await },
     )
     .await;
+    for node in &fed.nodes {
+        for id in [by_sync, by_gossip] {
+            assert!(!stored(node, id).await, "a non-member's record was stored");
+            assert!(
+                !node.node.gate().is_held(&id),
+                "a non-member's record was held"
+            );
+        }
+    }
     let still = vec![publish_profile(&fed.nodes[1].node, 1).await];
     wait_for("members to keep working", DEADLINE, || {
         all_have(&fed.nodes, &still)
@@ -114,10 +118,25 @@ async fn a_record_published_before_the_membership_arrived_is_accepted_once_it_do
     let newcomer =
         start_prepared(&dir, &[fed.nodes[0].addr.clone()], Duration::from_secs(30)).await;
     let early = publish_profile(&newcomer.node, 4).await;
-    wait_for("the early record to be held", DEADLINE, || async {
-        fed.nodes[0].node.gate().is_held(&early)
-    })
+    wait_for(
+        "the founder to fetch the early record",
+        DEADLINE,
+        || async {
+            fed.nodes[0]
+                .node
+                .net()
+                .stats()
+                .await
+                .unwrap()
+                .records_fetched
+                >= 1
+        },
+    )
     .await;
+    assert!(
+        !stored(&fed.nodes[0], early).await && !fed.nodes[0].node.gate().is_held(&early),
+        "a non-member's own record was taken"
+    );
 
     fed.nodes[0]
         .node

@@ -96,6 +96,18 @@ pub async fn start_federation(
     network_key: Option<[u8; 32]>,
     grace: Duration,
 ) -> Federation {
+    start_federation_with(root, members, network_key, grace, Duration::from_secs(1)).await
+}
+
+/// [`start_federation`] with this sync interval (a long one leaves gossip
+/// as the only quick path once the first sessions are over).
+pub async fn start_federation_with(
+    root: &Path,
+    members: usize,
+    network_key: Option<[u8; 32]>,
+    grace: Duration,
+    sync_interval: Duration,
+) -> Federation {
     let founder_dir = root.join("founder");
     std::fs::create_dir_all(&founder_dir).expect("dir");
     let founder_key = identity::create(&founder_dir).expect("identity").public();
@@ -103,7 +115,7 @@ pub async fn start_federation(
     let mut config = Config::new("Founder Co-op");
     config.federation = Some(file.clone());
     config.save(&founder_dir).expect("config");
-    let founder = start_prepared(&founder_dir, &[], grace).await;
+    let founder = start_prepared_with(&founder_dir, &[], grace, sync_interval).await;
     let mut nodes = vec![founder];
     for i in 0..members {
         let dir = root.join(format!("member-{i}"));
@@ -114,7 +126,8 @@ pub async fn start_federation(
             .await
             .expect("admit");
         let bootstrap = [nodes[0].addr.clone()];
-        nodes.push(start_prepared(&dir, &bootstrap, Duration::from_secs(30)).await);
+        let grace = Duration::from_secs(30);
+        nodes.push(start_prepared_with(&dir, &bootstrap, grace, sync_interval).await);
     }
     let keys: Vec<_> = nodes.iter().map(|t| t.node.key()).collect();
     wait_for("every node to see every member", DEADLINE, || async {
@@ -130,5 +143,28 @@ pub async fn start_federation(
         genesis,
         file,
         nodes,
+    }
+}
+
+impl Federation {
+    /// Admits the co-op with `key` (signed by the founder) and waits until
+    /// every node counts it as a member.
+    pub async fn admit(&self, key: coopnet_protocol::PublicKey, name: &str) {
+        self.nodes[0]
+            .node
+            .admit(key, name, Role::Member, None)
+            .await
+            .expect("admit");
+        wait_for("every node to count the new member", DEADLINE, || async {
+            self.nodes
+                .iter()
+                .all(|t| t.node.gate().view().is_some_and(|v| v.is_member(&key)))
+        })
+        .await;
+    }
+
+    /// The federation's gossip topic.
+    pub fn topic(&self) -> String {
+        self.genesis.topic()
     }
 }

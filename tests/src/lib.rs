@@ -13,6 +13,7 @@ use coopnet_node::{Node, identity};
 use coopnet_protocol::{Body, Draft, Kind, RecordId, SecretKey, Timestamp, samples};
 
 pub mod federation;
+pub mod hostile;
 
 /// How long a test waits for a condition before failing.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -43,7 +44,7 @@ where
 }
 
 /// A node running in this process, with its own data directory.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TestNode {
     /// The node.
     pub node: Arc<Node>,

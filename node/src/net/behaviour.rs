@@ -6,17 +6,30 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    allow_block_list, connection_limits, gossipsub, identify, identity::Keypair, kad, mdns, ping,
-    request_response,
+    connection_limits, gossipsub, identify, identity::Keypair, kad, mdns, ping, request_response,
 };
 
 use super::codec::{SYNC_PROTOCOL, SyncCodec};
+use super::guard::Guard;
 use super::score;
 
 /// Protocol name for our Kademlia DHT (a private DHT, not the public one).
 pub const KAD_PROTOCOL: libp2p::StreamProtocol = libp2p::StreamProtocol::new("/coopnet/kad/1");
 /// Protocol version string sent by identify.
 pub const IDENTIFY_PROTOCOL: &str = "/coopnet/id/1";
+/// How often each connection is pinged: it keeps data in flight, so the
+/// TCP user timeout notices a dead path (SPEC §8.4).
+pub const PING_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a ping may take. Two pings in a row that fail close the
+/// connection: a backstop for paths the TCP user timeout does not see,
+/// lenient enough that a node stalled by load is not taken for dead.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long gossipsub remembers a message id it has seen.
+pub const SEEN_TTL: Duration = Duration::from_secs(60);
+/// Sync requests one connection may have open at once, each way.
+pub const SYNC_STREAMS: usize = 16;
+/// How long a sync request may take, read, answered and written.
+pub const SYNC_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Parameters of the behaviour.
 #[derive(Debug, Clone)]
@@ -27,6 +40,8 @@ pub struct BehaviourParams {
     pub mdns: bool,
     /// The gossip topic this federation publishes on.
     pub topic: gossipsub::IdentTopic,
+    /// The federation gate, for the connection guard.
+    pub gate: crate::gate::Gate,
 }
 
 /// Everything the node speaks.
@@ -34,9 +49,10 @@ pub struct BehaviourParams {
 #[allow(missing_debug_implementations)]
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
-    /// Refuses peers blocked for misbehaving (checked first).
-    pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
-    /// Caps pending and established connections.
+    /// Bounds handshakes per address, keeps room for members, refuses
+    /// blocked and revoked peers (checked first).
+    pub guard: Guard,
+    /// Caps outgoing handshakes and established connections.
     pub limits: connection_limits::Behaviour,
     /// Spreads new records to every member, validated before relaying.
     pub gossip: gossipsub::Behaviour,
@@ -46,7 +62,7 @@ pub struct Behaviour {
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
     /// Exchanges listen addresses and protocols with peers.
     pub identify: identify::Behaviour,
-    /// Measures round-trip times and detects dead connections.
+    /// Measures round-trip times; its failures close dead connections.
     pub ping: ping::Behaviour,
     /// LAN discovery, only when configured.
     pub mdns: Toggle<mdns::tokio::Behaviour>,
@@ -67,11 +83,13 @@ impl Behaviour {
     /// Builds the behaviour for the node with `key`.
     pub fn new(key: &Keypair, params: &BehaviourParams) -> Result<Self, BuildError> {
         let peer_id = key.public().to_peer_id();
-        let mut kad = kad::Behaviour::with_config(
-            peer_id,
-            kad::store::MemoryStore::new(peer_id),
-            kad::Config::new(KAD_PROTOCOL),
-        );
+        let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+        // Only members enter the routing table (the event loop adds them
+        // as identify reports their addresses), so nobody is led to dial
+        // peers that are not members.
+        kad_config.set_kbucket_inserts(kad::BucketInserts::Manual);
+        let mut kad =
+            kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
         kad.set_mode(Some(kad::Mode::Server));
         let mdns = match params.mdns {
             true => Some(
@@ -81,30 +99,35 @@ impl Behaviour {
             false => None,
         };
         Ok(Self {
-            blocked: allow_block_list::Behaviour::default(),
+            guard: Guard::new(params.gate.clone()),
             limits: connection_limits::Behaviour::new(limits()),
             gossip: gossip(params)?,
             sync: request_response::Behaviour::with_codec(
                 SyncCodec,
                 [(SYNC_PROTOCOL, request_response::ProtocolSupport::Full)],
                 request_response::Config::default()
-                    .with_request_timeout(Duration::from_secs(30))
-                    .with_max_concurrent_streams(64),
+                    .with_request_timeout(SYNC_REQUEST_TIMEOUT)
+                    .with_max_concurrent_streams(SYNC_STREAMS),
             ),
             kad,
             identify: identify::Behaviour::new(
                 identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
                     .with_agent_version(format!("coopnet/{}", env!("CARGO_PKG_VERSION"))),
             ),
-            ping: ping::Behaviour::new(ping::Config::new()),
+            ping: ping::Behaviour::new(
+                ping::Config::new()
+                    .with_interval(PING_INTERVAL)
+                    .with_timeout(PING_TIMEOUT),
+            ),
             mdns: mdns.into(),
         })
     }
 }
 
 fn limits() -> connection_limits::ConnectionLimits {
+    // NOTE: pending incoming connections are bounded by the guard, per
+    // address as well as in total.
     connection_limits::ConnectionLimits::default()
-        .with_max_pending_incoming(Some(64))
         .with_max_pending_outgoing(Some(64))
         .with_max_established_incoming(Some(256))
         .with_max_established_outgoing(Some(256))
@@ -115,12 +138,17 @@ fn gossip(params: &BehaviourParams) -> Result<gossipsub::Behaviour, BuildError> 
     let config = gossipsub::ConfigBuilder::default()
         .heartbeat_interval(params.heartbeat)
         // Records carry their own signatures: libp2p message signing is off,
-        // and a message's id is its record's id.
+        // and a message's id is the hash of its whole bytes (SPEC §8.1).
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .validate_messages()
         .message_id_fn(|message| gossipsub::MessageId::new(&super::message_id(&message.data)))
         .max_transmit_size(coopnet_protocol::MAX_RECORD_LEN + 1024)
-        .duplicate_cache_time(Duration::from_secs(120))
+        .duplicate_cache_time(SEEN_TTL)
+        // NOTE: anonymous messages carry no source, so without this a copy
+        // of a record we published (or re-gossiped) that an honest peer
+        // relays back to us would count as an invalid message against it.
+        // With it, such a copy is a plain duplicate.
+        .allow_self_origin(true)
         .build()
         .map_err(|e| BuildError::Gossip(e.to_string()))?;
     let mut behaviour =

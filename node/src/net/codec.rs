@@ -1,8 +1,14 @@
 //! The anti-entropy protocol's messages and their bounded wire form.
 //!
 //! Every message is one frame: a u32 big-endian length, then a tag byte and
-//! the fields. Lengths are checked before anything is allocated, so a peer
-//! cannot make us buffer more than [`MAX_RESPONSE_LEN`].
+//! the fields. Lengths are checked before anything is read, and a frame's
+//! buffer grows only with the bytes that actually arrive, so a peer cannot
+//! make us buffer more than it sends, nor more than [`MAX_RESPONSE_LEN`].
+//!
+//! A malformed *request* is not an I/O error: request-response drops
+//! requests whose reading failed without telling the behaviour, so the
+//! codec hands it up as `Err(Malformed)` and the event loop penalises the
+//! sender and refuses it (SPEC §8.2).
 
 use std::io;
 
@@ -20,8 +26,9 @@ pub const MAX_PUSH_BYTES: usize = 256 * 1024;
 /// Largest request frame: a reconciliation message, or a push, and its
 /// header.
 pub const MAX_REQUEST_LEN: usize = MAX_PUSH_BYTES + 1024;
-/// Largest response frame: a page of records.
-pub const MAX_RESPONSE_LEN: usize = 4 * 1024 * 1024 + 1024;
+/// Largest response frame: a page of records (as large as a push) and its
+/// header, or a sketch or reconciliation reply.
+pub const MAX_RESPONSE_LEN: usize = MAX_PUSH_BYTES + 1024;
 /// Most record ids one fetch may ask for.
 pub const MAX_FETCH_IDS: usize = 1_024;
 
@@ -80,23 +87,50 @@ pub enum SyncResponse {
 }
 
 /// The request-response codec for [`SyncRequest`] / [`SyncResponse`].
+/// Requests are read as `Result<SyncRequest, Malformed>` (see the module
+/// doc); writing an `Err` is refused.
 #[derive(Debug, Clone, Default)]
 pub struct SyncCodec;
+
+/// A request frame that breaks SPEC §8.2: the sender is penalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed sync request: {0}")]
+pub struct Malformed(pub &'static str);
 
 fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
 }
 
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+/// Reads a frame's length; `Ok(Err(..))` when it is out of `1..=max`.
+async fn read_len<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    max: usize,
+) -> io::Result<Result<usize, Malformed>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
-    if len == 0 || len > max {
-        return Err(invalid("sync frame length out of bounds"));
+    Ok(match len == 0 || len > max {
+        true => Err(Malformed("frame length out of bounds")),
+        false => Ok(len),
+    })
+}
+
+/// Reads `len` bytes, growing the buffer only as they arrive (a peer that
+/// announces a large frame and sends little costs what it sent).
+async fn read_body<T: AsyncRead + Unpin + Send>(io: &mut T, len: usize) -> io::Result<Vec<u8>> {
+    let mut frame = Vec::new();
+    io.take(len as u64).read_to_end(&mut frame).await?;
+    if frame.len() < len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
     }
-    let mut frame = vec![0u8; len];
-    io.read_exact(&mut frame).await?;
     Ok(frame)
+}
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+    match read_len(io, max).await? {
+        Ok(len) => read_body(io, len).await,
+        Err(Malformed(why)) => Err(invalid(why)),
+    }
 }
 
 async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, frame: &[u8]) -> io::Result<()> {
@@ -138,7 +172,7 @@ fn be_u32(bytes: &[u8]) -> u32 {
 }
 
 /// A sketch request's fields, checked against the bounds.
-fn decode_sketch(body: &[u8]) -> io::Result<SyncRequest> {
+fn decode_sketch(body: &[u8]) -> Result<SyncRequest, Malformed> {
     let [salt, from, count] = [
         0..SALT_LEN,
         SALT_LEN..SALT_LEN + 4,
@@ -150,19 +184,19 @@ fn decode_sketch(body: &[u8]) -> io::Result<SyncRequest> {
         && (1..=MAX_BATCH).contains(&count)
         && u64::from(from) + u64::from(count) <= u64::from(MAX_CELLS);
     if !in_bounds {
-        return Err(invalid("sketch request out of bounds"));
+        return Err(Malformed("sketch request out of bounds"));
     }
     let salt = salt.try_into().unwrap_or_default();
     Ok(SyncRequest::Sketch { salt, from, count })
 }
 
 /// A fetch by keys: the salt, then 1 to [`MAX_FETCH_IDS`] keys.
-fn decode_fetch_keys(body: &[u8]) -> io::Result<SyncRequest> {
+fn decode_fetch_keys(body: &[u8]) -> Result<SyncRequest, Malformed> {
     let (salt, keys) = body
         .split_at_checked(SALT_LEN)
-        .ok_or_else(|| invalid("cut fetch by keys"))?;
+        .ok_or(Malformed("cut fetch by keys"))?;
     if keys.is_empty() || !keys.len().is_multiple_of(8) || keys.len() / 8 > MAX_FETCH_IDS {
-        return Err(invalid("fetch by keys out of bounds"));
+        return Err(Malformed("fetch by keys out of bounds"));
     }
     let keys = keys
         .chunks_exact(8)
@@ -184,15 +218,13 @@ fn encode_records(tag: u8, records: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// The records of [`encode_records`], each at most [`MAX_RECORD_LEN`].
-fn decode_records(mut rest: &[u8]) -> io::Result<Vec<Vec<u8>>> {
+fn decode_records(mut rest: &[u8]) -> Result<Vec<Vec<u8>>, Malformed> {
     let mut records = Vec::new();
     while !rest.is_empty() {
-        let (len, tail) = rest
-            .split_at_checked(4)
-            .ok_or_else(|| invalid("cut record"))?;
+        let (len, tail) = rest.split_at_checked(4).ok_or(Malformed("cut record"))?;
         let len = u32::from_be_bytes(len.try_into().unwrap_or([0; 4])) as usize;
         if len > MAX_RECORD_LEN || len > tail.len() {
-            return Err(invalid("record length out of bounds"));
+            return Err(Malformed("record length out of bounds"));
         }
         records.push(tail[..len].to_vec());
         rest = &tail[len..];
@@ -201,7 +233,7 @@ fn decode_records(mut rest: &[u8]) -> io::Result<Vec<Vec<u8>>> {
 }
 
 /// Decodes a request frame body.
-pub fn decode_request(frame: &[u8]) -> io::Result<SyncRequest> {
+pub fn decode_request(frame: &[u8]) -> Result<SyncRequest, Malformed> {
     match frame.split_first() {
         Some((0, msg)) => Ok(SyncRequest::Reconcile(msg.to_vec())),
         Some((1, ids)) if ids.len() % 32 == 0 && ids.len() / 32 <= MAX_FETCH_IDS => {
@@ -210,13 +242,16 @@ pub fn decode_request(frame: &[u8]) -> io::Result<SyncRequest> {
                 .map(|c| RecordId(c.try_into().unwrap_or([0; 32])));
             Ok(SyncRequest::Fetch(ids.collect()))
         }
-        Some((2, records)) if records.len() <= MAX_PUSH_BYTES + 4 * MAX_FETCH_IDS => {
+        Some((1, _)) => Err(Malformed("fetch of a partial id or too many ids")),
+        Some((2, records)) if records.len() <= MAX_PUSH_BYTES => {
             decode_records(records).map(SyncRequest::Push)
         }
+        Some((2, _)) => Err(Malformed("push larger than 262,144 bytes of records")),
         Some((3, [])) => Ok(SyncRequest::Reconciled),
         Some((4, body)) => decode_sketch(body),
         Some((5, body)) => decode_fetch_keys(body),
-        _ => Err(invalid("malformed sync request")),
+        Some((3, _)) => Err(Malformed("reconciled with a body")),
+        _ => Err(Malformed("unknown request tag")),
     }
 }
 
@@ -241,7 +276,9 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
 pub fn decode_response(frame: &[u8]) -> io::Result<SyncResponse> {
     match frame.split_first() {
         Some((0, msg)) => Ok(SyncResponse::Reconcile(msg.to_vec())),
-        Some((1, records)) => decode_records(records).map(SyncResponse::Records),
+        Some((1, records)) => decode_records(records)
+            .map(SyncResponse::Records)
+            .map_err(|Malformed(why)| invalid(why)),
         Some((2, reason)) => Ok(SyncResponse::Refused(
             String::from_utf8_lossy(reason).into(),
         )),
@@ -261,14 +298,23 @@ pub fn decode_response(frame: &[u8]) -> io::Result<SyncResponse> {
 #[async_trait::async_trait]
 impl libp2p::request_response::Codec for SyncCodec {
     type Protocol = StreamProtocol;
-    type Request = SyncRequest;
+    type Request = Result<SyncRequest, Malformed>;
     type Response = SyncResponse;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncRequest>
+    async fn read_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Result<SyncRequest, Malformed>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        decode_request(&read_frame(io, MAX_REQUEST_LEN).await?)
+        match read_len(io, MAX_REQUEST_LEN).await? {
+            Ok(len) => Ok(decode_request(&read_body(io, len).await?)),
+            // NOTE: the body is left unread; the answer (a refusal) is
+            // written and the stream closed.
+            Err(malformed) => Ok(Err(malformed)),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
@@ -282,11 +328,12 @@ impl libp2p::request_response::Codec for SyncCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        req: SyncRequest,
+        req: Result<SyncRequest, Malformed>,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
+        let req = req.map_err(|e| invalid(&e.to_string()))?;
         write_frame(io, &encode_request(&req)).await
     }
 

@@ -5,15 +5,18 @@
 pub mod behaviour;
 pub mod codec;
 mod event_loop;
+pub mod guard;
 mod holders;
+pub mod limits;
 mod peers;
+pub mod redial;
 pub mod score;
 pub mod sketch;
 pub mod sync;
 
 use std::time::Duration;
 
-use coopnet_protocol::{PublicKey, RecordId, SignedRecord};
+use coopnet_protocol::{PublicKey, RecordId};
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use sha2::Digest;
@@ -24,18 +27,45 @@ pub use event_loop::{NetError, NetParams, spawn};
 /// How many commands may wait for the event loop.
 const COMMAND_QUEUE: usize = 256;
 
-/// The gossipsub message id of `data`: the record id if it decodes as a
-/// record, else a hash of the bytes under a different prefix (garbage still
-/// needs an id, but can never collide with a record's).
+/// The gossipsub message id of `data` (SPEC §8.1): SHA-256 of the whole
+/// message, signature included. A forged or corrupted copy of a record
+/// therefore has an id of its own and can never shadow the genuine bytes in
+/// gossipsub's duplicate cache, whoever sends it first.
 pub fn message_id(data: &[u8]) -> Vec<u8> {
-    match SignedRecord::decode(data) {
-        Ok(record) => record.id().0.to_vec(),
-        Err(_) => sha2::Sha256::new()
-            .chain_update(b"coopnet/undecodable\0")
-            .chain_update(data)
-            .finalize()
-            .to_vec(),
+    sha2::Sha256::digest(data).to_vec()
+}
+
+/// Why a record of ours was not handed to gossip (sync delivers it anyway).
+#[derive(Debug, thiserror::Error)]
+pub enum GossipError {
+    /// Over our own gossip pace (half the federation's per-author limit).
+    #[error("over our own gossip rate: sync delivers it within seconds")]
+    Deferred,
+    /// Gossipsub refused it (no peer subscribed yet, for example).
+    #[error("gossipsub: {0}")]
+    Publish(#[from] libp2p::gossipsub::PublishError),
+}
+
+/// Why a dial could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot dial: {0}")]
+pub struct DialError(String);
+
+impl From<libp2p::swarm::DialError> for DialError {
+    fn from(error: libp2p::swarm::DialError) -> Self {
+        Self(error.to_string())
     }
+}
+
+/// Why a co-op's node was not found.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    /// Its key is not an Ed25519 key (no libp2p peer id).
+    #[error("not an ed25519 key")]
+    NotEd25519,
+    /// The DHT query ended without its address.
+    #[error("no peer in the DHT knows this co-op's address")]
+    NotFound,
 }
 
 /// A change to the set of current records, for the sync index.
@@ -153,6 +183,20 @@ pub struct NetStats {
     pub dial_failures: u64,
     /// Peers blocked for misbehaviour.
     pub peers_blocked: u64,
+    /// Gossip messages rejected unverified: their sender was over its rate.
+    pub gossip_over_peer_rate: u64,
+    /// Gossip records refused after verification: over their author's rate.
+    pub gossip_over_author_rate: u64,
+    /// Own records left to sync: over our own gossip pace.
+    pub own_gossip_deferred: u64,
+    /// Records learned by sync, push or release forwarded by gossip.
+    pub records_forwarded: u64,
+    /// Incoming or outgoing connections the guard refused.
+    pub connections_refused: u64,
+    /// Connections closed because their pings failed.
+    pub connections_closed_dead: u64,
+    /// Dials to members whose connection was lost.
+    pub redials: u64,
     /// Size of the reconciled set.
     pub index_len: usize,
 }
@@ -180,8 +224,8 @@ pub enum Command {
         bytes: Vec<u8>,
         /// How the current set changed when it was stored.
         change: IndexChange,
-        /// Done when handed to gossipsub (an error if no peer took it).
-        reply: oneshot::Sender<Result<(), String>>,
+        /// Done when handed to gossipsub, or why not.
+        reply: oneshot::Sender<Result<(), GossipError>>,
     },
     /// Update the sync index after an ingest.
     Indexed(IndexChange),
@@ -192,23 +236,15 @@ pub enum Command {
     /// Addresses we listen on.
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     /// Connect to an address.
-    Dial(Multiaddr, oneshot::Sender<Result<(), String>>),
-    /// Disconnect from a peer.
-    Disconnect(PeerId),
+    Dial(Multiaddr, oneshot::Sender<Result<(), DialError>>),
     /// Find a peer's addresses through the DHT (and connect to it).
-    FindPeer(PeerId, oneshot::Sender<Result<Vec<Multiaddr>, String>>),
+    FindPeer(PeerId, oneshot::Sender<Result<Vec<Multiaddr>, FindError>>),
     /// Start a sync round with every connected peer now.
     SyncNow,
     /// Network counters.
     Stats(oneshot::Sender<NetStats>),
     /// For each record id, how many connected peers are known to hold it.
     Holders(Vec<RecordId>, oneshot::Sender<Vec<u32>>),
-    /// Gossip bytes as they are, skipping every local check. Only for
-    /// tests that play a misbehaving node.
-    PublishUnchecked(Vec<u8>),
-    /// Send a raw sync request to a peer. Only for tests that play a
-    /// misbehaving node.
-    SendSyncRequest(PeerId, codec::SyncRequest),
     /// Stop the event loop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -243,7 +279,7 @@ impl NetClient {
         &self,
         bytes: Vec<u8>,
         change: IndexChange,
-    ) -> Result<Result<(), String>, Stopped> {
+    ) -> Result<Result<(), GossipError>, Stopped> {
         self.ask(|reply| Command::Publish {
             bytes,
             change,
@@ -263,15 +299,18 @@ impl NetClient {
     }
 
     /// Connects to `addr`.
-    pub async fn dial(&self, addr: Multiaddr) -> Result<Result<(), String>, Stopped> {
+    pub async fn dial(&self, addr: Multiaddr) -> Result<Result<(), DialError>, Stopped> {
         self.ask(|reply| Command::Dial(addr, reply)).await
     }
 
     /// Finds the addresses of the co-op with `key` through Kademlia, and
     /// connects to it. An error says why it was not found.
-    pub async fn find(&self, key: &PublicKey) -> Result<Result<Vec<Multiaddr>, String>, Stopped> {
+    pub async fn find(
+        &self,
+        key: &PublicKey,
+    ) -> Result<Result<Vec<Multiaddr>, FindError>, Stopped> {
         let Some(peer) = crate::identity::peer_id_of(key) else {
-            return Ok(Err("not an ed25519 key".to_owned()));
+            return Ok(Err(FindError::NotEd25519));
         };
         self.ask(|reply| Command::FindPeer(peer, reply)).await
     }

@@ -18,6 +18,11 @@ pub const GOSSIP_THRESHOLD: f64 = -20.0;
 pub const PUBLISH_THRESHOLD: f64 = -40.0;
 /// Below this score every message from a peer is ignored.
 pub const GRAYLIST_THRESHOLD: f64 = -80.0;
+/// The application score (weight 1) of a peer that is not a member: far
+/// below the graylist, so gossipsub neither grafts it, nor publishes,
+/// forwards or gossips to it, nor takes its messages (SPEC §9.4). Members
+/// score 0.
+pub const NON_MEMBER_SCORE: f64 = -1_000.0;
 
 /// Points for an invalid record received through sync.
 pub const INVALID_RECORD_POINTS: u32 = 5;
@@ -48,7 +53,12 @@ pub fn params(topic: &IdentTopic) -> (PeerScoreParams, PeerScoreThresholds) {
         first_message_deliveries_cap: MAX_FIRST_DELIVERY_SCORE / 0.1,
         ..TopicScoreParams::default()
     };
-    let mut params = PeerScoreParams::default();
+    let mut params = PeerScoreParams {
+        app_specific_weight: 1.0,
+        // Slowness is not misbehaviour: a slow peer only loses messages.
+        slow_peer_weight: 0.0,
+        ..PeerScoreParams::default()
+    };
     params.topics.insert(topic.hash(), topic_params);
     // Many demo and test nodes share 127.0.0.1: do not penalise colocation.
     params.ip_colocation_factor_weight = 0.0;

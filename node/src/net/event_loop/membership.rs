@@ -32,7 +32,10 @@ impl EventLoop {
         for peer in expired {
             self.on_probation.remove(&peer);
             if !self.is_member(&peer) {
+                // Its grace is used: refused for a while, so reconnecting
+                // does not renew it.
                 tracing::info!(%peer, "disconnecting a peer that is not a member");
+                self.swarm.behaviour_mut().guard.cool_down(peer);
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
         }
@@ -43,17 +46,22 @@ impl EventLoop {
         });
     }
 
-    /// After a roster change: revoked peers are dropped and blocked, other
-    /// peers that are no longer members go on probation.
+    /// After a roster change: revoked peers are dropped (the guard refuses
+    /// them from now on), other peers that are no longer members go on
+    /// probation and leave gossip and Kademlia; new members join them.
     pub(super) fn roster_changed(&mut self) {
         let view = self.gate.view();
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in peers {
             let key = crate::identity::coop_key_of(&peer);
             let revoked = matches!((&view, &key), (Some(v), Some(k)) if v.is_revoked(k));
+            self.score_membership(peer);
+            if !self.is_member(&peer) {
+                self.swarm.behaviour_mut().kad.remove_peer(&peer);
+                self.redials.forget(&peer);
+            }
             if revoked {
-                tracing::info!(%peer, "membership revoked: disconnecting and blocking");
-                self.swarm.behaviour_mut().blocked.block_peer(peer);
+                tracing::info!(%peer, "membership revoked: disconnecting");
                 let _ = self.swarm.disconnect_peer_id(peer);
             } else {
                 self.check_membership(peer);
@@ -66,11 +74,14 @@ impl EventLoop {
     /// Answers a peer on probation from the roster records only.
     pub(super) fn answer_probation(
         &mut self,
+        peer: PeerId,
         request: SyncRequest,
         channel: ResponseChannel<SyncResponse>,
     ) {
         let store = self.store.clone();
-        self.respond_when_ready(channel, async move { roster_answer(&store, request).await });
+        self.respond_when_ready(peer, channel, async move {
+            roster_answer(&store, request).await
+        });
     }
 
     /// Recomputes the roster when a membership has lapsed, then re-checks
@@ -114,15 +125,15 @@ pub(super) fn is_roster(record: &coopnet_protocol::SignedRecord) -> bool {
 }
 
 /// A sync answer limited to membership and revocation records.
-async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncResponse, String> {
+async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncResponse, Unanswered> {
     match request {
         SyncRequest::Reconcile(message) => {
             let snapshot = SyncIndex::from_items(roster_items(store).await?)
                 .snapshot()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Unanswered::Unavailable(e.to_string()))?;
             answer(&snapshot, &message)
                 .map(SyncResponse::Reconcile)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Unanswered::Malformed(e.to_string()))
         }
         SyncRequest::Sketch { salt, from, count } => {
             let ids = roster_ids(store).await?;
@@ -134,7 +145,7 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
             Ok(SyncResponse::Records(records))
         }
         SyncRequest::Fetch(ids) => {
-            let records = store.get_bytes(ids).await.map_err(|e| e.to_string())?;
+            let records = store.get_bytes(ids).await.map_err(unavailable)?;
             let roster_only = records.into_iter().filter(|bytes| {
                 coopnet_protocol::SignedRecord::decode(bytes.as_slice())
                     .is_ok_and(|r| is_roster(&r))
@@ -148,13 +159,13 @@ async fn roster_answer(store: &Store, request: SyncRequest) -> Result<SyncRespon
 }
 
 /// The ids of the current membership and revocation records.
-async fn roster_ids(store: &Store) -> Result<std::sync::Arc<[RecordId]>, String> {
+async fn roster_ids(store: &Store) -> Result<std::sync::Arc<[RecordId]>, Unanswered> {
     let items = roster_items(store).await?;
     Ok(items.into_iter().map(|(_, id)| id).collect())
 }
 
 /// The current membership and revocation records, as sync items.
-async fn roster_items(store: &Store) -> Result<Vec<(u64, RecordId)>, String> {
+async fn roster_items(store: &Store) -> Result<Vec<(u64, RecordId)>, Unanswered> {
     let mut items = Vec::new();
     for kind in roster_kinds() {
         let filter = crate::store::ListFilter {
@@ -162,7 +173,7 @@ async fn roster_items(store: &Store) -> Result<Vec<(u64, RecordId)>, String> {
             limit: 100_000,
             ..Default::default()
         };
-        let listed = store.list(filter).await.map_err(|e| e.to_string())?;
+        let listed = store.list(filter).await.map_err(unavailable)?;
         items.extend(
             listed
                 .iter()

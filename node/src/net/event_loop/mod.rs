@@ -8,14 +8,16 @@ use std::time::{Duration, Instant};
 
 use coopnet_protocol::RecordId;
 use futures::StreamExt;
-use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
+use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, noise, ping, tcp, yamux};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
+mod connections;
+mod gossip;
 mod membership;
 mod push;
 mod sketching;
@@ -24,13 +26,15 @@ mod transport;
 
 use membership::MAX_SKIPPED;
 use push::PushQueue;
-use sync_handlers::{Outgoing, Wanted, page};
+use sync_handlers::{Outgoing, Unanswered, Wanted, page, unavailable};
 use transport::build_swarm;
 
-use super::behaviour::{Behaviour, BehaviourEvent, BehaviourParams};
+use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::{MAX_FETCH_IDS, MAX_RESPONSE_LEN, SyncRequest, SyncResponse};
 use super::holders::Holders;
+use super::limits::{GossipLimits, Rate};
 use super::peers::{PeerBook, Verdict};
+use super::redial::Redials;
 use super::score::{INVALID_RECORD_POINTS, MALFORMED_FRAME_POINTS};
 use super::sync::{Session, Step, SyncIndex, answer};
 use super::{COMMAND_QUEUE, Command, IndexChange, NetClient, NetStats, PeerInfo};
@@ -41,9 +45,6 @@ use crate::store::Store;
 const FETCHES_IN_FLIGHT: usize = 4;
 /// Ids per fetch request.
 const FETCH_CHUNK: usize = 512;
-/// Gossip messages whose time from receipt to verdict is measured at once
-/// (more than the ingest queue holds).
-const MAX_INTAKES_TIMED: usize = 4_096;
 /// Reports of own records served to a peer that may wait for the loop.
 const SERVED_QUEUE: usize = 64;
 /// What framing adds to a sync message on its stream (codec.rs: a u32
@@ -89,6 +90,10 @@ pub struct NetParams {
     /// How long a peer that is not a member may stay connected (to fetch
     /// membership records) before it is disconnected.
     pub grace: Duration,
+    /// Gossip messages one peer may send.
+    pub per_peer: Rate,
+    /// Records of one author taken by gossip (we gossip our own at half).
+    pub per_author: Rate,
 }
 
 /// Why the network could not start.
@@ -118,7 +123,8 @@ enum Pending {
     Fetch(Wanted),
     /// A push, with its page so a refused one can be sent again.
     Push(super::PushPage),
-    Raw,
+    /// A `Reconciled` notice.
+    Reconciled,
 }
 
 #[derive(Debug, Default)]
@@ -185,6 +191,9 @@ pub fn spawn(
         skip: std::collections::HashSet::new(),
         bootstrap: params.bootstrap.clone(),
         book: PeerBook::default(),
+        limits: GossipLimits::new(params.per_peer, params.per_author),
+        redials: Redials::default(),
+        sync_soon: None,
         stats: NetStats::default(),
     };
     let task = tokio::spawn(event_loop.run());
@@ -238,10 +247,16 @@ struct EventLoop {
     skip: std::collections::HashSet<RecordId>,
     bootstrap: Vec<Multiaddr>,
     book: PeerBook,
+    /// Gossip rates: each peer's, and our own pace.
+    limits: GossipLimits,
+    /// Members to dial again after their connection was lost.
+    redials: Redials,
+    /// When to sync with every peer, after own records were left to sync.
+    sync_soon: Option<Instant>,
     stats: NetStats,
 }
 
-type FindReply = tokio::sync::oneshot::Sender<Result<Vec<Multiaddr>, String>>;
+type FindReply = tokio::sync::oneshot::Sender<Result<Vec<Multiaddr>, super::FindError>>;
 
 impl EventLoop {
     async fn run(mut self) {
@@ -275,6 +290,8 @@ impl EventLoop {
                     self.end_expired_probation();
                     self.refresh_lapsed_memberships();
                     self.retry_due();
+                    self.redial_due();
+                    self.sync_if_soon();
                 }
                 _ = kad_timer.tick() => {
                     let _ = self.swarm.behaviour_mut().kad.bootstrap();
@@ -290,13 +307,7 @@ impl EventLoop {
                 change,
                 reply,
             } => {
-                self.apply(change, true);
-                let result = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossip
-                    .publish(self.topic.clone(), bytes);
-                let _ = reply.send(result.map(drop).map_err(|e| e.to_string()));
+                let _ = reply.send(self.publish_own(bytes, change));
             }
             Command::Indexed(change) => self.apply(change, false),
             Command::RosterChanged => self.roster_changed(),
@@ -307,10 +318,7 @@ impl EventLoop {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
             Command::Dial(addr, reply) => {
-                let _ = reply.send(self.swarm.dial(addr).map_err(|e| e.to_string()));
-            }
-            Command::Disconnect(peer) => {
-                let _ = self.swarm.disconnect_peer_id(peer);
+                let _ = reply.send(self.swarm.dial(addr).map_err(Into::into));
             }
             Command::FindPeer(peer, reply) => {
                 let query = self.swarm.behaviour_mut().kad.get_closest_peers(peer);
@@ -322,18 +330,8 @@ impl EventLoop {
             }
             Command::Stats(reply) => {
                 self.stats.index_len = self.index.len();
+                self.stats.connections_refused = self.swarm.behaviour().guard.refused;
                 let _ = reply.send(self.stats.clone());
-            }
-            Command::PublishUnchecked(bytes) => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .gossip
-                    .publish(self.topic.clone(), bytes);
-            }
-            Command::SendSyncRequest(peer, request) => {
-                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.pending.insert(id, Pending::Raw);
             }
             Command::Shutdown(_) => {}
         }
@@ -378,12 +376,12 @@ impl EventLoop {
                 message_id,
                 source,
                 acceptance,
-            } => {
-                if let Some(started) = self.intake_started.remove(&message_id) {
-                    self.stats.note_gossip_intake(started.elapsed());
-                }
-                let gossip = &mut self.swarm.behaviour_mut().gossip;
-                gossip.report_message_validation_result(&message_id, &source, acceptance);
+            } => self.verdict(&message_id, &source, acceptance),
+            Feedback::Forward(records) => self.forward(records),
+            Feedback::OverRate(count) => self.stats.gossip_over_author_rate += count,
+            Feedback::Malformed { peer, reason } => {
+                tracing::warn!(%peer, "malformed sync request: {reason}");
+                self.penalise(peer, MALFORMED_FRAME_POINTS);
             }
             Feedback::Invalid { peer, reason } => {
                 tracing::warn!(%peer, "invalid record through sync: {reason}");
@@ -420,7 +418,7 @@ impl EventLoop {
         if self.book.penalise(peer, points) == Verdict::Block {
             tracing::warn!(%peer, "blocking peer for repeated misbehaviour");
             self.stats.peers_blocked += 1;
-            self.swarm.behaviour_mut().blocked.block_peer(peer);
+            self.swarm.behaviour_mut().guard.block(peer);
             let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
@@ -433,11 +431,7 @@ impl EventLoop {
                 peer_id,
                 info,
                 ..
-            })) => {
-                for addr in info.listen_addrs {
-                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
-                }
-            }
+            })) => self.identified(peer_id, info.listen_addrs),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
                 id,
                 result: kad::QueryResult::GetClosestPeers(result),
@@ -449,34 +443,17 @@ impl EventLoop {
                     let _ = self.swarm.dial(addr);
                 }
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event { .. })) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(event)) => self.on_ping(event),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
                 ..
-            } => {
-                tracing::debug!(%peer_id, "connected");
-                if num_established.get() == 1 {
-                    self.check_membership(peer_id);
-                    if self.initiates_with(&peer_id) {
-                        self.start_sync(peer_id);
-                    }
-                }
-            }
+            } => self.connected(peer_id, num_established.get() == 1),
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 num_established: 0,
                 ..
-            } => {
-                tracing::debug!(%peer_id, "disconnected");
-                self.sessions.remove(&peer_id);
-                self.holders.forget(&peer_id);
-                self.fetches.remove(&peer_id);
-                self.pushes.remove(&peer_id);
-                self.reconciled.remove(&peer_id);
-                self.on_probation.remove(&peer_id);
-                self.book.disconnected(&peer_id);
-            }
+            } => self.disconnected(peer_id),
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 self.stats.dial_failures += 1;
@@ -509,7 +486,7 @@ impl EventLoop {
         let answer = match found {
             Some(addrs) if !addrs.is_empty() => Ok(addrs),
             _ if !last => return,
-            _ => Err("no peer in the DHT knows this co-op's address".to_owned()),
+            _ => Err(super::FindError::NotFound),
         };
         if let Some((_, reply)) = self.finds.remove(&id) {
             if let Ok(addrs) = &answer {
@@ -520,50 +497,6 @@ impl EventLoop {
                 }
             }
             let _ = reply.send(answer);
-        }
-    }
-
-    fn on_gossip(&mut self, event: gossipsub::Event) {
-        let (propagation_source, message_id, message) = match event {
-            gossipsub::Event::Message {
-                propagation_source,
-                message_id,
-                message,
-            } => (propagation_source, message_id, message),
-            gossipsub::Event::SlowPeer {
-                peer_id,
-                failed_messages,
-            } => {
-                let failed = failed_messages.publish + failed_messages.forward;
-                tracing::debug!(%peer_id, failed, "gossip messages not sent to a slow peer");
-                self.stats.gossip_sends_failed += failed as u64;
-                return;
-            }
-            _ => return,
-        };
-        let from = Source::Gossip {
-            message_id: message_id.clone(),
-            peer: propagation_source,
-        };
-        let job = IngestJob {
-            records: vec![message.data],
-            from,
-            slot: None,
-        };
-        if self.intake_started.len() < MAX_INTAKES_TIMED {
-            self.intake_started
-                .insert(message_id.clone(), Instant::now());
-        }
-        if self.ingest.try_send(job).is_err() {
-            self.intake_started.remove(&message_id);
-            self.stats.gossip_dropped_overloaded += 1;
-            // Overloaded: neither relay nor blame; sync will bring it later.
-            let gossip = &mut self.swarm.behaviour_mut().gossip;
-            gossip.report_message_validation_result(
-                &message_id,
-                &propagation_source,
-                MessageAcceptance::Ignore,
-            );
         }
     }
 }

@@ -128,12 +128,7 @@ impl EventLoop {
         let records = page.records.clone();
         self.stats.push_bytes_sent += framed(records.iter().map(|r| 4 + r.len()).sum());
         self.stats.records_pushed += records.len() as u64;
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .sync
-            .send_request(&peer, SyncRequest::Push(records));
-        self.pending.insert(id, Pending::Push(page));
+        self.send_sync(peer, SyncRequest::Push(records), Pending::Push(page));
     }
 
     /// Pages read from the store for `peer`.
@@ -232,12 +227,7 @@ impl EventLoop {
         if fetching || self.sessions.contains_key(&peer) || !self.reconciled.remove(&peer) {
             return;
         }
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .sync
-            .send_request(&peer, SyncRequest::Reconciled);
-        self.pending.insert(id, Pending::Raw);
+        self.send_sync(peer, SyncRequest::Reconciled, Pending::Reconciled);
     }
 }
 

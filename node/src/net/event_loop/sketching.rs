@@ -24,8 +24,7 @@ impl EventLoop {
     fn send_sketch(&mut self, peer: PeerId, salt: Salt, from: u32, count: u32) {
         self.stats.reconcile_bytes_sent += framed(sketch::SALT_LEN + 8);
         let request = SyncRequest::Sketch { salt, from, count };
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-        self.pending.insert(id, Pending::Sketch);
+        self.send_sync(peer, request, Pending::Sketch);
     }
 
     /// Takes a peer's cells: steps the session on a blocking thread (it
@@ -135,13 +134,14 @@ impl EventLoop {
     /// Answers a member's request for cells of our set's sketch.
     pub(super) fn answer_sketch(
         &mut self,
+        peer: PeerId,
         salt: Salt,
         from: u32,
         count: u32,
         channel: ResponseChannel<SyncResponse>,
     ) {
         let ids = self.index.ids();
-        self.respond_when_ready(channel, sketch_answer(ids, salt, from, count));
+        self.respond_when_ready(peer, channel, sketch_answer(ids, salt, from, count));
     }
 
     /// Answers a member's fetch by keys from our set.
@@ -154,7 +154,7 @@ impl EventLoop {
     ) {
         let ids = self.index.ids();
         let (store, served) = (self.store.clone(), self.served_tx.clone());
-        self.respond_when_ready(channel, async move {
+        self.respond_when_ready(peer, channel, async move {
             let (ids, records) = fetch_keys_answer(&store, ids, salt, keys).await?;
             let _ = served.send((peer, ids)).await;
             Ok(SyncResponse::Records(records))
@@ -168,13 +168,13 @@ pub(super) async fn sketch_answer(
     salt: Salt,
     from: u32,
     count: u32,
-) -> Result<SyncResponse, String> {
+) -> Result<SyncResponse, Unanswered> {
     tokio::task::spawn_blocking(move || SyncResponse::Sketch {
         set_len: ids.len() as u64,
         cells: sketch::encode(&ids, &salt, from, count),
     })
     .await
-    .map_err(|e| format!("sketch failed: {e}"))
+    .map_err(unavailable)
 }
 
 /// The records of `ids` behind `keys` (as many as fit one page), and their
@@ -184,14 +184,11 @@ pub(super) async fn fetch_keys_answer(
     ids: std::sync::Arc<[RecordId]>,
     salt: Salt,
     keys: Vec<u64>,
-) -> Result<(Vec<RecordId>, Vec<Vec<u8>>), String> {
+) -> Result<(Vec<RecordId>, Vec<Vec<u8>>), Unanswered> {
     let found = tokio::task::spawn_blocking(move || sketch::resolve(&ids, &salt, &keys))
         .await
-        .map_err(|e| format!("fetch failed: {e}"))?;
-    let records = store
-        .get_bytes(found)
-        .await
-        .map_err(|e| format!("store unavailable: {e}"))?;
+        .map_err(unavailable)?;
+    let records = store.get_bytes(found).await.map_err(unavailable)?;
     let records = page(records);
     Ok((ids_of(&records), records))
 }

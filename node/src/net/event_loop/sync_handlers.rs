@@ -5,6 +5,7 @@
 use coopnet_protocol::SignedRecord;
 
 use super::*;
+use crate::net::codec::Malformed;
 use crate::net::sketch::{SALT_LEN, Salt, SketchSession};
 use crate::store::{ListFilter, StoredRecord};
 
@@ -37,7 +38,10 @@ pub(super) struct Outgoing {
 }
 
 impl EventLoop {
-    pub(super) fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+    pub(super) fn on_sync(
+        &mut self,
+        event: request_response::Event<Result<SyncRequest, Malformed>, SyncResponse>,
+    ) {
         use request_response::{Event, Message};
         match event {
             Event::Message {
@@ -85,15 +89,24 @@ impl EventLoop {
     pub(super) fn on_sync_request(
         &mut self,
         peer: PeerId,
-        request: SyncRequest,
+        request: Result<SyncRequest, Malformed>,
         channel: ResponseChannel<SyncResponse>,
     ) {
+        let request = match request {
+            Ok(request) => request,
+            Err(malformed) => {
+                tracing::warn!(%peer, "{malformed}");
+                self.penalise(peer, MALFORMED_FRAME_POINTS);
+                self.refuse(channel, &malformed.to_string());
+                return;
+            }
+        };
         if !self.book.allow_request(peer, Instant::now()) {
             self.refuse(channel, "rate limited: slow down");
             return;
         }
         if !self.is_member(&peer) {
-            self.answer_probation(request, channel);
+            self.answer_probation(peer, request, channel);
             return;
         }
         match request {
@@ -116,7 +129,7 @@ impl EventLoop {
                     .send_response(channel, response);
             }
             SyncRequest::Sketch { salt, from, count } => {
-                self.answer_sketch(salt, from, count, channel);
+                self.answer_sketch(peer, salt, from, count, channel);
             }
             SyncRequest::FetchKeys { salt, keys } => {
                 self.answer_fetch_keys(peer, salt, keys, channel);
@@ -155,6 +168,16 @@ impl EventLoop {
         }
     }
 
+    /// Sends a sync request to `peer`, remembering what it was for.
+    pub(super) fn send_sync(&mut self, peer: PeerId, request: SyncRequest, pending: Pending) {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, Ok(request));
+        self.pending.insert(id, pending);
+    }
+
     /// Refuses a request at once, saying why.
     pub(super) fn refuse(&mut self, channel: ResponseChannel<SyncResponse>, why: &str) {
         let refused = SyncResponse::Refused(why.to_owned());
@@ -165,16 +188,27 @@ impl EventLoop {
             .send_response(channel, refused);
     }
 
-    /// Answers a request from a task once `answer` is ready; its error is
-    /// sent as a refusal that says why.
+    /// Answers `peer`'s request from a task once `answer` is ready; its
+    /// error is sent as a refusal that says why, and a malformed request
+    /// is penalised.
     pub(super) fn respond_when_ready(
         &self,
+        peer: PeerId,
         channel: ResponseChannel<SyncResponse>,
-        answer: impl Future<Output = Result<SyncResponse, String>> + Send + 'static,
+        answer: impl Future<Output = Result<SyncResponse, Unanswered>> + Send + 'static,
     ) {
         let feedback = self.feedback_tx.clone();
         tokio::spawn(async move {
-            let response = answer.await.unwrap_or_else(SyncResponse::Refused);
+            let response = match answer.await {
+                Ok(response) => response,
+                Err(why) => {
+                    if let Unanswered::Malformed(reason) = &why {
+                        let reason = reason.clone();
+                        let _ = feedback.send(Feedback::Malformed { peer, reason }).await;
+                    }
+                    SyncResponse::Refused(why.to_string())
+                }
+            };
             let _ = feedback.send(Feedback::Respond { channel, response }).await;
         });
     }
@@ -199,6 +233,10 @@ impl EventLoop {
                 self.stats.fetch_bytes_received += FRAME_HEADER + page_bytes;
                 let (ingest, feedback) = (self.ingest.clone(), self.feedback_tx.clone());
                 let sync_pages = self.sync_pages.clone();
+                let from = match self.is_member(&peer) {
+                    true => Source::Sync { peer },
+                    false => Source::Probation { peer },
+                };
                 // NOTE: the fetch stays in flight until its page has a place
                 // in the pipeline (SYNC_PAGES_IN_PIPELINE) and the queue
                 // took it, so however fast the peer, this node holds at most
@@ -208,7 +246,7 @@ impl EventLoop {
                     if let Ok(slot) = sync_pages.acquire_owned().await {
                         let job = IngestJob {
                             records,
-                            from: Source::Sync { peer },
+                            from,
                             slot: Some(slot),
                         };
                         let _ = ingest.send(job).await;
@@ -232,7 +270,7 @@ impl EventLoop {
                 self.sessions.remove(&peer);
                 self.resync_at.insert(peer, Instant::now() + RETRY_AFTER);
             }
-            (Some(Pending::Raw) | None, _) => {}
+            (Some(Pending::Reconciled) | None, _) => {}
         }
     }
 
@@ -304,12 +342,7 @@ impl EventLoop {
 
     fn send_reconcile(&mut self, peer: PeerId, message: Vec<u8>) {
         self.stats.reconcile_bytes_sent += framed(message.len());
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .sync
-            .send_request(&peer, SyncRequest::Reconcile(message));
-        self.pending.insert(id, Pending::Reconcile);
+        self.send_sync(peer, SyncRequest::Reconcile(message), Pending::Reconcile);
     }
 
     pub(super) fn continue_sync(&mut self, peer: PeerId, reply: &[u8]) {
@@ -510,17 +543,25 @@ impl EventLoop {
             Some(until) if until > Instant::now() => return,
             _ => queue.paused_until = None,
         }
-        while queue.in_flight < FETCHES_IN_FLIGHT {
-            let Some(chunk) = queue.chunks.pop_front() else {
-                break;
-            };
-            queue.in_flight += 1;
-            let request = chunk.request();
+        let room = FETCHES_IN_FLIGHT.saturating_sub(queue.in_flight);
+        let chunks: Vec<Wanted> = (0..room).map_while(|_| queue.chunks.pop_front()).collect();
+        queue.in_flight += chunks.len();
+        for chunk in chunks {
             self.stats.fetch_bytes_sent += framed(chunk.body_len());
-            let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-            self.pending.insert(id, Pending::Fetch(chunk));
+            self.send_sync(peer, chunk.request(), Pending::Fetch(chunk));
         }
     }
+}
+
+/// Why a sync request was refused rather than answered.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Unanswered {
+    /// The request broke the protocol: its sender is penalised.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// This node could not answer now (the store, a failed task).
+    #[error("cannot answer now: {0}")]
+    Unavailable(String),
 }
 
 /// What one fetch asks for.
@@ -577,4 +618,9 @@ pub(super) fn ids_of(records: &[Vec<u8>]) -> Vec<RecordId> {
 
 pub(super) fn is_malformed_outbound(error: &request_response::OutboundFailure) -> bool {
     matches!(error, request_response::OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData)
+}
+
+/// An error that keeps this node from answering now.
+pub(super) fn unavailable(error: impl std::fmt::Display) -> Unanswered {
+    Unanswered::Unavailable(error.to_string())
 }

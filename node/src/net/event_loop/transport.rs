@@ -1,11 +1,33 @@
-//! Building the swarm: TCP + Noise + Yamux, or the same behind a libp2p
-//! private-network handshake when the federation has a network key.
+//! Building the swarm: TCP (with a user timeout, so a dead path closes the
+//! connection within seconds whatever the load), optionally behind a
+//! libp2p private-network handshake, then Noise and Yamux, with a bound on
+//! how long a connection may take to finish its handshake.
+
+use std::time::Duration;
 
 use libp2p::Transport;
+use libp2p::core::ConnectedPoint;
 use libp2p::core::muxing::StreamMuxerBox;
+use libp2p::core::upgrade::Version;
+use libp2p::gossipsub::IdentTopic;
+use libp2p::identity::Keypair;
 use libp2p::pnet::{PnetConfig, PreSharedKey};
+use libp2p::{PeerId, Swarm, noise, tcp, yamux};
 
-use super::*;
+use super::{NetError, NetParams};
+use crate::net::behaviour::{Behaviour, BehaviourParams};
+
+/// How long a connection may take from its first byte to a finished
+/// handshake (TCP, private network, Noise, Yamux), each way (SPEC §8.4).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long sent data may stay unacknowledged before the kernel closes the
+/// connection (`TCP_USER_TIMEOUT`). Pings keep data in flight every
+/// second, so a path that drops packets is noticed within about this long;
+/// acknowledgements come from the kernel, so a busy node is not mistaken
+/// for a dead one.
+pub const TCP_USER_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long an established connection with nothing to do stays open.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub(super) fn build_swarm(
     params: &NetParams,
@@ -15,49 +37,62 @@ pub(super) fn build_swarm(
         heartbeat: params.heartbeat,
         mdns: params.mdns,
         topic: topic.clone(),
+        gate: params.gate.clone(),
     };
     let behaviour = Behaviour::new(&params.keypair, &behaviour_params)?;
     let failed = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
-    let idle = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(Duration::from_secs(600));
-    let builder = libp2p::SwarmBuilder::with_existing_identity(params.keypair.clone()).with_tokio();
-    let swarm = match params.network_key {
-        None => builder
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| failed(&e))?
-            .with_behaviour(|_| behaviour)
-            .map_err(|e| failed(&e))?
-            .with_swarm_config(idle)
-            .build(),
-        Some(key) => builder
-            .with_other_transport(|keypair| private_tcp(keypair, key).map_err(Box::from))
-            .map_err(|e| failed(&e))?
-            .with_behaviour(|_| behaviour)
-            .map_err(|e| failed(&e))?
-            .with_swarm_config(idle)
-            .build(),
-    };
+    let psk = params.network_key.map(PreSharedKey::new);
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(params.keypair.clone())
+        .with_tokio()
+        .with_other_transport(|keypair| transport(keypair, psk).map_err(Box::from))
+        .map_err(|e| failed(&e))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|e| failed(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .with_connection_timeout(HANDSHAKE_TIMEOUT)
+        .build();
     Ok(swarm)
 }
 
 /// The boxed transport type the swarm builder takes.
 type Boxed = libp2p::core::transport::Boxed<(PeerId, StreamMuxerBox)>;
 
-/// TCP behind a private-network handshake (a pre-shared key), then Noise
-/// and Yamux: a peer without the key cannot complete a connection.
-fn private_tcp(keypair: &Keypair, key: [u8; 32]) -> Result<Boxed, noise::Error> {
+/// TCP sockets with [`TCP_USER_TIMEOUT`] set.
+type Tcp = libp2p::core::transport::map::Map<
+    tcp::tokio::Transport,
+    fn(tcp::tokio::TcpStream, ConnectedPoint) -> tcp::tokio::TcpStream,
+>;
+
+fn tcp() -> Tcp {
+    tcp::tokio::Transport::new(tcp::Config::default().nodelay(true)).map(with_user_timeout)
+}
+
+fn with_user_timeout(stream: tcp::tokio::TcpStream, _: ConnectedPoint) -> tcp::tokio::TcpStream {
+    let socket = socket2::SockRef::from(&stream.0);
+    if let Err(e) = socket.set_tcp_user_timeout(Some(TCP_USER_TIMEOUT)) {
+        tracing::debug!("cannot set the TCP user timeout: {e}");
+    }
+    stream
+}
+
+/// TCP, behind a private-network handshake when the federation has a
+/// network key (a peer without the key cannot complete a connection), then
+/// Noise and Yamux.
+fn transport(keypair: &Keypair, psk: Option<PreSharedKey>) -> Result<Boxed, noise::Error> {
     let noise = noise::Config::new(keypair)?;
-    let psk = PreSharedKey::new(key);
-    Ok(
-        tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
-            .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
-            .upgrade(libp2p::core::upgrade::Version::V1Lazy)
+    Ok(match psk {
+        None => tcp()
+            .upgrade(Version::V1Lazy)
             .authenticate(noise)
             .multiplex(yamux::Config::default())
             .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
             .boxed(),
-    )
+        Some(psk) => tcp()
+            .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
+            .upgrade(Version::V1Lazy)
+            .authenticate(noise)
+            .multiplex(yamux::Config::default())
+            .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
+            .boxed(),
+    })
 }

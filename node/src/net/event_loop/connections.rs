@@ -1,0 +1,114 @@
+//! Connections in the event loop: what a new or closed connection starts
+//! (membership checks, a sync session, redials), closing connections
+//! whose pings fail, and which addresses Kademlia learns.
+
+use std::time::Instant;
+
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::{ConnectionId, DialError};
+use libp2p::{Multiaddr, PeerId, ping};
+
+use super::EventLoop;
+use crate::net::score::NON_MEMBER_SCORE;
+
+impl EventLoop {
+    /// A connection opened; `first` if it is the peer's only one.
+    pub(super) fn connected(&mut self, peer: PeerId, first: bool) {
+        tracing::debug!(%peer, "connected");
+        self.redials.forget(&peer);
+        if !first {
+            return;
+        }
+        self.score_membership(peer);
+        self.check_membership(peer);
+        if self.initiates_with(&peer) {
+            self.start_sync(peer);
+        }
+    }
+
+    /// The peer's last connection closed: forget its sessions, and dial a
+    /// member again (a dead path, SPEC §8.4).
+    pub(super) fn disconnected(&mut self, peer: PeerId) {
+        tracing::debug!(%peer, "disconnected");
+        self.sessions.remove(&peer);
+        self.holders.forget(&peer);
+        self.fetches.remove(&peer);
+        self.pushes.remove(&peer);
+        self.reconciled.remove(&peer);
+        self.on_probation.remove(&peer);
+        self.book.disconnected(&peer);
+        let now = Instant::now();
+        let blocked = self
+            .swarm
+            .behaviour_mut()
+            .guard
+            .blocked
+            .contains(&peer, now);
+        if self.is_member(&peer) && !blocked {
+            self.redials.lost(peer, now);
+        }
+    }
+
+    /// Gossipsub's application score for `peer`: 0 for a member, far below
+    /// the graylist for anyone else, so it gets no gossip and gives none.
+    pub(super) fn score_membership(&mut self, peer: PeerId) {
+        let score = if self.is_member(&peer) {
+            0.0
+        } else {
+            NON_MEMBER_SCORE
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossip
+            .set_application_score(&peer, score);
+    }
+
+    /// A ping result: a reported failure (libp2p reports the second in a
+    /// row) means the path is dead, so the connection is closed and the
+    /// peer dialled again until the path returns.
+    pub(super) fn on_ping(&mut self, event: ping::Event) {
+        match event.result {
+            Ok(_) | Err(ping::Failure::Unsupported) => {}
+            Err(failure) => {
+                tracing::info!(peer = %event.peer, "closing a connection whose pings fail: {failure}");
+                self.close_dead(event.connection);
+            }
+        }
+    }
+
+    fn close_dead(&mut self, connection: ConnectionId) {
+        if self.swarm.close_connection(connection) {
+            self.stats.connections_closed_dead += 1;
+        }
+    }
+
+    /// Dials members whose redial is due. Several dials to one peer may be
+    /// under way, so a dial stuck on a dead path does not delay the next.
+    pub(super) fn redial_due(&mut self) {
+        for peer in self.redials.due(Instant::now()) {
+            if self.swarm.is_connected(&peer) || !self.is_member(&peer) {
+                self.redials.forget(&peer);
+                continue;
+            }
+            let opts = DialOpts::peer_id(peer)
+                .condition(PeerCondition::Disconnected)
+                .build();
+            match self.swarm.dial(opts) {
+                Ok(()) => self.stats.redials += 1,
+                Err(DialError::NoAddresses) => self.redials.forget(&peer),
+                Err(e) => tracing::debug!(%peer, "cannot redial: {e}"),
+            }
+        }
+    }
+
+    /// Identify told us a peer's listen addresses: Kademlia learns them
+    /// for members only.
+    pub(super) fn identified(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        if !self.is_member(&peer) {
+            return;
+        }
+        for addr in addrs {
+            self.swarm.behaviour_mut().kad.add_address(&peer, addr);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! A member floods the federation with valid records: the excess is
+//! refused and counted, the flooder penalised, honest gossip keeps flowing,
+//! memory stays bounded, and the nodes converge by sync afterwards.
+
+use std::time::{Duration, Instant};
+
+use coopnet_protocol::{Body, SecretKey, samples};
+use coopnet_tests::federation::start_federation_with;
+use coopnet_tests::{DEADLINE, all_have, converged, publish_profile, stop_all, wait_for};
+
+use super::*;
+
+/// Records the flooder sends, as fast as it can.
+const FLOOD: usize = 5_000;
+
+/// The process's peak resident memory, in KiB (`VmHWM`).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_member_is_throttled_and_penalised_while_honest_gossip_flows() {
+    let root = tempfile::tempdir().unwrap();
+    let fed = start_federation_with(root.path(), 1, None, GRACE, Duration::from_secs(1)).await;
+    let flooder = SecretKey::from_seed(&[95; 32]);
+    fed.admit(flooder.public(), "Flooder").await;
+    let hostile = hostile_connected_to(&fed, &flooder, &[0, 1]).await;
+    wait_subscribed(&fed, &hostile, &[0, 1]).await;
+    let now = coopnet_node::clock::now();
+    let records: Vec<Vec<u8>> = (0..FLOOD)
+        .map(|i| {
+            let body = Body::Contract(samples::contract(i));
+            signed(&flooder, body, &format!("flood-{i}"), 1, now).into_bytes()
+        })
+        .collect();
+    let peak_before = peak_rss_kib();
+
+    let started = Instant::now();
+    let sent = hostile.gossip(records).await;
+    let rate = sent as f64 / started.elapsed().as_secs_f64();
+    eprintln!("flooder sent {sent} records at {rate:.0}/s");
+    assert!(sent > 1_000, "the flood did not go out: {sent}");
+    let honest = [publish_profile(&fed.nodes[1].node, 2).await];
+    let during = Instant::now();
+    wait_for(
+        "honest gossip to flow during the flood",
+        Duration::from_secs(10),
+        || all_have(&fed.nodes, &honest),
+    )
+    .await;
+    eprintln!(
+        "honest record everywhere {:?} after publishing",
+        during.elapsed()
+    );
+
+    let founder = &fed.nodes[0];
+    wait_for("the flooder to be penalised", DEADLINE, || async {
+        standing(founder, flooder.public())
+            .await
+            .is_none_or(|(score, _)| score < 0.0)
+    })
+    .await;
+    let stats = founder.node.net().stats().await.unwrap();
+    let refused = stats.gossip_over_author_rate + stats.gossip_over_peer_rate;
+    assert!(refused > 0, "nothing was refused: {stats:?}");
+    eprintln!(
+        "refused at the founder: {} over the author's rate, {} over the peer's",
+        stats.gossip_over_author_rate, stats.gossip_over_peer_rate
+    );
+
+    hostile.stop();
+    wait_for("the members to converge by sync", DEADLINE, || {
+        converged(&fed.nodes)
+    })
+    .await;
+    let growth_mib = peak_rss_kib().saturating_sub(peak_before) / 1024;
+    eprintln!("peak memory grew by {growth_mib} MiB");
+    assert!(growth_mib < 256, "peak memory grew by {growth_mib} MiB");
+    stop_all(fed.nodes).await;
+}

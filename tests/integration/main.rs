@@ -10,6 +10,7 @@ mod crash;
 mod federation;
 mod holders;
 mod network;
+mod partition;
 mod protocol_smoke;
 mod push;
 mod web;

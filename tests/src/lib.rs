@@ -14,6 +14,8 @@ use coopnet_protocol::{Body, Draft, Kind, RecordId, SecretKey, Timestamp, sample
 
 pub mod federation;
 pub mod hostile;
+pub mod lab_nodes;
+pub mod netns;
 
 /// How long a test waits for a condition before failing.
 pub const DEADLINE: Duration = Duration::from_secs(60);

@@ -58,6 +58,14 @@ impl Redials {
         );
     }
 
+    /// A dial to `peer` failed: it is dialled again on its schedule, which
+    /// starts now if it had none.
+    pub fn failed(&mut self, peer: PeerId, now: Instant) {
+        if !self.lost.contains_key(&peer) {
+            self.lost(peer, now);
+        }
+    }
+
     /// `peer` is connected again (or must not be dialled).
     pub fn forget(&mut self, peer: &PeerId) {
         self.lost.remove(peer);
@@ -132,6 +140,19 @@ mod tests {
             assert_eq!(*pair[1] - *pair[0], LATER);
         }
         assert!(at.iter().all(|t| *t < GIVE_UP));
+    }
+
+    #[test]
+    fn failed_dials_keep_backing_off() {
+        let mut redials = Redials::default();
+        let peer = PeerId::random();
+        let start = Instant::now();
+        redials.failed(peer, start);
+        assert_eq!(redials.due(start + FIRST), vec![peer]);
+        // Each attempt fails; the schedule is not reset.
+        redials.failed(peer, start + FIRST);
+        assert!(redials.due(start + FIRST + FIRST).is_empty());
+        assert_eq!(redials.due(start + FIRST * 3), vec![peer]);
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl EventLoop {
             .guard
             .blocked
             .contains(&peer, now);
-        if self.is_member(&peer) && !blocked {
+        if self.wants(&peer) && !blocked {
             self.redials.lost(peer, now);
         }
     }
@@ -82,15 +82,33 @@ impl EventLoop {
         }
     }
 
-    /// Dials members whose redial is due. Several dials to one peer may be
-    /// under way, so a dial stuck on a dead path does not delay the next.
+    /// A dial failed: a member or a bootstrap peer is dialled again on its
+    /// schedule.
+    pub(super) fn dial_failed(&mut self, peer: PeerId) {
+        if self.wants(&peer) && !self.swarm.is_connected(&peer) {
+            self.redials.failed(peer, Instant::now());
+        }
+    }
+
+    /// Whether this node keeps dialling `peer` while it is not connected:
+    /// a member, or a bootstrap peer the operator named.
+    fn wants(&self, peer: &PeerId) -> bool {
+        self.bootstrap_peers.contains_key(peer) || self.is_member(peer)
+    }
+
+    /// Dials members and bootstrap peers whose redial is due. Several dials
+    /// to one peer may be under way, so a dial stuck on a dead path does
+    /// not delay the next.
     pub(super) fn redial_due(&mut self) {
         for peer in self.redials.due(Instant::now()) {
-            if self.swarm.is_connected(&peer) || !self.is_member(&peer) {
+            if self.swarm.is_connected(&peer) || !self.wants(&peer) {
                 self.redials.forget(&peer);
                 continue;
             }
+            let known = self.bootstrap_peers.get(&peer).cloned().unwrap_or_default();
             let opts = DialOpts::peer_id(peer)
+                .addresses(known)
+                .extend_addresses_through_behaviour()
                 .condition(PeerCondition::Disconnected)
                 .build();
             match self.swarm.dial(opts) {

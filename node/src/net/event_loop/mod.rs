@@ -189,6 +189,7 @@ pub fn spawn(
         on_probation: HashMap::new(),
         resync_at: HashMap::new(),
         skip: std::collections::HashSet::new(),
+        bootstrap_peers: bootstrap_peers(&params.bootstrap),
         bootstrap: params.bootstrap.clone(),
         book: PeerBook::default(),
         limits: GossipLimits::new(params.per_peer, params.per_author),
@@ -246,6 +247,9 @@ struct EventLoop {
     /// Ids the gate held or refused: not fetched again (bounded).
     skip: std::collections::HashSet<RecordId>,
     bootstrap: Vec<Multiaddr>,
+    /// The bootstrap addresses that name their peer: dialled again, with
+    /// backoff, until connected, whatever the roster says.
+    bootstrap_peers: HashMap<PeerId, Vec<Multiaddr>>,
     book: PeerBook,
     /// Gossip rates: each peer's, and our own pace.
     limits: GossipLimits,
@@ -458,6 +462,9 @@ impl EventLoop {
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 self.stats.dial_failures += 1;
                 tracing::debug!(?peer_id, "connection failed: {error}");
+                if let Some(peer) = peer_id {
+                    self.dial_failed(peer);
+                }
             }
             _ => {}
         }
@@ -499,4 +506,16 @@ impl EventLoop {
             let _ = reply.send(answer);
         }
     }
+}
+
+/// The peer ids named by bootstrap addresses (`…/p2p/<id>`), with their
+/// addresses.
+fn bootstrap_peers(addrs: &[Multiaddr]) -> HashMap<PeerId, Vec<Multiaddr>> {
+    let mut peers: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
+    for addr in addrs {
+        if let Some(libp2p::multiaddr::Protocol::P2p(peer)) = addr.iter().last() {
+            peers.entry(peer).or_default().push(addr.clone());
+        }
+    }
+    peers
 }

@@ -6,8 +6,9 @@
 //!   cannot fill the node's room for handshakes.
 //! - **Members come first.** Peers the roster does not count as members
 //!   (on probation, SPEC §9.4) may hold only a few established
-//!   connections between them; members are limited only by the node's
-//!   totals (`connection_limits`).
+//!   connections between them, and fewer from one address; members are
+//!   limited only by the node's totals (`connection_limits`), so members
+//!   sharing an address (behind one NAT) are not held back.
 //! - **Refused peers**: peers blocked for misbehaviour (for
 //!   [`BLOCK_FOR`], in a bounded list), revoked co-ops, and non-members
 //!   whose grace period ended recently ([`COOL_DOWN`]), so a non-member
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use libp2p::PeerId;
 use libp2p::core::transport::PortUse;
-use libp2p::core::{Endpoint, Multiaddr};
+use libp2p::core::{ConnectedPoint, Endpoint, Multiaddr};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{
     ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
@@ -39,6 +40,9 @@ pub const PENDING_INCOMING: usize = 128;
 pub const PENDING_PER_IP: usize = 16;
 /// Established connections of peers that are not members, together.
 pub const NON_MEMBER_CONNECTIONS: usize = 32;
+/// Established connections of peers that are not members, from one
+/// address.
+pub const NON_MEMBERS_PER_IP: usize = 4;
 /// How long a peer blocked for misbehaviour stays blocked.
 pub const BLOCK_FOR: Duration = Duration::from_secs(3_600);
 /// How long a non-member whose grace ended is refused.
@@ -58,6 +62,9 @@ pub enum Refusal {
     /// The room for non-members is full.
     #[error("no room for peers that are not members")]
     NonMembers,
+    /// The room for non-members from this address is full.
+    #[error("no room for more peers that are not members from this address")]
+    NonMembersFromAddress,
     /// Blocked for misbehaviour.
     #[error("blocked for misbehaviour")]
     Blocked,
@@ -123,8 +130,8 @@ pub struct Guard {
     /// Incoming connections in their handshake, and their remote IP.
     pending: HashMap<ConnectionId, Option<IpAddr>>,
     pending_per_ip: HashMap<IpAddr, usize>,
-    /// Established connections, and their peer.
-    established: HashMap<ConnectionId, PeerId>,
+    /// Established connections: their peer and remote IP.
+    established: HashMap<ConnectionId, (PeerId, Option<IpAddr>)>,
     /// Peers blocked for misbehaviour.
     pub blocked: Expiring,
     /// Non-members whose grace period ended.
@@ -198,8 +205,9 @@ impl Guard {
         }
     }
 
-    /// Whether an established connection with `peer` may stay.
-    fn admit_peer(&mut self, peer: &PeerId) -> Result<(), ConnectionDenied> {
+    /// Whether an established connection with `peer` (from `ip`, if it
+    /// came in) may stay.
+    fn admit_peer(&mut self, peer: &PeerId, ip: Option<IpAddr>) -> Result<(), ConnectionDenied> {
         let now = Instant::now();
         if self.blocked.contains(peer, now) {
             return self.refuse(Refusal::Blocked);
@@ -217,13 +225,21 @@ impl Guard {
         if self.cooling.contains(peer, now) {
             return self.refuse(Refusal::CoolingDown);
         }
-        let non_members = self
+        let non_members: Vec<Option<IpAddr>> = self
             .established
             .values()
-            .filter(|p| !self.is_member(p))
-            .count();
-        if non_members >= NON_MEMBER_CONNECTIONS {
+            .filter(|(p, _)| !self.is_member(p))
+            .map(|(_, ip)| *ip)
+            .collect();
+        if non_members.len() >= NON_MEMBER_CONNECTIONS {
             return self.refuse(Refusal::NonMembers);
+        }
+        let from_ip = non_members
+            .iter()
+            .filter(|i| ip.is_some() && **i == ip)
+            .count();
+        if from_ip >= NON_MEMBERS_PER_IP {
+            return self.refuse(Refusal::NonMembersFromAddress);
         }
         Ok(())
     }
@@ -256,10 +272,10 @@ impl NetworkBehaviour for Guard {
         connection_id: ConnectionId,
         peer: PeerId,
         _local: &Multiaddr,
-        _remote: &Multiaddr,
+        remote: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
         self.end_pending(&connection_id);
-        self.admit_peer(&peer)?;
+        self.admit_peer(&peer, ip_of(remote))?;
         Ok(dummy::ConnectionHandler)
     }
 
@@ -271,14 +287,18 @@ impl NetworkBehaviour for Guard {
         _role: Endpoint,
         _port_use: PortUse,
     ) -> Result<THandler<Self>, ConnectionDenied> {
-        self.admit_peer(&peer)?;
+        self.admit_peer(&peer, None)?;
         Ok(dummy::ConnectionHandler)
     }
 
     fn on_swarm_event(&mut self, event: FromSwarm) {
         match event {
             FromSwarm::ConnectionEstablished(e) => {
-                self.established.insert(e.connection_id, e.peer_id);
+                let ip = match e.endpoint {
+                    ConnectedPoint::Listener { send_back_addr, .. } => ip_of(send_back_addr),
+                    ConnectedPoint::Dialer { .. } => None,
+                };
+                self.established.insert(e.connection_id, (e.peer_id, ip));
             }
             FromSwarm::ConnectionClosed(e) => {
                 self.established.remove(&e.connection_id);
@@ -363,6 +383,36 @@ mod tests {
         assert!(
             !list.contains(&first, now),
             "the soonest to expire went first"
+        );
+    }
+
+    #[test]
+    fn non_members_get_a_few_places_per_address_and_members_still_get_in() {
+        use coopnet_protocol::federation::Genesis;
+        use coopnet_protocol::samples;
+        let founder = samples::secret(1).public();
+        let genesis = Genesis {
+            name: "Test".into(),
+            coordinators: vec![founder],
+            bootstrap: Vec::new(),
+            created_at: samples::NOW,
+            network_key: None,
+        };
+        let mut guard = Guard::new(Gate::closed(&genesis, samples::NOW));
+        let attacker: Option<IpAddr> = Some("10.0.0.66".parse().expect("ip"));
+        for _ in 0..NON_MEMBERS_PER_IP {
+            let stranger = PeerId::random();
+            assert!(guard.admit_peer(&stranger, attacker).is_ok());
+            let id = ConnectionId::new_unchecked(rand_id());
+            guard.established.insert(id, (stranger, attacker));
+        }
+        assert!(guard.admit_peer(&PeerId::random(), attacker).is_err());
+        let elsewhere = Some("10.0.0.7".parse().expect("ip"));
+        assert!(guard.admit_peer(&PeerId::random(), elsewhere).is_ok());
+        let member = crate::identity::peer_id_of(&founder).expect("peer id");
+        assert!(
+            guard.admit_peer(&member, attacker).is_ok(),
+            "a member is never held back"
         );
     }
 

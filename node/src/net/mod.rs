@@ -197,6 +197,9 @@ pub struct NetStats {
     pub connections_closed_dead: u64,
     /// Dials to members whose connection was lost.
     pub redials: u64,
+    /// Times ids a reconciliation found were dropped for want of room in
+    /// the fetch queues (the next session finds them again).
+    pub fetches_dropped: u64,
     /// Size of the reconciled set.
     pub index_len: usize,
 }

@@ -1,5 +1,8 @@
 //! Per-peer bookkeeping in the event loop: misbehaviour points and a
-//! request-rate quota on the sync protocol.
+//! request-rate quota on the sync protocol. Both are bounded: quotas are
+//! kept for connected peers only, and points for at most [`MAX_PEERS`]
+//! peers, each for [`POINTS_KEPT`] after its last penalty (a peer that
+//! reconnects keeps its points meanwhile).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -12,6 +15,10 @@ use super::score::BLOCK_AT_POINTS;
 pub const SYNC_REQUESTS_PER_WINDOW: u32 = 200;
 /// The quota window.
 pub const QUOTA_WINDOW: Duration = Duration::from_secs(1);
+/// How long points are kept after a peer's last penalty.
+pub const POINTS_KEPT: Duration = Duration::from_secs(3_600);
+/// Most peers with points (the longest unpenalised is forgotten first).
+pub const MAX_PEERS: usize = 4_096;
 
 #[derive(Debug)]
 struct Quota {
@@ -19,10 +26,16 @@ struct Quota {
     used: u32,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Points {
+    total: u32,
+    last: Instant,
+}
+
 /// What the event loop remembers about peers.
 #[derive(Debug, Default)]
 pub struct PeerBook {
-    points: HashMap<PeerId, u32>,
+    points: HashMap<PeerId, Points>,
     quotas: HashMap<PeerId, Quota>,
 }
 
@@ -36,20 +49,50 @@ pub enum Verdict {
 }
 
 impl PeerBook {
-    /// Adds `points` against `peer`; says whether it has now earned a block.
-    pub fn penalise(&mut self, peer: PeerId, points: u32) -> Verdict {
-        let total = self.points.entry(peer).or_default();
-        *total = total.saturating_add(points);
-        if *total >= BLOCK_AT_POINTS {
+    /// Adds `points` against `peer` at `now`; says whether it has now
+    /// earned a block.
+    pub fn penalise(&mut self, peer: PeerId, points: u32, now: Instant) -> Verdict {
+        if !self.points.contains_key(&peer) && self.points.len() >= MAX_PEERS {
+            self.points
+                .retain(|_, p| now.saturating_duration_since(p.last) < POINTS_KEPT);
+            if self.points.len() >= MAX_PEERS {
+                let stalest = self
+                    .points
+                    .iter()
+                    .min_by_key(|(_, p)| p.last)
+                    .map(|(k, _)| *k);
+                if let Some(stalest) = stalest {
+                    self.points.remove(&stalest);
+                }
+            }
+        }
+        let entry = self.points.entry(peer).or_insert(Points {
+            total: 0,
+            last: now,
+        });
+        if now.saturating_duration_since(entry.last) >= POINTS_KEPT {
+            entry.total = 0;
+        }
+        entry.total = entry.total.saturating_add(points);
+        entry.last = now;
+        if entry.total >= BLOCK_AT_POINTS {
             Verdict::Block
         } else {
             Verdict::Keep
         }
     }
 
-    /// Points held against `peer`.
-    pub fn points(&self, peer: &PeerId) -> u32 {
-        self.points.get(peer).copied().unwrap_or(0)
+    /// Points held against `peer` at `now`.
+    pub fn points(&self, peer: &PeerId, now: Instant) -> u32 {
+        self.points
+            .get(peer)
+            .filter(|p| now.saturating_duration_since(p.last) < POINTS_KEPT)
+            .map_or(0, |p| p.total)
+    }
+
+    /// Peers with points remembered.
+    pub fn remembered(&self) -> usize {
+        self.points.len()
     }
 
     /// Counts one sync request from `peer`; false if over its quota.
@@ -82,14 +125,43 @@ mod tests {
     fn two_invalid_records_get_a_peer_blocked() {
         let mut book = PeerBook::default();
         let peer = PeerId::random();
+        let now = Instant::now();
+        let points = super::super::score::INVALID_RECORD_POINTS;
+        assert_eq!(book.penalise(peer, points, now), Verdict::Keep);
+        assert_eq!(book.penalise(peer, points, now), Verdict::Block);
+    }
+
+    #[test]
+    fn points_expire_an_hour_after_the_last_penalty() {
+        let mut book = PeerBook::default();
+        let peer = PeerId::random();
+        let now = Instant::now();
+        let points = super::super::score::INVALID_RECORD_POINTS;
+        assert_eq!(book.penalise(peer, points, now), Verdict::Keep);
+        assert_eq!(book.points(&peer, now + POINTS_KEPT), 0);
+        let later = now + POINTS_KEPT;
         assert_eq!(
-            book.penalise(peer, super::super::score::INVALID_RECORD_POINTS),
-            Verdict::Keep
+            book.penalise(peer, points, later),
+            Verdict::Keep,
+            "old points lapsed"
         );
-        assert_eq!(
-            book.penalise(peer, super::super::score::INVALID_RECORD_POINTS),
-            Verdict::Block
-        );
+    }
+
+    #[test]
+    fn the_book_is_bounded() {
+        let mut book = PeerBook::default();
+        let now = Instant::now();
+        let first = PeerId::random();
+        book.penalise(first, 1, now);
+        for i in 0..MAX_PEERS {
+            book.penalise(
+                PeerId::random(),
+                1,
+                now + Duration::from_millis(1 + i as u64),
+            );
+        }
+        assert_eq!(book.remembered(), MAX_PEERS);
+        assert_eq!(book.points(&first, now), 0, "the stalest was forgotten");
     }
 
     #[test]

@@ -45,6 +45,11 @@ use crate::store::Store;
 const FETCHES_IN_FLIGHT: usize = 4;
 /// Ids per fetch request.
 const FETCH_CHUNK: usize = 512;
+/// Fetch requests waiting to be sent to one peer: 131,072 ids (4 MiB),
+/// more than one leg of a reconciliation finds.
+const QUEUED_FETCHES_PER_PEER: usize = 256;
+/// Fetch requests waiting for all peers together (8 MiB of ids).
+const QUEUED_FETCHES: usize = 512;
 /// Reports of own records served to a peer that may wait for the loop.
 const SERVED_QUEUE: usize = 64;
 /// What framing adds to a sync message on its stream (codec.rs: a u32
@@ -133,6 +138,10 @@ struct FetchQueue {
     in_flight: usize,
     /// The peer refused a fetch (rate limit): wait until then.
     paused_until: Option<Instant>,
+    /// Wanted records were dropped for want of room since the session
+    /// began: the next session finds them again, and this one does not
+    /// claim (`Reconciled`) that we hold all the peer held.
+    dropped: bool,
 }
 
 /// Starts the event loop; returns its client and its task.
@@ -368,7 +377,7 @@ impl EventLoop {
                 addresses: Vec::new(),
                 subscribed: subscribed.contains(peer),
                 gossip_score: gossip.peer_score(peer),
-                penalty_points: self.book.points(peer),
+                penalty_points: self.book.points(peer, Instant::now()),
                 rtt_ms: None,
             })
             .collect()
@@ -419,7 +428,7 @@ impl EventLoop {
     }
 
     fn penalise(&mut self, peer: PeerId, points: u32) {
-        if self.book.penalise(peer, points) == Verdict::Block {
+        if self.book.penalise(peer, points, Instant::now()) == Verdict::Block {
             tracing::warn!(%peer, "blocking peer for repeated misbehaviour");
             self.stats.peers_blocked += 1;
             self.swarm.behaviour_mut().guard.block(peer);

@@ -220,11 +220,16 @@ impl EventLoop {
     /// Tells the peer our session with it is over and its fetches done,
     /// once both are true.
     pub(super) fn tell_reconciled_if_done(&mut self, peer: PeerId) {
-        let fetching = self
-            .fetches
-            .get(&peer)
-            .is_some_and(|queue| !queue.chunks.is_empty() || queue.in_flight > 0);
+        let (fetching, dropped) = self.fetches.get(&peer).map_or((false, false), |queue| {
+            (
+                !queue.chunks.is_empty() || queue.in_flight > 0,
+                queue.dropped,
+            )
+        });
         if fetching || self.sessions.contains_key(&peer) || !self.reconciled.remove(&peer) {
+            return;
+        }
+        if dropped {
             return;
         }
         self.send_sync(peer, SyncRequest::Reconciled, Pending::Reconciled);

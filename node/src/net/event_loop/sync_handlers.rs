@@ -308,6 +308,9 @@ impl EventLoop {
         if self.sessions.contains_key(&peer) {
             return;
         }
+        if let Some(queue) = self.fetches.get_mut(&peer) {
+            queue.dropped = false;
+        }
         let phase = if self.index.is_empty() {
             // Everything differs: no sketch can pay for itself.
             self.start_ranges(peer)
@@ -479,12 +482,25 @@ impl EventLoop {
     }
 
     /// Queues fetches for `peer` and sends what its in-flight limit allows.
+    /// At most [`QUEUED_FETCHES_PER_PEER`] requests wait per peer and
+    /// [`QUEUED_FETCHES`] in all; what does not fit is dropped (and found
+    /// again by the next session).
     pub(super) fn enqueue_fetches(&mut self, peer: PeerId, wanted: impl Iterator<Item = Wanted>) {
         let mut wanted = wanted.peekable();
         if wanted.peek().is_none() {
             return;
         }
-        self.fetches.entry(peer).or_default().chunks.extend(wanted);
+        let queued: usize = self.fetches.values().map(|q| q.chunks.len()).sum();
+        let queue = self.fetches.entry(peer).or_default();
+        let room = QUEUED_FETCHES_PER_PEER
+            .saturating_sub(queue.chunks.len())
+            .min(QUEUED_FETCHES.saturating_sub(queued));
+        queue.chunks.extend(wanted.by_ref().take(room));
+        if wanted.next().is_some() {
+            tracing::debug!(%peer, "fetch queue full: the rest waits for the next session");
+            queue.dropped = true;
+            self.stats.fetches_dropped += 1;
+        }
         self.pump_fetches(peer);
     }
 

@@ -91,6 +91,7 @@ impl PeerBook {
     }
 
     /// Peers with points remembered.
+    #[cfg(test)]
     pub fn remembered(&self) -> usize {
         self.points.len()
     }

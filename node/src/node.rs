@@ -170,12 +170,15 @@ impl Node {
         let secret = identity::load(data_dir)?;
         let config = Config::load(data_dir)?;
         let store = Store::open(data_dir.join(STORE_FILE)).await?;
+        tracing::info!("start-up: store open");
         let genesis = match &config.federation {
             Some(path) => Some(crate::genesis::load(&data_dir.join(path))?),
             None => None,
         };
         let gate = open_gate(genesis.as_ref(), &store).await?;
+        tracing::info!("start-up: roster read");
         let index = net::sync::SyncIndex::from_items(store.sync_items().await?);
+        tracing::info!("start-up: sync index of {} records", index.len());
         let listen = match overrides.listen.is_empty() {
             true => parse_addrs(&config.network.listen)?,
             false => parse_addrs(&overrides.listen)?,

@@ -231,7 +231,9 @@ fn start(dir: &Path, peer: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start coopnet run");
-    let (tx, lines) = std::sync::mpsc::channel();
+    // Start-up lines come first; later ones beyond the bound are dropped,
+    // and the pipes are always drained so the node never blocks on them.
+    let (tx, lines) = std::sync::mpsc::sync_channel(4_096);
     for stream in [
         Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
         Box::new(child.stderr.take().expect("stderr")),
@@ -239,7 +241,7 @@ fn start(dir: &Path, peer: &str) -> Run {
         let tx = tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send((Instant::now(), line));
+                let _ = tx.try_send((Instant::now(), line));
             }
         });
     }

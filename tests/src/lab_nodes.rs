@@ -115,19 +115,28 @@ impl LabNodes {
         call(&self.dirs[host], &request).await.expect("publish");
     }
 
-    /// Whether `host`'s node holds a contract under each of `keys`.
-    pub async fn holds(&self, host: usize, keys: &[String]) -> bool {
+    /// The keys of the contracts `host`'s node holds (empty while its
+    /// control socket does not answer).
+    pub async fn held_keys(&self, host: usize) -> std::collections::HashSet<String> {
         let request = Request::List {
             kind: Some("contract".into()),
             author: None,
             limit: Some(100_000),
         };
         let Ok(reply) = call(&self.dirs[host], &request).await else {
-            return false;
+            return Default::default();
         };
         let records = reply["records"].as_array().cloned().unwrap_or_default();
-        let held: Vec<&str> = records.iter().filter_map(|r| r["key"].as_str()).collect();
-        keys.iter().all(|k| held.contains(&k.as_str()))
+        records
+            .iter()
+            .filter_map(|r| Some(r["key"].as_str()?.to_owned()))
+            .collect()
+    }
+
+    /// Whether `host`'s node holds a contract under each of `keys`.
+    pub async fn holds(&self, host: usize, keys: &[String]) -> bool {
+        let held = self.held_keys(host).await;
+        keys.iter().all(|k| held.contains(k))
     }
 
     /// Whether every node holds every one of `keys`.

@@ -148,18 +148,30 @@ struct Run {
     noticed: f64,
 }
 
-async fn split_once(lab: &Lab, nodes: &LabNodes, topology: &Topology, split: Duration, serial: usize) -> Run {
+async fn split_once(
+    lab: &Lab,
+    nodes: &LabNodes,
+    topology: &Topology,
+    split: Duration,
+    serial: usize,
+) -> Run {
     for &k in &topology.cut {
         lab.cut(k);
     }
     let cut_at = Instant::now();
-    let keys: Vec<String> = (0..topology.hosts).map(|i| format!("split-{serial}-{i}")).collect();
+    let keys: Vec<String> = (0..topology.hosts)
+        .map(|i| format!("split-{serial}-{i}"))
+        .collect();
     for (host, key) in keys.iter().enumerate() {
         nodes.publish(host, key).await;
     }
     let (a, b) = lab.links()[topology.cut[0]].ends;
-    nodes.wait_apart(a, b, split.max(Duration::from_secs(30))).await;
-    nodes.wait_apart(b, a, split.max(Duration::from_secs(30))).await;
+    nodes
+        .wait_apart(a, b, split.max(Duration::from_secs(30)))
+        .await;
+    nodes
+        .wait_apart(b, a, split.max(Duration::from_secs(30)))
+        .await;
     let noticed = cut_at.elapsed().as_secs_f64();
     // NOTE: the split's length is the experiment, not a wait for the
     // network.
@@ -196,7 +208,10 @@ async fn split_once(lab: &Lab, nodes: &LabNodes, topology: &Topology, split: Dur
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     if !waiting.is_empty() {
-        eprintln!("not delivered after {GIVE_UP:?}: {waiting:?}\n{}", nodes.describe(&keys).await);
+        eprintln!(
+            "not delivered after {GIVE_UP:?}: {waiting:?}\n{}",
+            nodes.describe(&keys).await
+        );
     }
     // Let every node catch up before the next split.
     nodes.wait_all_hold(&keys, GIVE_UP * 2).await;

@@ -449,4 +449,50 @@ mod tests {
         let frame = encode_request(&SyncRequest::Push(vec![oversize]));
         assert!(decode_request(&frame).is_err());
     }
+
+    /// The frames of `protocol/testdata/wire.json` (SPEC §7).
+    fn wire() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../protocol/testdata/wire.json")).unwrap()
+    }
+
+    fn frames(doc: &serde_json::Value, list: &str) -> Vec<(String, Vec<u8>)> {
+        let items = doc[list].as_array().unwrap();
+        assert!(!items.is_empty(), "{list}");
+        items
+            .iter()
+            .map(|v| {
+                let name = v["name"].as_str().unwrap().to_owned();
+                (name, hex::decode(v["frame_hex"].as_str().unwrap()).unwrap())
+            })
+            .collect()
+    }
+
+    /// Reads one request frame from `bytes` as a node does.
+    fn read(bytes: &[u8]) -> io::Result<Result<SyncRequest, Malformed>> {
+        use libp2p::request_response::Codec;
+        let mut io = futures::io::Cursor::new(bytes.to_vec());
+        futures::executor::block_on(SyncCodec.read_request(&SYNC_PROTOCOL, &mut io))
+    }
+
+    #[test]
+    fn the_wire_vectors_decode_and_encode_to_their_exact_frames() {
+        let doc = wire();
+        for (name, bytes) in frames(&doc, "requests") {
+            let request = read(&bytes)
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(encode_request(&request), bytes[4..], "{name}");
+        }
+        for (name, bytes) in frames(&doc, "responses") {
+            let response = decode_response(&bytes[4..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(encode_response(&response), bytes[4..], "{name}");
+        }
+    }
+
+    #[test]
+    fn every_malformed_vector_is_read_as_malformed() {
+        for (name, bytes) in frames(&wire(), "malformed_requests") {
+            assert!(matches!(read(&bytes), Ok(Err(_))), "{name}");
+        }
+    }
 }

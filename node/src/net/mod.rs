@@ -352,3 +352,39 @@ impl NetClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn gossip_message_ids_match_the_spec_vectors() {
+        let text = include_str!("../../../protocol/testdata/vectors.json");
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let valid = doc["valid"].as_array().unwrap();
+        assert!(valid.len() >= 20);
+        for v in valid {
+            let record = hex::decode(v["record_hex"].as_str().unwrap()).unwrap();
+            let expected = hex::decode(v["gossip_message_id"].as_str().unwrap()).unwrap();
+            assert_eq!(super::message_id(&record), expected, "{}", v["name"]);
+        }
+    }
+
+    #[test]
+    fn a_forged_copy_has_a_message_id_of_its_own() {
+        let record = coopnet_protocol::Draft::new(
+            coopnet_protocol::Body::Profile(coopnet_protocol::samples::profile(1)),
+            "",
+            1,
+            coopnet_protocol::samples::NOW,
+        )
+        .sign(&coopnet_protocol::samples::secret(1))
+        .unwrap();
+        let mut forged = record.bytes().to_vec();
+        *forged.last_mut().unwrap() ^= 1;
+        assert_ne!(
+            super::message_id(record.bytes()),
+            super::message_id(&forged)
+        );
+    }
+}

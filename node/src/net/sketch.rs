@@ -193,6 +193,18 @@ impl Walk {
     }
 }
 
+/// The first `n` cell indices of `key`'s symbol (SPEC §8.3), for tests
+/// and the wire vectors.
+pub fn indices(key: u64, n: usize) -> Vec<u64> {
+    let mut walk = Walk::new(key);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        out.push(walk.next);
+        walk.advance();
+    }
+    out
+}
+
 /// Cells `from..from + count` of the set `ids` under `salt` (the
 /// responder's side; stateless, so every request stands alone).
 pub fn encode(ids: &[RecordId], salt: &Salt, from: u32, count: u32) -> Vec<Cell> {

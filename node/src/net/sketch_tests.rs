@@ -223,3 +223,47 @@ fn a_balanced_difference_both_ways_takes_few_rounds() {
     assert_eq!((difference.ours.len(), difference.theirs.len()), (500, 500));
     assert!(rounds <= 14, "{rounds} rounds");
 }
+
+/// The `sketch` vectors of `protocol/testdata/wire.json` (SPEC §7).
+#[test]
+fn the_wire_vectors_give_the_same_symbols_indices_and_cells() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../../protocol/testdata/wire.json")).unwrap();
+    let v = &doc["sketch"];
+    let salt: Salt = hex::decode(v["salt_hex"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let mut ids = Vec::new();
+    for s in v["symbols"].as_array().unwrap() {
+        let id: RecordId = s["id"].as_str().unwrap().parse().unwrap();
+        let symbol = Symbol::of(&salt, &id);
+        assert_eq!(symbol.key.to_string(), s["key"].as_str().unwrap());
+        assert_eq!(u64::from(symbol.check), s["check"].as_u64().unwrap());
+        ids.push(id);
+    }
+    let first = Symbol::of(&salt, &ids[0]).key;
+    let expected_indices: Vec<u64> = v["first_indices_of_the_first_key"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap())
+        .collect();
+    assert_eq!(indices(first, expected_indices.len()), expected_indices);
+    let cells: Vec<(String, u64)> = encode(&ids, &salt, 0, 24)
+        .iter()
+        .map(|c| (c.key.to_string(), u64::from(c.check)))
+        .collect();
+    let expected: Vec<(String, u64)> = v["cells_0_to_23"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_owned(),
+                c["check"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(cells, expected);
+}

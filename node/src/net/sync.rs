@@ -411,4 +411,26 @@ mod tests {
         let (mut session, _) = Session::start(snapshot).unwrap();
         assert!(session.step(b"\x00garbage", |_| {}).is_err());
     }
+
+    /// The `negentropy` vectors of `protocol/testdata/wire.json` (SPEC §7):
+    /// the first message and the reply pin negentropy's version and
+    /// encoding.
+    #[test]
+    fn the_wire_vectors_give_the_same_negentropy_messages() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../protocol/testdata/wire.json")).unwrap();
+        let v = &doc["negentropy"];
+        let index = |items: &serde_json::Value| {
+            SyncIndex::from_items(items.as_array().unwrap().iter().map(|i| {
+                let id: RecordId = i["id"].as_str().unwrap().parse().unwrap();
+                (i["timestamp"].as_u64().unwrap(), id)
+            }))
+        };
+        let mut ours = index(&v["initiator_items"]);
+        let mut theirs = index(&v["responder_items"]);
+        let (_, first) = Session::start(ours.snapshot().unwrap()).unwrap();
+        assert_eq!(hex::encode(&first), v["initiate_hex"].as_str().unwrap());
+        let reply = answer(&theirs.snapshot().unwrap(), &first).unwrap();
+        assert_eq!(hex::encode(&reply), v["reply_hex"].as_str().unwrap());
+    }
 }

@@ -1,17 +1,21 @@
 //! Writes `protocol/testdata/vectors.json`, the golden test vectors of
 //! SPEC.md: `cargo run -p coopnet-protocol --example make_vectors`.
 //!
-//! Every record is encoded twice, once by the crate and once by the small
-//! encoder below written from SPEC §2 alone, and the two must agree byte for
-//! byte. Invalid vectors are built with that encoder, so they can break the
-//! rules the crate refuses to sign.
+//! Every record is encoded twice, once by the crate and once by encoders
+//! written from the SPEC alone — the envelope below (§2) and the body from
+//! its JSON fields (`body.rs`, §3.2–3.3) — and the two must agree byte for
+//! byte. Invalid vectors are built with those encoders, so they can break
+//! the rules the crate refuses to sign.
 #![allow(clippy::unwrap_used)]
+
+mod body;
 
 use coopnet_protocol::kinds::{CapacityFields, ProfileFields, RateBand};
 use coopnet_protocol::{
     Body, Draft, Kind, KindCode, SecretKey, Timestamp, samples, signing_input, verify_bytes,
 };
 use serde_json::{Value, json};
+use sha2::Digest;
 
 /// The envelope fields of SPEC §2.1, before signing.
 struct Raw {
@@ -70,6 +74,22 @@ impl Raw {
 fn valid(name: &str, seed: u8, draft: Draft) -> Value {
     let secret = samples::secret(seed);
     let record = draft.sign(&secret).unwrap();
+    let body_json = match &draft.body {
+        Some(Body::Opaque { .. }) | None => Value::Null,
+        Some(body) => serde_json::to_value(body).unwrap(),
+    };
+    // The body from its fields by the spec's rules (opaque bodies are
+    // bytes already).
+    let body_bytes = match &draft.body {
+        Some(Body::Opaque { bytes, .. }) => Some(bytes.clone()),
+        Some(_) => Some(body::encode(draft.kind.0, &body_json).unwrap()),
+        None => None,
+    };
+    assert_eq!(
+        body_bytes,
+        draft.body.as_ref().map(Body::encode),
+        "spec body encoder disagrees: {name}"
+    );
     let raw = Raw {
         format: 1,
         author: *secret.public().as_bytes(),
@@ -78,7 +98,7 @@ fn valid(name: &str, seed: u8, draft: Draft) -> Value {
         version: draft.version,
         issued_at: draft.issued_at.0,
         expires_at: draft.expires_at.map_or(0, |t| t.0),
-        body: draft.body.as_ref().map(Body::encode),
+        body: body_bytes.clone(),
     };
     assert_eq!(
         raw.signed(&secret),
@@ -86,10 +106,6 @@ fn valid(name: &str, seed: u8, draft: Draft) -> Value {
         "spec encoder disagrees: {name}"
     );
     verify_bytes(record.bytes().to_vec(), samples::NOW).unwrap();
-    let body_json = match &draft.body {
-        Some(Body::Opaque { .. }) | None => Value::Null,
-        Some(body) => serde_json::to_value(body).unwrap(),
-    };
     json!({
         "name": name,
         "seed": hex::encode([seed; 32]),
@@ -102,11 +118,12 @@ fn valid(name: &str, seed: u8, draft: Draft) -> Value {
         "expires_at": draft.expires_at.map(|t| t.0),
         "tombstone": draft.body.is_none(),
         "body": body_json,
-        "body_hex": draft.body.as_ref().map(|b| hex::encode(b.encode())),
+        "body_hex": body_bytes.map(hex::encode),
         "signed_bytes": hex::encode(record.payload()),
         "signature": hex::encode(record.signature().as_bytes()),
         "id": record.id().to_string(),
         "record_hex": hex::encode(record.bytes()),
+        "gossip_message_id": hex::encode(sha2::Sha256::digest(record.bytes())),
     })
 }
 
@@ -241,8 +258,7 @@ fn invalid_vectors() -> Vec<Value> {
         "unknown-format",
     ));
     let mut weak = good();
-    weak.author = [0; 32];
-    weak.author[0] = 1;
+    weak.author = weak_key();
     out.push(invalid(
         "author is a small-order (weak) key",
         weak.signed(&secret),
@@ -353,7 +369,39 @@ fn invalid_vectors() -> Vec<Value> {
         "invalid-field",
     ));
     out.push(non_canonical_s(&good_bytes));
+    // A membership whose member is a small-order key: the body field does
+    // not decode (SPEC §1).
+    let mut fields =
+        samples::membership(member, "Nine", coopnet_protocol::kinds::Role::Member).into_fields();
+    fields.member = member;
+    let mut body = postcard::to_allocvec(&fields).unwrap();
+    let at = body
+        .windows(32)
+        .position(|w| w == member.as_bytes())
+        .unwrap();
+    body[at..at + 32].copy_from_slice(&weak_key());
+    let key = hex::encode(weak_key());
+    out.push(invalid(
+        "membership naming a small-order (weak) key",
+        Raw::of(&secret, 5, &key, Some(body)).signed(&secret),
+        "malformed-body",
+    ));
+    // One skill whose headcount (a u32) is a six-byte varint (§3.2).
+    let long_u32 = [0x81, 0x80, 0x80, 0x80, 0x80, 0x00];
+    let body = [&[0x01, 0x01, b'a', 0x00, 0x00][..], &long_u32].concat();
+    out.push(invalid(
+        "u32 varint longer than five bytes",
+        Raw::of(&secret, 2, "", Some(body)).signed(&secret),
+        "malformed-body",
+    ));
     out
+}
+
+/// A small-order point: the identity's encoding (y = 1).
+fn weak_key() -> [u8; 32] {
+    let mut key = [0; 32];
+    key[0] = 1;
+    key
 }
 
 /// A signature whose scalar S is replaced by S + L (the group order): the

@@ -15,16 +15,14 @@
 
 use std::time::Instant;
 
-use coopnet_protocol::{PublicKey, RecordError, RecordId, Timestamp, VerifiedRecord, verify_bytes};
+use coopnet_protocol::{PublicKey, RecordError, Timestamp, VerifiedRecord, verify_bytes};
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
-use libp2p::request_response::ResponseChannel;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::intake::{Intake, Outcome};
-use crate::net::IndexChange;
-use crate::net::codec::SyncResponse;
+use crate::net::Feedback;
 use crate::net::limits::{Bucket, Buckets, LogOnce, REGOSSIP, Rate};
 
 /// Jobs that may wait for the pipeline.
@@ -85,93 +83,6 @@ pub enum Source {
         /// The peer that served it.
         peer: PeerId,
     },
-}
-
-/// What the pipeline (and helper tasks) tell the event loop.
-#[derive(Debug)]
-pub enum Feedback {
-    /// Records that sync, a push or the quarantine made current, to be
-    /// forwarded by gossip (already within the re-gossip rate).
-    Forward(Vec<Vec<u8>>),
-    /// Gossip records refused in a batch for being over their author's
-    /// rate.
-    OverRate(u64),
-    /// The verdict on a gossip message.
-    Gossip {
-        /// Gossipsub's id for it.
-        message_id: MessageId,
-        /// The peer that relayed it.
-        source: PeerId,
-        /// Accept (relay), Reject (penalise) or Ignore.
-        acceptance: MessageAcceptance,
-    },
-    /// A peer sent a malformed sync request (answered from a task).
-    Malformed {
-        /// The peer.
-        peer: PeerId,
-        /// What was wrong.
-        reason: String,
-    },
-    /// A peer sent an invalid record through sync.
-    Invalid {
-        /// The peer.
-        peer: PeerId,
-        /// What was wrong.
-        reason: String,
-    },
-    /// The set of current records changed.
-    Indexed(IndexChange),
-    /// Records held or refused by the gate: do not fetch them again.
-    Skip(Vec<RecordId>),
-    /// The roster changed: re-check who may stay connected.
-    RosterChanged,
-    /// A sketch session was stepped on a blocking thread.
-    Sketched {
-        /// The peer it reconciles with.
-        peer: PeerId,
-        /// The session's serial.
-        serial: u64,
-        /// The session, to go on with.
-        session: Box<crate::net::sketch::SketchSession>,
-        /// What to do next.
-        step: Result<crate::net::sketch::SketchStep, crate::net::sketch::SketchError>,
-    },
-    /// Records read from the store to push to a peer, in pages.
-    PushPages {
-        /// The peer.
-        peer: PeerId,
-        /// The pages.
-        pages: Vec<crate::net::PushPage>,
-    },
-    /// A pushed page was taken into the pipeline.
-    PushTaken {
-        /// Its records' bytes, framed.
-        bytes: u64,
-        /// Its count of records.
-        records: u64,
-    },
-    /// A page of fetched records has been taken by the ingest queue: its
-    /// fetch is no longer in flight.
-    Fetched {
-        /// The peer it came from.
-        peer: PeerId,
-    },
-    /// A sync response is ready to send.
-    Respond {
-        /// Where to send it.
-        channel: ResponseChannel<SyncResponse>,
-        /// What to send.
-        response: SyncResponse,
-    },
-}
-
-/// A record that became current on this node, for listeners.
-#[derive(Debug, Clone)]
-pub struct Arrival {
-    /// The record's id.
-    pub id: coopnet_protocol::RecordId,
-    /// When it was stored, by this node's clock.
-    pub at: Timestamp,
 }
 
 /// Starts the pipeline, taking gossip of each author at most at

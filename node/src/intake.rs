@@ -4,13 +4,43 @@
 //! which may release records held in quarantine.
 
 use coopnet_protocol::federation::Admission;
-use coopnet_protocol::{Kind, RecordId, VerifiedRecord};
+use coopnet_protocol::{Kind, RecordId, Timestamp, VerifiedRecord};
 use tokio::sync::broadcast;
 
 use crate::gate::Gate;
-use crate::ingest::Arrival;
-use crate::net::IndexChange;
 use crate::store::{IngestOutcome, Store, StoreError};
+
+/// A record that became current on this node, for listeners.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    /// The record's id.
+    pub id: coopnet_protocol::RecordId,
+    /// When it was stored, by this node's clock.
+    pub at: Timestamp,
+}
+
+/// A change to the set of current records, for the sync index.
+#[derive(Debug, Clone, Default)]
+pub struct IndexChange {
+    /// Records that became current: (id, issued_at).
+    pub added: Vec<(RecordId, u64)>,
+    /// Records that stopped being current.
+    pub removed: Vec<RecordId>,
+}
+
+impl IndexChange {
+    /// Records what storing record `id` did; true if it became current.
+    pub fn note(&mut self, outcome: IngestOutcome, id: RecordId, issued_at: u64) -> bool {
+        if let IngestOutcome::Replaced { previous } = outcome {
+            self.removed.push(previous);
+        }
+        let current = outcome.is_current();
+        if current {
+            self.added.push((id, issued_at));
+        }
+        current
+    }
+}
 
 /// What happened to one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

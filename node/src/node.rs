@@ -15,9 +15,10 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, STORE_FILE};
 use crate::gate::Gate;
-use crate::ingest::{self, Arrival};
+use crate::ingest;
+use crate::intake::{Arrival, IndexChange};
 use crate::intake::{Intake, Outcome};
-use crate::net::{self, IndexChange, NetClient, NetParams};
+use crate::net::{self, NetClient, NetParams};
 use crate::store::{ListFilter, Store};
 use crate::{clock, identity};
 

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use coopnet_protocol::SecretKey;
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+pub use libp2p::PeerId;
 use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, ValidationMode};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, noise, ping, tcp, yamux};
+use libp2p::{Multiaddr, StreamProtocol, Swarm, noise, ping, tcp, yamux};
 use sha2::Digest;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;

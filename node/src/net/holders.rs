@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use coopnet_protocol::RecordId;
 use libp2p::PeerId;
 
-use super::IndexChange;
+use crate::intake::IndexChange;
 
 /// What we know of one connected peer.
 #[derive(Debug, Default)]

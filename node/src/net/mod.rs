@@ -7,6 +7,7 @@ pub mod codec;
 mod event_loop;
 pub mod guard;
 mod holders;
+mod inbox;
 pub mod limits;
 mod peers;
 pub mod redial;
@@ -22,7 +23,10 @@ use serde::Serialize;
 use sha2::Digest;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::intake::IndexChange;
+
 pub use event_loop::{NetError, NetParams, spawn};
+pub use inbox::Feedback;
 
 /// How many commands may wait for the event loop.
 const COMMAND_QUEUE: usize = 256;
@@ -66,34 +70,6 @@ pub enum FindError {
     /// The DHT query ended without its address.
     #[error("no peer in the DHT knows this co-op's address")]
     NotFound,
-}
-
-/// A change to the set of current records, for the sync index.
-#[derive(Debug, Clone, Default)]
-pub struct IndexChange {
-    /// Records that became current: (id, issued_at).
-    pub added: Vec<(RecordId, u64)>,
-    /// Records that stopped being current.
-    pub removed: Vec<RecordId>,
-}
-
-impl IndexChange {
-    /// Records what storing record `id` did; true if it became current.
-    pub fn note(
-        &mut self,
-        outcome: crate::store::IngestOutcome,
-        id: RecordId,
-        issued_at: u64,
-    ) -> bool {
-        if let crate::store::IngestOutcome::Replaced { previous } = outcome {
-            self.removed.push(previous);
-        }
-        let current = outcome.is_current();
-        if current {
-            self.added.push((id, issued_at));
-        }
-        current
-    }
 }
 
 /// What the node knows of a connected peer.

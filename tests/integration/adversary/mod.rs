@@ -52,20 +52,31 @@ async fn holds(node: &TestNode, id: RecordId) -> bool {
         .is_empty()
 }
 
-/// Starts a hostile peer with `secret` and connects it to each of `nodes`,
-/// waiting until it sees each subscribed (a member) or merely connected.
+/// Starts a hostile peer with `secret` and connects it to each of `nodes`
+/// (dialling again, as any peer would, while a dial has not succeeded).
 async fn hostile_connected_to(fed: &Federation, secret: &SecretKey, nodes: &[usize]) -> Hostile {
     let hostile = Hostile::start(secret, &fed.topic());
-    for &i in nodes {
-        hostile.dial(&fed.nodes[i].addr).await;
-    }
     let peers: Vec<_> = nodes
         .iter()
         .map(|&i| coopnet_node::identity::peer_id_of(&fed.nodes[i].node.key()).unwrap())
         .collect();
-    wait_for("the hostile peer to connect", DEADLINE, || async {
-        let connected = hostile.connected().await;
-        peers.iter().all(|p| connected.contains(p))
+    let mut last_dial: Option<std::time::Instant> = None;
+    wait_for("the hostile peer to connect", DEADLINE, || {
+        let due = last_dial.is_none_or(|t| t.elapsed() > Duration::from_secs(2));
+        if due {
+            last_dial = Some(std::time::Instant::now());
+        }
+        let hostile = &hostile;
+        let peers = &peers;
+        async move {
+            let connected = hostile.connected().await;
+            for (&i, peer) in nodes.iter().zip(peers) {
+                if due && !connected.contains(peer) {
+                    hostile.dial(&fed.nodes[i].addr).await;
+                }
+            }
+            peers.iter().all(|p| connected.contains(p))
+        }
     })
     .await;
     hostile

@@ -15,7 +15,7 @@ impl EventLoop {
     /// A connection opened; `first` if it is the peer's only one.
     pub(super) fn connected(&mut self, peer: PeerId, first: bool) {
         tracing::debug!(%peer, "connected");
-        self.redials.forget(&peer);
+        self.members.redials.forget(&peer);
         if !first {
             return;
         }
@@ -30,13 +30,13 @@ impl EventLoop {
     /// member again (a dead path, SPEC §8.4).
     pub(super) fn disconnected(&mut self, peer: PeerId) {
         tracing::debug!(%peer, "disconnected");
-        self.sessions.remove(&peer);
+        self.sync.sessions.remove(&peer);
         self.holders.forget(&peer);
-        self.fetches.remove(&peer);
-        self.pushes.remove(&peer);
-        self.reconciled.remove(&peer);
-        self.on_probation.remove(&peer);
-        self.book.disconnected(&peer);
+        self.sync.fetches.remove(&peer);
+        self.sync.pushes.remove(&peer);
+        self.sync.reconciled.remove(&peer);
+        self.members.on_probation.remove(&peer);
+        self.scoring.book.disconnected(&peer);
         let now = Instant::now();
         let blocked = self
             .swarm
@@ -45,7 +45,7 @@ impl EventLoop {
             .blocked
             .contains(&peer, now);
         if self.wants(&peer) && !blocked {
-            self.redials.lost(peer, now);
+            self.members.redials.lost(peer, now);
         }
     }
 
@@ -86,26 +86,31 @@ impl EventLoop {
     /// schedule.
     pub(super) fn dial_failed(&mut self, peer: PeerId) {
         if self.wants(&peer) && !self.swarm.is_connected(&peer) {
-            self.redials.failed(peer, Instant::now());
+            self.members.redials.failed(peer, Instant::now());
         }
     }
 
     /// Whether this node keeps dialling `peer` while it is not connected:
     /// a member, or a bootstrap peer the operator named.
     fn wants(&self, peer: &PeerId) -> bool {
-        self.bootstrap_peers.contains_key(peer) || self.is_member(peer)
+        self.members.bootstrap_peers.contains_key(peer) || self.is_member(peer)
     }
 
     /// Dials members and bootstrap peers whose redial is due. Several dials
     /// to one peer may be under way, so a dial stuck on a dead path does
     /// not delay the next.
     pub(super) fn redial_due(&mut self) {
-        for peer in self.redials.due(Instant::now()) {
+        for peer in self.members.redials.due(Instant::now()) {
             if self.swarm.is_connected(&peer) || !self.wants(&peer) {
-                self.redials.forget(&peer);
+                self.members.redials.forget(&peer);
                 continue;
             }
-            let known = self.bootstrap_peers.get(&peer).cloned().unwrap_or_default();
+            let known = self
+                .members
+                .bootstrap_peers
+                .get(&peer)
+                .cloned()
+                .unwrap_or_default();
             let opts = DialOpts::peer_id(peer)
                 .addresses(known)
                 .extend_addresses_through_behaviour()
@@ -113,7 +118,7 @@ impl EventLoop {
                 .build();
             match self.swarm.dial(opts) {
                 Ok(()) => self.stats.redials += 1,
-                Err(DialError::NoAddresses) => self.redials.forget(&peer),
+                Err(DialError::NoAddresses) => self.members.redials.forget(&peer),
                 Err(e) => tracing::debug!(%peer, "cannot redial: {e}"),
             }
         }

@@ -8,7 +8,8 @@ use libp2p::gossipsub::{self, MessageAcceptance};
 
 use super::EventLoop;
 use crate::ingest::{IngestJob, Source};
-use crate::net::{GossipError, IndexChange};
+use crate::intake::IndexChange;
+use crate::net::GossipError;
 
 /// Gossip messages whose time from receipt to verdict is measured at once
 /// (more than the ingest queue holds).
@@ -38,10 +39,10 @@ impl EventLoop {
             _ => return,
         };
         let now = Instant::now();
-        if !self.limits.per_peer.take(peer, now) {
+        if !self.scoring.limits.per_peer.take(peer, now) {
             // Unverified, and more than an honest node relays: penalised.
             self.stats.gossip_over_peer_rate += 1;
-            if self.limits.log.due(now) {
+            if self.scoring.limits.log.due(now) {
                 tracing::warn!(%peer, "gossip refused: peer over its rate of messages");
             }
             self.verdict(&message_id, &peer, MessageAcceptance::Reject);
@@ -89,9 +90,9 @@ impl EventLoop {
     ) -> Result<(), GossipError> {
         self.apply(change, true);
         let now = Instant::now();
-        if !self.limits.take_own(now) {
+        if !self.scoring.limits.take_own(now) {
             self.stats.own_gossip_deferred += 1;
-            self.sync_soon.get_or_insert(now + SYNC_SOON);
+            self.sync.soon.get_or_insert(now + SYNC_SOON);
             return Err(GossipError::Deferred);
         }
         let topic = self.topic.clone();
@@ -120,8 +121,8 @@ impl EventLoop {
     /// Syncs with every peer once the wait after deferred own gossip is
     /// over.
     pub(super) fn sync_if_soon(&mut self) {
-        if self.sync_soon.is_some_and(|at| at <= Instant::now()) {
-            self.sync_soon = None;
+        if self.sync.soon.is_some_and(|at| at <= Instant::now()) {
+            self.sync.soon = None;
             self.sync_with_everyone(true);
         }
     }

@@ -2,11 +2,22 @@
 //! probation (they may fetch the roster only) and then disconnected;
 //! revoked peers are dropped and blocked.
 
-use super::*;
+use std::time::Instant;
+
+use coopnet_protocol::RecordId;
+use libp2p::PeerId;
+use libp2p::request_response::ResponseChannel;
+
+use super::EventLoop;
+use super::sync_handlers::{Unanswered, page, unavailable};
+use crate::net::codec::{SyncRequest, SyncResponse};
+use crate::net::sync::{SyncIndex, answer};
+use crate::store::Store;
 
 impl EventLoop {
     pub(super) fn is_member(&self, peer: &PeerId) -> bool {
-        self.gate
+        self.members
+            .gate
             .allows_peer(crate::identity::coop_key_of(peer).as_ref())
     }
 
@@ -15,22 +26,24 @@ impl EventLoop {
     pub(super) fn check_membership(&mut self, peer: PeerId) {
         if !self.is_member(&peer) {
             tracing::info!(%peer, "peer is not a member: on probation");
-            self.on_probation
+            self.members
+                .on_probation
                 .entry(peer)
-                .or_insert_with(|| Instant::now() + self.grace);
+                .or_insert_with(|| Instant::now() + self.members.grace);
         }
     }
 
     pub(super) fn end_expired_probation(&mut self) {
         let now = Instant::now();
         let expired: Vec<PeerId> = self
+            .members
             .on_probation
             .iter()
             .filter(|(_, until)| **until <= now)
             .map(|(peer, _)| *peer)
             .collect();
         for peer in expired {
-            self.on_probation.remove(&peer);
+            self.members.on_probation.remove(&peer);
             if !self.is_member(&peer) {
                 // Its grace is used: refused for a while, so reconnecting
                 // does not renew it.
@@ -39,8 +52,9 @@ impl EventLoop {
                 let _ = self.swarm.disconnect_peer_id(peer);
             }
         }
-        self.on_probation.retain(|peer, _| {
+        self.members.on_probation.retain(|peer, _| {
             !self
+                .members
                 .gate
                 .allows_peer(crate::identity::coop_key_of(peer).as_ref())
         });
@@ -50,7 +64,7 @@ impl EventLoop {
     /// them from now on), other peers that are no longer members go on
     /// probation and leave gossip and Kademlia; new members join them.
     pub(super) fn roster_changed(&mut self) {
-        let view = self.gate.view();
+        let view = self.members.gate.view();
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in peers {
             let key = crate::identity::coop_key_of(&peer);
@@ -58,7 +72,7 @@ impl EventLoop {
             self.score_membership(peer);
             if !self.is_member(&peer) {
                 self.swarm.behaviour_mut().kad.remove_peer(&peer);
-                self.redials.forget(&peer);
+                self.members.redials.forget(&peer);
             }
             if revoked {
                 tracing::info!(%peer, "membership revoked: disconnecting");
@@ -67,7 +81,7 @@ impl EventLoop {
                 self.check_membership(peer);
             }
         }
-        self.skip.clear();
+        self.sync.skip.clear();
         self.sync_with_everyone(false);
     }
 
@@ -89,12 +103,13 @@ impl EventLoop {
     pub(super) fn refresh_lapsed_memberships(&mut self) {
         let now = crate::clock::now();
         let lapsed = self
+            .members
             .gate
             .view()
             .and_then(|v| v.next_expiry())
             .is_some_and(|t| t <= now);
         if lapsed {
-            let released = self.gate.refresh(now);
+            let released = self.members.gate.refresh(now);
             debug_assert!(released.is_empty(), "a lapse cannot admit anyone");
             tracing::info!("a membership lapsed: roster recomputed");
             self.roster_changed();
@@ -103,7 +118,7 @@ impl EventLoop {
 
     pub(super) fn redial_if_alone(&mut self) {
         if self.swarm.connected_peers().next().is_none() {
-            for addr in self.bootstrap.clone() {
+            for addr in self.members.bootstrap.clone() {
                 let _ = self.swarm.dial(addr);
             }
         }

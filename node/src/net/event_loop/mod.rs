@@ -2,7 +2,7 @@
 //! from the node, and feedback from the ingest pipeline, and keeps the
 //! per-peer state of sync sessions and fetches keyed by request id.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,13 +10,14 @@ use coopnet_protocol::RecordId;
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic};
 use libp2p::identity::Keypair;
-use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 mod connections;
+mod fetch;
 mod gossip;
 mod membership;
 mod push;
@@ -24,32 +25,25 @@ mod sketching;
 mod sync_handlers;
 mod transport;
 
+use fetch::{FetchQueue, Wanted};
 use membership::MAX_SKIPPED;
 use push::PushQueue;
-use sync_handlers::{Outgoing, Unanswered, Wanted, page, unavailable};
+use sync_handlers::Outgoing;
 use transport::build_swarm;
 
+use super::Feedback;
 use super::behaviour::{Behaviour, BehaviourEvent};
-use super::codec::{MAX_FETCH_IDS, MAX_RESPONSE_LEN, SyncRequest, SyncResponse};
 use super::holders::Holders;
 use super::limits::{GossipLimits, Rate};
 use super::peers::{PeerBook, Verdict};
 use super::redial::Redials;
 use super::score::{INVALID_RECORD_POINTS, MALFORMED_FRAME_POINTS};
-use super::sync::{Session, Step, SyncIndex, answer};
-use super::{COMMAND_QUEUE, Command, IndexChange, NetClient, NetStats, PeerInfo};
-use crate::ingest::{Feedback, IngestJob, SYNC_PAGES_IN_PIPELINE, Source};
+use super::sync::SyncIndex;
+use super::{COMMAND_QUEUE, Command, NetClient, NetStats, PeerInfo};
+use crate::ingest::{IngestJob, SYNC_PAGES_IN_PIPELINE};
+use crate::intake::IndexChange;
 use crate::store::Store;
 
-/// Fetch requests in flight to one peer at a time.
-const FETCHES_IN_FLIGHT: usize = 4;
-/// Ids per fetch request.
-const FETCH_CHUNK: usize = 512;
-/// Fetch requests waiting to be sent to one peer: 131,072 ids (4 MiB),
-/// more than one leg of a reconciliation finds.
-const QUEUED_FETCHES_PER_PEER: usize = 256;
-/// Fetch requests waiting for all peers together (8 MiB of ids).
-const QUEUED_FETCHES: usize = 512;
 /// Reports of own records served to a peer that may wait for the loop.
 const SERVED_QUEUE: usize = 64;
 /// What framing adds to a sync message on its stream (codec.rs: a u32
@@ -132,18 +126,6 @@ enum Pending {
     Reconciled,
 }
 
-#[derive(Debug, Default)]
-struct FetchQueue {
-    chunks: VecDeque<Wanted>,
-    in_flight: usize,
-    /// The peer refused a fetch (rate limit): wait until then.
-    paused_until: Option<Instant>,
-    /// Wanted records were dropped for want of room since the session
-    /// began: the next session finds them again, and this one does not
-    /// claim (`Reconciled`) that we hold all the peer held.
-    dropped: bool,
-}
-
 /// Starts the event loop; returns its client and its task.
 pub fn spawn(
     params: NetParams,
@@ -177,33 +159,39 @@ pub fn spawn(
         feedback,
         feedback_tx,
         ingest,
-        sync_pages: Arc::new(Semaphore::new(SYNC_PAGES_IN_PIPELINE)),
-        pushes_waiting: Arc::new(Semaphore::new(push::PUSHES_WAITING)),
         store,
-        index,
-        sync_interval: params.sync_interval,
-        sessions: HashMap::new(),
-        sessions_started: 0,
-        intake_started: HashMap::new(),
         holders: Holders::default(),
         served,
         served_tx,
-        pending: HashMap::new(),
-        fetches: HashMap::new(),
-        pushes: HashMap::new(),
-        reconciled: HashSet::new(),
-        finds: HashMap::new(),
-        gate: params.gate.clone(),
-        grace: params.grace,
-        on_probation: HashMap::new(),
-        resync_at: HashMap::new(),
-        skip: std::collections::HashSet::new(),
-        bootstrap_peers: bootstrap_peers(&params.bootstrap),
-        bootstrap: params.bootstrap.clone(),
-        book: PeerBook::default(),
-        limits: GossipLimits::new(params.per_peer, params.per_author),
-        redials: Redials::default(),
-        sync_soon: None,
+        intake_started: HashMap::new(),
+        sync: SyncState {
+            index,
+            interval: params.sync_interval,
+            sessions: HashMap::new(),
+            started: 0,
+            pending: HashMap::new(),
+            fetches: HashMap::new(),
+            pushes: HashMap::new(),
+            reconciled: HashSet::new(),
+            resync_at: HashMap::new(),
+            skip: HashSet::new(),
+            pages: Arc::new(Semaphore::new(SYNC_PAGES_IN_PIPELINE)),
+            pushes_waiting: Arc::new(Semaphore::new(push::PUSHES_WAITING)),
+            soon: None,
+        },
+        members: Members {
+            gate: params.gate.clone(),
+            grace: params.grace,
+            on_probation: HashMap::new(),
+            bootstrap_peers: bootstrap_peers(&params.bootstrap),
+            bootstrap: params.bootstrap.clone(),
+            redials: Redials::default(),
+            finds: HashMap::new(),
+        },
+        scoring: Scoring {
+            book: PeerBook::default(),
+            limits: GossipLimits::new(params.per_peer, params.per_author),
+        },
         stats: NetStats::default(),
     };
     let task = tokio::spawn(event_loop.run());
@@ -215,58 +203,95 @@ pub fn spawn(
     ))
 }
 
+/// The task that owns the swarm, and its state, grouped by concern.
 struct EventLoop {
     swarm: Swarm<Behaviour>,
+    /// The federation's gossip topic.
     topic: IdentTopic,
+    /// Requests from the node's [`NetClient`]s.
     commands: mpsc::Receiver<Command>,
+    /// Reports from the ingest pipeline and the loop's helper tasks.
     feedback: mpsc::Receiver<Feedback>,
+    /// Given to helper tasks, to report back.
     feedback_tx: mpsc::Sender<Feedback>,
+    /// Records to verify and store.
     ingest: mpsc::Sender<IngestJob>,
-    /// Places for sync pages in the ingest pipeline.
-    sync_pages: Arc<Semaphore>,
-    /// Places for pushes waiting for one of those.
-    pushes_waiting: Arc<Semaphore>,
+    /// The replica, read to answer peers.
     store: Store,
-    index: SyncIndex,
-    sync_interval: Duration,
-    sessions: HashMap<PeerId, Outgoing>,
-    /// Sessions started so far (each one's serial).
-    sessions_started: u64,
-    /// When each gossip message waiting for its verdict was received.
-    intake_started: HashMap<gossipsub::MessageId, Instant>,
     /// Which peers hold our own records.
     holders: Holders,
     /// Own record ids served to a peer by a fetch task.
     served: mpsc::Receiver<(PeerId, Vec<RecordId>)>,
     served_tx: mpsc::Sender<(PeerId, Vec<RecordId>)>,
+    /// When each gossip message waiting for its verdict was received.
+    intake_started: HashMap<gossipsub::MessageId, Instant>,
+    /// Anti-entropy.
+    sync: SyncState,
+    /// Membership, redials and lookups.
+    members: Members,
+    /// Penalties and gossip rates.
+    scoring: Scoring,
+    stats: NetStats,
+}
+
+/// The anti-entropy state: the reconciled set, the sessions this node
+/// runs, and per peer what is to fetch and to push.
+struct SyncState {
+    /// The reconciled set: every current record.
+    index: SyncIndex,
+    /// Time between sessions with each peer.
+    interval: Duration,
+    /// Sessions this node initiated, by peer.
+    sessions: HashMap<PeerId, Outgoing>,
+    /// Sessions started so far (each one's serial).
+    started: u64,
+    /// Our sync requests awaiting an answer, and what each was for.
     pending: HashMap<OutboundRequestId, Pending>,
+    /// Records to fetch from each peer.
     fetches: HashMap<PeerId, FetchQueue>,
     /// Records to push to each peer.
     pushes: HashMap<PeerId, PushQueue>,
     /// Peers whose session with us completed: to be told so once we have
     /// fetched what it found.
     reconciled: HashSet<PeerId>,
-    finds: HashMap<kad::QueryId, (PeerId, FindReply)>,
-    gate: crate::gate::Gate,
-    grace: Duration,
-    /// Peers that are not members, and when their grace period ends.
-    on_probation: HashMap<PeerId, Instant>,
     /// Peers that refused a sync session, and when to try again.
     resync_at: HashMap<PeerId, Instant>,
     /// Ids the gate held or refused: not fetched again (bounded).
-    skip: std::collections::HashSet<RecordId>,
+    skip: HashSet<RecordId>,
+    /// Places for sync pages in the ingest pipeline.
+    pages: Arc<Semaphore>,
+    /// Places for pushes waiting for one of those.
+    pushes_waiting: Arc<Semaphore>,
+    /// When to sync with every peer, after own records were left to sync.
+    soon: Option<Instant>,
+}
+
+/// Who may stay connected, and whom to dial.
+struct Members {
+    /// The federation gate: the roster.
+    gate: crate::gate::Gate,
+    /// How long a peer that is not a member may stay.
+    grace: Duration,
+    /// Peers that are not members, and when their grace period ends.
+    on_probation: HashMap<PeerId, Instant>,
+    /// Every bootstrap address (dialled again when we are alone).
     bootstrap: Vec<Multiaddr>,
     /// The bootstrap addresses that name their peer: dialled again, with
     /// backoff, until connected, whatever the roster says.
     bootstrap_peers: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Members to dial again after their connection was lost.
+    redials: Redials,
+    /// Kademlia lookups for [`Command::FindPeer`], by query.
+    finds: HashMap<kad::QueryId, (PeerId, FindReply)>,
+}
+
+/// What peers earned: our points against them on sync, and the gossip
+/// rates they (and we) are held to.
+struct Scoring {
+    /// Misbehaviour points and request quotas.
     book: PeerBook,
     /// Gossip rates: each peer's, and our own pace.
     limits: GossipLimits,
-    /// Members to dial again after their connection was lost.
-    redials: Redials,
-    /// When to sync with every peer, after own records were left to sync.
-    sync_soon: Option<Instant>,
-    stats: NetStats,
 }
 
 type FindReply = tokio::sync::oneshot::Sender<Result<Vec<Multiaddr>, super::FindError>>;
@@ -275,7 +300,7 @@ impl EventLoop {
     async fn run(mut self) {
         // Before any peer is polled (one store query, our own records).
         self.load_own().await;
-        let mut sync_timer = tokio::time::interval(self.sync_interval);
+        let mut sync_timer = tokio::time::interval(self.sync.interval);
         let mut kad_timer = tokio::time::interval(Duration::from_secs(300));
         let mut probation_timer = tokio::time::interval(Duration::from_millis(500));
         loop {
@@ -335,14 +360,14 @@ impl EventLoop {
             }
             Command::FindPeer(peer, reply) => {
                 let query = self.swarm.behaviour_mut().kad.get_closest_peers(peer);
-                self.finds.insert(query, (peer, reply));
+                self.members.finds.insert(query, (peer, reply));
             }
             Command::SyncNow => self.sync_with_everyone(true),
             Command::Holders(ids, reply) => {
                 let _ = reply.send(self.holders.count(&ids));
             }
             Command::Stats(reply) => {
-                self.stats.index_len = self.index.len();
+                self.stats.index_len = self.sync.index.len();
                 self.stats.connections_refused = self.swarm.behaviour().guard.refused;
                 let _ = reply.send(self.stats.clone());
             }
@@ -354,10 +379,10 @@ impl EventLoop {
     fn apply(&mut self, change: IndexChange, own: bool) {
         self.holders.changed(&change, own);
         for id in &change.removed {
-            self.index.remove(id);
+            self.sync.index.remove(id);
         }
         for (id, issued_at) in change.added {
-            self.index.insert(id, issued_at);
+            self.sync.index.insert(id, issued_at);
         }
     }
 
@@ -377,7 +402,7 @@ impl EventLoop {
                 addresses: Vec::new(),
                 subscribed: subscribed.contains(peer),
                 gossip_score: gossip.peer_score(peer),
-                penalty_points: self.book.points(peer, Instant::now()),
+                penalty_points: self.scoring.book.points(peer, Instant::now()),
                 rtt_ms: None,
             })
             .collect()
@@ -402,10 +427,10 @@ impl EventLoop {
             }
             Feedback::Indexed(change) => self.apply(change, false),
             Feedback::Skip(ids) => {
-                if self.skip.len() + ids.len() > MAX_SKIPPED {
-                    self.skip.clear();
+                if self.sync.skip.len() + ids.len() > MAX_SKIPPED {
+                    self.sync.skip.clear();
                 }
-                self.skip.extend(ids);
+                self.sync.skip.extend(ids);
             }
             Feedback::RosterChanged => self.roster_changed(),
             Feedback::PushPages { peer, pages } => self.push_pages_read(peer, pages),
@@ -428,7 +453,7 @@ impl EventLoop {
     }
 
     fn penalise(&mut self, peer: PeerId, points: u32) {
-        if self.book.penalise(peer, points, Instant::now()) == Verdict::Block {
+        if self.scoring.book.penalise(peer, points, Instant::now()) == Verdict::Block {
             tracing::warn!(%peer, "blocking peer for repeated misbehaviour");
             self.stats.peers_blocked += 1;
             self.swarm.behaviour_mut().guard.block(peer);
@@ -487,7 +512,7 @@ impl EventLoop {
         result: kad::GetClosestPeersResult,
         last: bool,
     ) {
-        let Some((target, _)) = self.finds.get(&id) else {
+        let Some((target, _)) = self.members.finds.get(&id) else {
             return;
         };
         let target = *target;
@@ -504,7 +529,7 @@ impl EventLoop {
             _ if !last => return,
             _ => Err(super::FindError::NotFound),
         };
-        if let Some((_, reply)) = self.finds.remove(&id) {
+        if let Some((_, reply)) = self.members.finds.remove(&id) {
             if let Ok(addrs) = &answer {
                 for addr in addrs {
                     let _ = self

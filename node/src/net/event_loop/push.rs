@@ -16,13 +16,22 @@
 //! the peer so (`Reconciled`): the peer then knows it holds all its records,
 //! which is how a node that did not initiate learns who holds its own.
 
-use coopnet_protocol::SignedRecord;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coopnet_protocol::{RecordId, SignedRecord};
+use libp2p::PeerId;
+use libp2p::request_response::ResponseChannel;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::membership::is_roster;
-use super::*;
-use crate::ingest::Feedback;
+use super::{EventLoop, Pending, framed};
+use crate::ingest::{IngestJob, Source};
+use crate::net::Feedback;
 use crate::net::PushPage;
 use crate::net::codec::MAX_PUSH_BYTES;
+use crate::net::codec::{SyncRequest, SyncResponse};
 
 /// Ids read from the store per chunk of a push.
 const PUSH_CHUNK: usize = 256;
@@ -70,7 +79,7 @@ impl EventLoop {
         if have.is_empty() {
             return;
         }
-        let queue = self.pushes.entry(peer).or_default();
+        let queue = self.sync.pushes.entry(peer).or_default();
         queue
             .chunks
             .extend(have.chunks(PUSH_CHUNK).map(<[RecordId]>::to_vec));
@@ -81,7 +90,7 @@ impl EventLoop {
     /// chunk when none are ready.
     pub(super) fn pump_pushes(&mut self, peer: PeerId) {
         loop {
-            let Some(queue) = self.pushes.get_mut(&peer) else {
+            let Some(queue) = self.sync.pushes.get_mut(&peer) else {
                 return;
             };
             match queue.paused_until {
@@ -98,7 +107,7 @@ impl EventLoop {
             self.send_push(peer, page);
         }
         let roster_only = !self.is_member(&peer);
-        let Some(queue) = self.pushes.get_mut(&peer) else {
+        let Some(queue) = self.sync.pushes.get_mut(&peer) else {
             return;
         };
         if !queue.pages.is_empty() || queue.reading {
@@ -106,7 +115,7 @@ impl EventLoop {
         }
         let Some(chunk) = queue.chunks.pop_front() else {
             if queue.is_idle() {
-                self.pushes.remove(&peer);
+                self.sync.pushes.remove(&peer);
             }
             return;
         };
@@ -133,7 +142,7 @@ impl EventLoop {
 
     /// Pages read from the store for `peer`.
     pub(super) fn push_pages_read(&mut self, peer: PeerId, pages: Vec<PushPage>) {
-        let Some(queue) = self.pushes.get_mut(&peer) else {
+        let Some(queue) = self.sync.pushes.get_mut(&peer) else {
             return;
         };
         queue.reading = false;
@@ -151,7 +160,7 @@ impl EventLoop {
             .filter(|id| holders.is_own(id))
             .collect();
         self.holders.fetched(peer, own);
-        if let Some(queue) = self.pushes.get_mut(&peer) {
+        if let Some(queue) = self.sync.pushes.get_mut(&peer) {
             queue.in_flight = queue.in_flight.saturating_sub(1);
         }
         self.pump_pushes(peer);
@@ -159,7 +168,7 @@ impl EventLoop {
 
     /// A push the peer refused or that failed: sent again after a pause.
     pub(super) fn push_again_later(&mut self, peer: PeerId, page: PushPage) {
-        if let Some(queue) = self.pushes.get_mut(&peer) {
+        if let Some(queue) = self.sync.pushes.get_mut(&peer) {
             queue.in_flight = queue.in_flight.saturating_sub(1);
             queue.pages.push_front(page);
             queue.paused_until = Some(Instant::now() + PUSH_RETRY_AFTER);
@@ -170,6 +179,7 @@ impl EventLoop {
     pub(super) fn retry_pushes(&mut self) {
         let now = Instant::now();
         let due: Vec<PeerId> = self
+            .sync
             .pushes
             .iter()
             .filter(|(_, q)| q.paused_until.is_some_and(|t| t <= now))
@@ -192,11 +202,11 @@ impl EventLoop {
         channel: ResponseChannel<SyncResponse>,
     ) {
         const BUSY: &str = "busy storing records: push again shortly";
-        let Ok(waiting) = self.pushes_waiting.clone().try_acquire_owned() else {
+        let Ok(waiting) = self.sync.pushes_waiting.clone().try_acquire_owned() else {
             self.refuse(channel, BUSY);
             return;
         };
-        let (places, ingest) = (self.sync_pages.clone(), self.ingest.clone());
+        let (places, ingest) = (self.sync.pages.clone(), self.ingest.clone());
         let feedback = self.feedback_tx.clone();
         tokio::spawn(async move {
             let taken = take_when_placed(peer, records, places, ingest, waiting).await;
@@ -220,13 +230,18 @@ impl EventLoop {
     /// Tells the peer our session with it is over and its fetches done,
     /// once both are true.
     pub(super) fn tell_reconciled_if_done(&mut self, peer: PeerId) {
-        let (fetching, dropped) = self.fetches.get(&peer).map_or((false, false), |queue| {
-            (
-                !queue.chunks.is_empty() || queue.in_flight > 0,
-                queue.dropped,
-            )
-        });
-        if fetching || self.sessions.contains_key(&peer) || !self.reconciled.remove(&peer) {
+        let (fetching, dropped) = self
+            .sync
+            .fetches
+            .get(&peer)
+            .map_or((false, false), |queue| {
+                (
+                    !queue.chunks.is_empty() || queue.in_flight > 0,
+                    queue.dropped,
+                )
+            });
+        if fetching || self.sync.sessions.contains_key(&peer) || !self.sync.reconciled.remove(&peer)
+        {
             return;
         }
         if dropped {

@@ -5,16 +5,27 @@
 
 use rand_core::{OsRng, RngCore};
 
-use super::sync_handlers::{Phase, Wanted, ids_of};
-use super::*;
+use std::collections::HashSet;
+
+use coopnet_protocol::RecordId;
+use libp2p::PeerId;
+use libp2p::request_response::ResponseChannel;
+
+use super::fetch::{FETCH_CHUNK, Wanted};
+use super::sync_handlers::{Phase, Unanswered, ids_of, page, unavailable};
+use super::{EventLoop, Pending, framed};
+use crate::net::Feedback;
+use crate::net::codec::{MAX_FETCH_IDS, SyncRequest, SyncResponse};
+use crate::net::score::MALFORMED_FRAME_POINTS;
 use crate::net::sketch::{self, Cell, Salt, SketchError, SketchSession, SketchStep, Symbol};
+use crate::store::Store;
 
 impl EventLoop {
     /// Draws a salt and asks `peer` for the first cells.
     pub(super) fn start_sketch(&mut self, peer: PeerId) -> Phase {
         let mut salt = Salt::default();
         OsRng.fill_bytes(&mut salt);
-        let (session, first) = SketchSession::start(salt, self.index.ids());
+        let (session, first) = SketchSession::start(salt, self.sync.index.ids());
         if let SketchStep::Ask { from, count } = first {
             self.send_sketch(peer, salt, from, count);
         }
@@ -30,7 +41,7 @@ impl EventLoop {
     /// Takes a peer's cells: steps the session on a blocking thread (it
     /// walks our whole set), which reports back as [`Feedback::Sketched`].
     pub(super) fn continue_sketch(&mut self, peer: PeerId, set_len: u64, cells: Vec<Cell>) {
-        let Some(outgoing) = self.sessions.get_mut(&peer) else {
+        let Some(outgoing) = self.sync.sessions.get_mut(&peer) else {
             return;
         };
         let session = match std::mem::replace(&mut outgoing.phase, Phase::Stepping) {
@@ -71,7 +82,7 @@ impl EventLoop {
         session: Box<SketchSession>,
         step: Result<SketchStep, SketchError>,
     ) {
-        let Some(outgoing) = self.sessions.get_mut(&peer) else {
+        let Some(outgoing) = self.sync.sessions.get_mut(&peer) else {
             return;
         };
         if outgoing.serial != serial || !matches!(outgoing.phase, Phase::Stepping) {
@@ -91,7 +102,7 @@ impl EventLoop {
             Ok(SketchStep::Fallback) => self.fall_back_to_ranges(peer),
             Err(e @ SketchError::WrongBatch { .. }) => {
                 tracing::warn!(%peer, "sync failed: {e}");
-                self.sessions.remove(&peer);
+                self.sync.sessions.remove(&peer);
                 self.penalise(peer, MALFORMED_FRAME_POINTS);
             }
             Err(e @ SketchError::Inconsistent) => {
@@ -106,12 +117,12 @@ impl EventLoop {
         self.stats.sketch_fallbacks += 1;
         match self.start_ranges(peer) {
             Some(phase) => {
-                if let Some(outgoing) = self.sessions.get_mut(&peer) {
+                if let Some(outgoing) = self.sync.sessions.get_mut(&peer) {
                     outgoing.phase = phase;
                 }
             }
             None => {
-                self.sessions.remove(&peer);
+                self.sync.sessions.remove(&peer);
             }
         }
     }
@@ -119,8 +130,9 @@ impl EventLoop {
     /// Queues fetches of the records behind `keys`, less those known not to
     /// be worth fetching.
     fn queue_key_fetches(&mut self, peer: PeerId, salt: Salt, mut keys: Vec<u64>) {
-        if !self.skip.is_empty() && !keys.is_empty() {
+        if !self.sync.skip.is_empty() && !keys.is_empty() {
             let skipped: HashSet<u64> = self
+                .sync
                 .skip
                 .iter()
                 .map(|id| Symbol::of(&salt, id).key)
@@ -140,7 +152,7 @@ impl EventLoop {
         count: u32,
         channel: ResponseChannel<SyncResponse>,
     ) {
-        let ids = self.index.ids();
+        let ids = self.sync.index.ids();
         self.respond_when_ready(peer, channel, sketch_answer(ids, salt, from, count));
     }
 
@@ -152,7 +164,7 @@ impl EventLoop {
         keys: Vec<u64>,
         channel: ResponseChannel<SyncResponse>,
     ) {
-        let ids = self.index.ids();
+        let ids = self.sync.index.ids();
         let (store, served) = (self.store.clone(), self.served_tx.clone());
         self.respond_when_ready(peer, channel, async move {
             let (ids, records) = fetch_keys_answer(&store, ids, salt, keys).await?;

@@ -2,15 +2,25 @@
 //! each peer, the fetch queue, and answering peers' sync requests; and what
 //! they show of who holds our own records.
 
-use coopnet_protocol::SignedRecord;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
-use super::*;
+use coopnet_protocol::{RecordId, SignedRecord};
+use libp2p::PeerId;
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+
+use super::{EventLoop, FRAME_HEADER, Pending, framed};
+use crate::ingest::{IngestJob, Source};
+use crate::net::Feedback;
 use crate::net::codec::Malformed;
-use crate::net::sketch::{SALT_LEN, Salt, SketchSession};
+use crate::net::codec::{MAX_RESPONSE_LEN, SyncRequest, SyncResponse};
+use crate::net::score::MALFORMED_FRAME_POINTS;
+use crate::net::sketch::SketchSession;
+use crate::net::sync::{Session, Step, answer};
 use crate::store::{ListFilter, StoredRecord};
 
 /// How long to wait before asking a peer again after it refused.
-const RETRY_AFTER: Duration = Duration::from_secs(1);
+pub(super) const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Own records read from the store per query at start.
 const OWN_PAGE: usize = 1_000;
 
@@ -101,7 +111,7 @@ impl EventLoop {
                 return;
             }
         };
-        if !self.book.allow_request(peer, Instant::now()) {
+        if !self.scoring.book.allow_request(peer, Instant::now()) {
             self.refuse(channel, "rate limited: slow down");
             return;
         }
@@ -112,6 +122,7 @@ impl EventLoop {
         match request {
             SyncRequest::Reconcile(message) => {
                 let reply = self
+                    .sync
                     .index
                     .snapshot()
                     .and_then(|snapshot| answer(&snapshot, &message));
@@ -175,7 +186,7 @@ impl EventLoop {
             .behaviour_mut()
             .sync
             .send_request(&peer, Ok(request));
-        self.pending.insert(id, pending);
+        self.sync.pending.insert(id, pending);
     }
 
     /// Refuses a request at once, saying why.
@@ -222,7 +233,7 @@ impl EventLoop {
         if matches!(response, SyncResponse::Refused(_)) {
             self.stats.sync_refusals += 1;
         }
-        match (self.pending.remove(&request_id), response) {
+        match (self.sync.pending.remove(&request_id), response) {
             (Some(Pending::Reconcile), SyncResponse::Reconcile(reply)) => {
                 self.continue_sync(peer, &reply);
             }
@@ -232,7 +243,7 @@ impl EventLoop {
                 self.stats.sync_bytes_received += page_bytes;
                 self.stats.fetch_bytes_received += FRAME_HEADER + page_bytes;
                 let (ingest, feedback) = (self.ingest.clone(), self.feedback_tx.clone());
-                let sync_pages = self.sync_pages.clone();
+                let sync_pages = self.sync.pages.clone();
                 let from = match self.is_member(&peer) {
                     true => Source::Sync { peer },
                     false => Source::Probation { peer },
@@ -267,8 +278,10 @@ impl EventLoop {
             }
             (Some(Pending::Reconcile | Pending::Sketch), other) => {
                 tracing::debug!(%peer, ?other, "sync refused; trying again shortly");
-                self.sessions.remove(&peer);
-                self.resync_at.insert(peer, Instant::now() + RETRY_AFTER);
+                self.sync.sessions.remove(&peer);
+                self.sync
+                    .resync_at
+                    .insert(peer, Instant::now() + RETRY_AFTER);
             }
             (Some(Pending::Reconciled) | None, _) => {}
         }
@@ -280,9 +293,9 @@ impl EventLoop {
         request_id: OutboundRequestId,
         malformed: bool,
     ) {
-        match self.pending.remove(&request_id) {
+        match self.sync.pending.remove(&request_id) {
             Some(Pending::Reconcile | Pending::Sketch) => {
-                self.sessions.remove(&peer);
+                self.sync.sessions.remove(&peer);
             }
             Some(Pending::Fetch(chunk)) => self.fetch_again_later(peer, chunk),
             Some(Pending::Push(page)) => self.push_again_later(peer, page),
@@ -305,33 +318,33 @@ impl EventLoop {
     }
 
     pub(super) fn start_sync(&mut self, peer: PeerId) {
-        if self.sessions.contains_key(&peer) {
+        if self.sync.sessions.contains_key(&peer) {
             return;
         }
-        if let Some(queue) = self.fetches.get_mut(&peer) {
+        if let Some(queue) = self.sync.fetches.get_mut(&peer) {
             queue.dropped = false;
         }
-        let phase = if self.index.is_empty() {
+        let phase = if self.sync.index.is_empty() {
             // Everything differs: no sketch can pay for itself.
             self.start_ranges(peer)
         } else {
             Some(self.start_sketch(peer))
         };
         if let Some(phase) = phase {
-            self.sessions_started += 1;
+            self.sync.started += 1;
             let outgoing = Outgoing {
                 phase,
-                serial: self.sessions_started,
+                serial: self.sync.started,
                 epoch: self.holders.epoch(),
                 lacks: HashSet::new(),
             };
-            self.sessions.insert(peer, outgoing);
+            self.sync.sessions.insert(peer, outgoing);
         }
     }
 
     /// Sends the first range-fingerprint message to `peer`.
     pub(super) fn start_ranges(&mut self, peer: PeerId) -> Option<Phase> {
-        match self.index.snapshot().and_then(Session::start) {
+        match self.sync.index.snapshot().and_then(Session::start) {
             Ok((session, first)) => {
                 self.send_reconcile(peer, first);
                 Some(Phase::Ranges(session))
@@ -353,7 +366,7 @@ impl EventLoop {
             phase: Phase::Ranges(session),
             lacks,
             ..
-        }) = self.sessions.get_mut(&peer)
+        }) = self.sync.sessions.get_mut(&peer)
         else {
             return;
         };
@@ -389,12 +402,12 @@ impl EventLoop {
             Ok(Step::Exhausted) => {
                 tracing::info!(%peer, "sync session ended unfinished; the next one goes on");
                 self.stats.syncs_unfinished += 1;
-                self.sessions.remove(&peer);
+                self.sync.sessions.remove(&peer);
                 self.queue_fetches(peer, need);
             }
             Err(e) => {
                 tracing::warn!(%peer, "sync failed: {e}");
-                self.sessions.remove(&peer);
+                self.sync.sessions.remove(&peer);
                 self.penalise(peer, MALFORMED_FRAME_POINTS);
             }
         }
@@ -403,29 +416,30 @@ impl EventLoop {
     /// Ends a completed session: the peer's lacks of our own records are
     /// known, and it is told once what we lacked has been fetched.
     pub(super) fn session_done(&mut self, peer: PeerId) {
-        if let Some(done) = self.sessions.remove(&peer) {
+        if let Some(done) = self.sync.sessions.remove(&peer) {
             self.holders.reconciled(peer, done.epoch, done.lacks);
         }
         self.stats.syncs_completed += 1;
-        self.reconciled.insert(peer);
+        self.sync.reconciled.insert(peer);
         self.tell_reconciled_if_done(peer);
     }
 
     /// Starts the next leg of a paused session once the ids its last leg
     /// found have been fetched, so at most one leg's ids wait per peer.
-    fn resume_if_idle(&mut self, peer: PeerId) {
+    pub(super) fn resume_if_idle(&mut self, peer: PeerId) {
         let idle = self
+            .sync
             .fetches
             .get(&peer)
             .is_none_or(|queue| queue.chunks.is_empty() && queue.in_flight == 0);
-        let paused = self.sessions.get(&peer).is_some_and(
+        let paused = self.sync.sessions.get(&peer).is_some_and(
             |outgoing| matches!(&outgoing.phase, Phase::Ranges(session) if session.is_paused()),
         );
         if !idle || !paused {
             return;
         }
-        let next = match self.index.snapshot() {
-            Ok(snapshot) => match self.sessions.get_mut(&peer) {
+        let next = match self.sync.index.snapshot() {
+            Ok(snapshot) => match self.sync.sessions.get_mut(&peer) {
                 Some(Outgoing {
                     phase: Phase::Ranges(session),
                     ..
@@ -434,7 +448,7 @@ impl EventLoop {
             },
             Err(e) => {
                 tracing::error!("cannot resume sync: {e}");
-                self.sessions.remove(&peer);
+                self.sync.sessions.remove(&peer);
                 None
             }
         };
@@ -466,7 +480,7 @@ impl EventLoop {
                 }
             };
             after = page.last().map(StoredRecord::cursor);
-            let index = &self.index;
+            let index = &self.sync.index;
             let ids = page.iter().map(|r| r.record.id());
             self.holders.load_own(ids.filter(|id| index.contains(id)));
             if page.len() < OWN_PAGE {
@@ -475,59 +489,11 @@ impl EventLoop {
         }
     }
 
-    pub(super) fn queue_fetches(&mut self, peer: PeerId, mut need: Vec<RecordId>) {
-        need.retain(|id| !self.skip.contains(id));
-        let chunks = need.chunks(FETCH_CHUNK.min(MAX_FETCH_IDS));
-        self.enqueue_fetches(peer, chunks.map(|ids| Wanted::Ids(ids.to_vec())));
-    }
-
-    /// Queues fetches for `peer` and sends what its in-flight limit allows.
-    /// At most [`QUEUED_FETCHES_PER_PEER`] requests wait per peer and
-    /// [`QUEUED_FETCHES`] in all; what does not fit is dropped (and found
-    /// again by the next session).
-    pub(super) fn enqueue_fetches(&mut self, peer: PeerId, wanted: impl Iterator<Item = Wanted>) {
-        let mut wanted = wanted.peekable();
-        if wanted.peek().is_none() {
-            return;
-        }
-        let queued: usize = self.fetches.values().map(|q| q.chunks.len()).sum();
-        let queue = self.fetches.entry(peer).or_default();
-        let room = QUEUED_FETCHES_PER_PEER
-            .saturating_sub(queue.chunks.len())
-            .min(QUEUED_FETCHES.saturating_sub(queued));
-        queue.chunks.extend(wanted.by_ref().take(room));
-        if wanted.next().is_some() {
-            tracing::debug!(%peer, "fetch queue full: the rest waits for the next session");
-            queue.dropped = true;
-            self.stats.fetches_dropped += 1;
-        }
-        self.pump_fetches(peer);
-    }
-
-    pub(super) fn fetch_done(&mut self, peer: PeerId) {
-        if let Some(queue) = self.fetches.get_mut(&peer) {
-            queue.in_flight = queue.in_flight.saturating_sub(1);
-        }
-        self.pump_fetches(peer);
-        self.resume_if_idle(peer);
-        self.tell_reconciled_if_done(peer);
-    }
-
-    /// Puts a refused or failed fetch back at the head of the queue and
-    /// pauses the queue briefly, so a busy peer is not hammered and no id
-    /// waits for the next sync round.
-    fn fetch_again_later(&mut self, peer: PeerId, chunk: Wanted) {
-        if let Some(queue) = self.fetches.get_mut(&peer) {
-            queue.in_flight = queue.in_flight.saturating_sub(1);
-            queue.chunks.push_front(chunk);
-            queue.paused_until = Some(Instant::now() + RETRY_AFTER);
-        }
-    }
-
     /// Resumes paused fetch queues and refused sessions whose wait is over.
     pub(super) fn retry_due(&mut self) {
         let now = Instant::now();
         let paused: Vec<PeerId> = self
+            .sync
             .fetches
             .iter()
             .filter(|(_, q)| q.paused_until.is_some_and(|t| t <= now))
@@ -538,33 +504,17 @@ impl EventLoop {
         }
         self.retry_pushes();
         let due: Vec<PeerId> = self
+            .sync
             .resync_at
             .iter()
             .filter(|(_, t)| **t <= now)
             .map(|(p, _)| *p)
             .collect();
         for peer in due {
-            self.resync_at.remove(&peer);
+            self.sync.resync_at.remove(&peer);
             if self.swarm.is_connected(&peer) {
                 self.start_sync(peer);
             }
-        }
-    }
-
-    pub(super) fn pump_fetches(&mut self, peer: PeerId) {
-        let Some(queue) = self.fetches.get_mut(&peer) else {
-            return;
-        };
-        match queue.paused_until {
-            Some(until) if until > Instant::now() => return,
-            _ => queue.paused_until = None,
-        }
-        let room = FETCHES_IN_FLIGHT.saturating_sub(queue.in_flight);
-        let chunks: Vec<Wanted> = (0..room).map_while(|_| queue.chunks.pop_front()).collect();
-        queue.in_flight += chunks.len();
-        for chunk in chunks {
-            self.stats.fetch_bytes_sent += framed(chunk.body_len());
-            self.send_sync(peer, chunk.request(), Pending::Fetch(chunk));
         }
     }
 }
@@ -578,35 +528,6 @@ pub(super) enum Unanswered {
     /// This node could not answer now (the store, a failed task).
     #[error("cannot answer now: {0}")]
     Unavailable(String),
-}
-
-/// What one fetch asks for.
-#[derive(Debug, Clone)]
-pub(super) enum Wanted {
-    /// Records by id (found by range fingerprints).
-    Ids(Vec<RecordId>),
-    /// Records by their keys under a sketch's salt.
-    Keys(Salt, Vec<u64>),
-}
-
-impl Wanted {
-    /// Bytes of the request after its tag.
-    fn body_len(&self) -> usize {
-        match self {
-            Wanted::Ids(ids) => 32 * ids.len(),
-            Wanted::Keys(_, keys) => SALT_LEN + 8 * keys.len(),
-        }
-    }
-
-    fn request(&self) -> SyncRequest {
-        match self {
-            Wanted::Ids(ids) => SyncRequest::Fetch(ids.clone()),
-            Wanted::Keys(salt, keys) => SyncRequest::FetchKeys {
-                salt: *salt,
-                keys: keys.clone(),
-            },
-        }
-    }
 }
 
 /// Keeps the leading records that fit in one response frame.

@@ -1,8 +1,15 @@
-//! Writes the seed corpus of the `decode_verify_validate` fuzz target:
-//! signed records of every sample kind (always), plus every `record_hex` of
-//! `protocol/testdata/vectors.json`, valid and invalid, when that file
-//! exists. Each seed is named by the hex SHA-256 of its bytes, so reruns
-//! add nothing twice.
+//! Writes the seed corpora of the fuzz targets:
+//!
+//! - `decode_verify_validate`: signed records of every sample kind
+//!   (always), plus every `record_hex` of `protocol/testdata/vectors.json`,
+//!   valid and invalid, when that file exists;
+//! - `sync_codec`: every frame of `protocol/testdata/wire.json`;
+//! - `reconciliation`: its negentropy messages and sketch cells, behind
+//!   the byte that picks the path;
+//! - `roster`: a few sequences of admissions and revocations.
+//!
+//! Each seed is named by the hex SHA-256 of its bytes, so reruns add
+//! nothing twice.
 //!
 //! Run from anywhere: `cargo run --bin seed_corpus` (in `fuzz/`).
 
@@ -13,10 +20,14 @@ use std::path::Path;
 use coopnet_protocol::{Body, Draft, KindCode, Timestamp, samples};
 use sha2::{Digest, Sha256};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/decode_verify_validate");
+const CORPORA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus");
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../protocol/testdata/vectors.json"
+);
+const WIRE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../protocol/testdata/wire.json"
 );
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -24,22 +35,78 @@ fn main() -> Result<(), Box<dyn Error>> {
     sample_seeds(&mut seeds)?;
     let from_samples = seeds.len();
     let from_vectors = vector_seeds(Path::new(VECTORS), &mut seeds)?;
+    println!("records: {from_samples} from samples, {from_vectors} from vectors.json");
+    write("decode_verify_validate", &seeds)?;
+    let wire: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(WIRE)?)?;
+    write("sync_codec", &frame_seeds(&wire))?;
+    write("reconciliation", &reconciliation_seeds(&wire)?)?;
+    write("roster", &roster_seeds())?;
+    Ok(())
+}
 
-    std::fs::create_dir_all(CORPUS)?;
+/// Writes `seeds` into the corpus of `target`.
+fn write(target: &str, seeds: &BTreeSet<Vec<u8>>) -> Result<(), Box<dyn Error>> {
+    let dir = Path::new(CORPORA).join(target);
+    std::fs::create_dir_all(&dir)?;
     let mut written = 0;
-    for seed in &seeds {
-        let path = Path::new(CORPUS).join(hex::encode(Sha256::digest(seed)));
+    for seed in seeds {
+        let path = dir.join(hex::encode(Sha256::digest(seed)));
         if !path.exists() {
             std::fs::write(&path, seed)?;
             written += 1;
         }
     }
     println!(
-        "{} seeds ({from_samples} from samples, {from_vectors} from vectors.json); \
-         {written} new files in {CORPUS}",
-        seeds.len()
+        "{target}: {} seeds, {written} new files in {}",
+        seeds.len(),
+        dir.display()
     );
     Ok(())
+}
+
+/// Every frame of wire.json.
+fn frame_seeds(wire: &serde_json::Value) -> BTreeSet<Vec<u8>> {
+    ["requests", "responses", "malformed_requests"]
+        .iter()
+        .flat_map(|list| wire[list].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| hex::decode(v["frame_hex"].as_str()?).ok())
+        .collect()
+}
+
+/// Negentropy's messages (paths 0 and 1) and a sketch reply (path 2).
+fn reconciliation_seeds(wire: &serde_json::Value) -> Result<BTreeSet<Vec<u8>>, Box<dyn Error>> {
+    let negentropy = &wire["negentropy"];
+    let mut seeds = BTreeSet::new();
+    for (path, field) in [(0u8, "initiate_hex"), (1, "reply_hex")] {
+        let message = hex::decode(negentropy[field].as_str().unwrap_or_default())?;
+        seeds.insert([&[path][..], &message].concat());
+    }
+    let mut sketch = vec![2u8];
+    sketch.extend(3u64.to_be_bytes());
+    for cell in wire["sketch"]["cells_0_to_23"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let key: u64 = cell["key"].as_str().unwrap_or("0").parse()?;
+        sketch.extend(key.to_be_bytes());
+        sketch.extend((cell["check"].as_u64().unwrap_or(0) as u32).to_be_bytes());
+    }
+    seeds.insert(sketch);
+    Ok(seeds)
+}
+
+/// Operations of the roster target: 4 bytes each (signer, subject, what,
+/// when).
+fn roster_seeds() -> BTreeSet<Vec<u8>> {
+    [
+        vec![0, 1, 0, 0],
+        vec![0, 1, 1, 0, 1, 2, 0, 1, 0, 2, 3, 2],
+        vec![0, 1, 0, 5, 0, 1, 3, 3, 0, 1, 0, 1],
+        vec![0, 1, 1, 9, 1, 2, 1, 8, 2, 3, 0, 7, 0, 1, 3, 1, 3, 4, 2, 0],
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// Every sample kind for a few co-ops, plus tombstones, an expiring record

@@ -9,6 +9,7 @@ use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use libp2p::request_response::ResponseChannel;
 
 use super::codec::SyncResponse;
+use super::event_loop::fetch::Wanted;
 use crate::intake::IndexChange;
 
 /// A message to the event loop.
@@ -79,6 +80,8 @@ pub enum Feedback {
     Fetched {
         /// The peer it came from.
         peer: PeerId,
+        /// What a full page left out, to ask for again.
+        rest: Option<Wanted>,
     },
     /// A sync response is ready to send.
     Respond {

@@ -2,16 +2,16 @@
 //! queue of requests (by id, or by sketch key) with a few in flight; a
 //! refused request waits and goes again at the head of the queue.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
-use coopnet_protocol::RecordId;
+use coopnet_protocol::{MAX_RECORD_LEN, RecordId, SignedRecord};
 use libp2p::PeerId;
 
 use super::sync_handlers::RETRY_AFTER;
 use super::{EventLoop, Pending, framed};
-use crate::net::codec::{MAX_FETCH_IDS, SyncRequest};
-use crate::net::sketch::{SALT_LEN, Salt};
+use crate::net::codec::{MAX_FETCH_IDS, MAX_RESPONSE_LEN, SyncRequest};
+use crate::net::sketch::{SALT_LEN, Salt, Symbol};
 
 /// Fetch requests in flight to one peer at a time.
 pub(super) const FETCHES_IN_FLIGHT: usize = 4;
@@ -66,9 +66,14 @@ impl EventLoop {
         self.pump_fetches(peer);
     }
 
-    pub(super) fn fetch_done(&mut self, peer: PeerId) {
+    /// A fetched page is in the pipeline; what it left out (a full page)
+    /// goes back at the head of the queue.
+    pub(super) fn fetch_done(&mut self, peer: PeerId, rest: Option<Wanted>) {
         if let Some(queue) = self.sync.fetches.get_mut(&peer) {
             queue.in_flight = queue.in_flight.saturating_sub(1);
+            if let Some(rest) = rest {
+                queue.chunks.push_front(rest);
+            }
         }
         self.pump_fetches(peer);
         self.resume_if_idle(peer);
@@ -106,7 +111,7 @@ impl EventLoop {
 
 /// What one fetch asks for.
 #[derive(Debug, Clone)]
-pub(super) enum Wanted {
+pub enum Wanted {
     /// Records by id (found by range fingerprints).
     Ids(Vec<RecordId>),
     /// Records by their keys under a sketch's salt.
@@ -114,6 +119,39 @@ pub(super) enum Wanted {
 }
 
 impl Wanted {
+    /// What a page of `records` (in answer to this) left out, if the page
+    /// was full enough that the responder may have cut it short (SPEC
+    /// §8.2): the rest is asked for again. A page with room to spare left
+    /// out only what the peer does not hold.
+    pub(crate) fn rest(&self, records: &[Vec<u8>]) -> Option<Wanted> {
+        let bytes: usize = records.iter().map(|r| 4 + r.len()).sum();
+        if 1 + bytes + 4 + MAX_RECORD_LEN <= MAX_RESPONSE_LEN {
+            return None;
+        }
+        let got: HashSet<RecordId> = records
+            .iter()
+            .filter_map(|r| SignedRecord::decode(r.as_slice()).ok())
+            .map(|r| r.id())
+            .collect();
+        let rest = match self {
+            Wanted::Ids(ids) => {
+                Wanted::Ids(ids.iter().filter(|id| !got.contains(id)).copied().collect())
+            }
+            Wanted::Keys(salt, keys) => {
+                let got: HashSet<u64> = got.iter().map(|id| Symbol::of(salt, id).key).collect();
+                Wanted::Keys(
+                    *salt,
+                    keys.iter().filter(|k| !got.contains(k)).copied().collect(),
+                )
+            }
+        };
+        let empty = match &rest {
+            Wanted::Ids(ids) => ids.is_empty(),
+            Wanted::Keys(_, keys) => keys.is_empty(),
+        };
+        (!empty).then_some(rest)
+    }
+
     /// Bytes of the request after its tag.
     fn body_len(&self) -> usize {
         match self {
@@ -130,5 +168,68 @@ impl Wanted {
                 keys: keys.clone(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use coopnet_protocol::{Body, Draft, KindCode, samples};
+
+    use super::*;
+
+    /// A signed record of about `size` bytes.
+    fn record(n: usize, size: usize) -> Vec<u8> {
+        let body = Body::Opaque {
+            kind: KindCode(999),
+            bytes: vec![7; size],
+        };
+        let draft = Draft::new(body, format!("r-{n}"), 1, samples::NOW);
+        draft.sign(&samples::secret(1)).unwrap().into_bytes()
+    }
+
+    fn id_of(bytes: &[u8]) -> RecordId {
+        SignedRecord::decode(bytes).unwrap().id()
+    }
+
+    #[test]
+    fn a_full_page_asks_again_for_what_it_left_out() {
+        let records: Vec<Vec<u8>> = (0..8).map(|n| record(n, 60_000)).collect();
+        let asked = Wanted::Ids(records.iter().map(|r| id_of(r)).collect());
+        // What fits in one frame, as a responder cuts it.
+        let page = super::super::sync_handlers::page(records.clone());
+        assert!(page.len() < records.len());
+        let Some(Wanted::Ids(rest)) = asked.rest(&page) else {
+            panic!("nothing asked again");
+        };
+        let expected: Vec<RecordId> = records[page.len()..].iter().map(|r| id_of(r)).collect();
+        assert_eq!(rest, expected);
+    }
+
+    #[test]
+    fn a_page_with_room_to_spare_left_out_only_what_the_peer_lacks() {
+        let records: Vec<Vec<u8>> = (0..4).map(|n| record(n, 100)).collect();
+        let asked = Wanted::Ids(records.iter().map(|r| id_of(r)).collect());
+        assert!(asked.rest(&records[..2]).is_none());
+    }
+
+    #[test]
+    fn a_full_page_of_keys_asks_again_by_key() {
+        let salt = [9; SALT_LEN];
+        let records: Vec<Vec<u8>> = (0..6).map(|n| record(n, 60_000)).collect();
+        let keys = records
+            .iter()
+            .map(|r| Symbol::of(&salt, &id_of(r)).key)
+            .collect();
+        let page = super::super::sync_handlers::page(records.clone());
+        let Some(Wanted::Keys(_, rest)) = Wanted::Keys(salt, keys).rest(&page) else {
+            panic!("nothing asked again");
+        };
+        let expected: Vec<u64> = records[page.len()..]
+            .iter()
+            .map(|r| Symbol::of(&salt, &id_of(r)).key)
+            .collect();
+        assert_eq!(rest, expected);
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 mod connections;
-mod fetch;
+pub(super) mod fetch;
 mod gossip;
 mod membership;
 mod push;
@@ -434,7 +434,7 @@ impl EventLoop {
             }
             Feedback::RosterChanged => self.roster_changed(),
             Feedback::PushPages { peer, pages } => self.push_pages_read(peer, pages),
-            Feedback::Fetched { peer } => self.fetch_done(peer),
+            Feedback::Fetched { peer, rest } => self.fetch_done(peer, rest),
             Feedback::PushTaken { bytes, records } => self.push_taken(bytes, records),
             Feedback::Sketched {
                 peer,

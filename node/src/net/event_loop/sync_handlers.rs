@@ -237,7 +237,7 @@ impl EventLoop {
             (Some(Pending::Reconcile), SyncResponse::Reconcile(reply)) => {
                 self.continue_sync(peer, &reply);
             }
-            (Some(Pending::Fetch(_)), SyncResponse::Records(records)) => {
+            (Some(Pending::Fetch(chunk)), SyncResponse::Records(records)) => {
                 self.stats.records_fetched += records.len() as u64;
                 let page_bytes = records.iter().map(|r| r.len() as u64 + 4).sum::<u64>();
                 self.stats.sync_bytes_received += page_bytes;
@@ -254,6 +254,7 @@ impl EventLoop {
                 // FETCHES_IN_FLIGHT pages per peer waiting for one; waiting
                 // in a task does not stall the loop.
                 tokio::spawn(async move {
+                    let rest = chunk.rest(&records);
                     if let Ok(slot) = sync_pages.acquire_owned().await {
                         let job = IngestJob {
                             records,
@@ -262,7 +263,7 @@ impl EventLoop {
                         };
                         let _ = ingest.send(job).await;
                     }
-                    let _ = feedback.send(Feedback::Fetched { peer }).await;
+                    let _ = feedback.send(Feedback::Fetched { peer, rest }).await;
                 });
             }
             (Some(Pending::Fetch(chunk)), other) => {

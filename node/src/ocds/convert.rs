@@ -62,14 +62,14 @@ fn fields_of(
     })?;
     let description = tender.description.as_deref().unwrap_or_default();
     let title = match non_empty(tender.title.as_deref()) {
-        Some(title) => fit_line("title", title, 300, notes),
+        Some(title) => fit_name("title", title, 300, notes),
         None => {
             let first = description.lines().find_map(|line| non_empty(Some(line)));
             let first = first.ok_or_else(|| {
                 Skipped::new("no title: the tender has neither a title nor a description")
             })?;
             notes.push("title: taken from the first line of the description".to_owned());
-            fit_line("title", first, 300, notes)
+            fit_name("title", first, 300, notes)
         }
     };
     let buyer = buyer_name(release, tender).ok_or_else(|| {
@@ -77,7 +77,7 @@ fn fields_of(
     })?;
     Ok(ContractFields {
         title,
-        buyer: fit_line("buyer", buyer, 200, notes),
+        buyer: fit_name("buyer", buyer, 200, notes),
         description: description_of(tender, notes),
         required_skills: skills(tender),
         value: value(tender, notes),
@@ -353,6 +353,22 @@ fn collapse(text: &str) -> String {
 /// One line of at most `max` characters.
 fn fit_line(field: &str, text: &str, max: usize, notes: &mut Vec<String>) -> String {
     fit(field, collapse(text), max, notes)
+}
+
+/// A name (SPEC §3.2) of at most `max` characters: one line, without the
+/// invisible formatting characters names may not hold (removed, and
+/// noted).
+fn fit_name(field: &str, text: &str, max: usize, notes: &mut Vec<String>) -> String {
+    let hidden = text.chars().filter(|c| fields::is_format(*c)).count();
+    if hidden == 0 {
+        return fit_line(field, text, max, notes);
+    }
+    notes.push(format!(
+        "{field}: removed {hidden} invisible formatting character{}",
+        if hidden == 1 { "" } else { "s" }
+    ));
+    let visible: String = text.chars().filter(|c| !fields::is_format(*c)).collect();
+    fit_line(field, &visible, max, notes)
 }
 
 /// `text` cut to at most `max` characters (ending with "…" if cut).

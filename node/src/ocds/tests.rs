@@ -400,6 +400,29 @@ fn the_title_falls_back_to_the_first_line_of_the_description() {
 }
 
 #[test]
+fn invisible_formatting_characters_leave_titles_and_buyers_with_a_note() {
+    let json = r#"{"releases": [{"ocid": "ocds-x-1", "buyer": {"name": "Bor\u200bough"},
+        "tender": {"title": "Road\u00adworks \u202enorth"}}]}"#;
+    let all = parse(json.as_bytes()).unwrap();
+    let contract = all[0].outcome.as_ref().unwrap();
+    assert_eq!(contract.title, "Roadworks north");
+    assert_eq!(contract.buyer, "Borough");
+    let notes = &all[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "title: removed 2 invisible formatting characters"),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "buyer: removed 1 invisible formatting character"),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn invalid_optional_fields_are_left_out_with_a_note() {
     let all = with_tender(
         r#"{"title": "T", "value": {"amount": -5, "currency": "GBP"},

@@ -356,6 +356,14 @@ fn invalid_vectors() -> Vec<Value> {
         Raw::of(&secret, 1, "", Some(body)).signed(&secret),
         "invalid-field",
     ));
+    let mut flipped: ProfileFields = samples::profile(0).into_fields();
+    flipped.name = "Hedgerow \u{202E}latigiD".into();
+    let body = postcard::to_allocvec(&flipped).unwrap();
+    out.push(invalid(
+        "profile name with a right-to-left override",
+        Raw::of(&secret, 1, "", Some(body)).signed(&secret),
+        "invalid-field",
+    ));
     let mut inverted: CapacityFields = samples::capacity(0, 1).into_fields();
     inverted.windows[0].rate = RateBand {
         min: 900,

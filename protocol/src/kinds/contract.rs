@@ -69,8 +69,8 @@ pub struct ContractFields {
 
 impl ContractFields {
     pub(crate) fn check(&self) -> Checked {
-        fields::line("title", &self.title, 1, 300)?;
-        fields::line("buyer", &self.buyer, 1, 200)?;
+        fields::name("title", &self.title, 1, 300)?;
+        fields::name("buyer", &self.buyer, 1, 200)?;
         fields::prose("description", &self.description, 20_000)?;
         fields::labels("required_skills", &self.required_skills, 50, 100)?;
         if let Some(value) = &self.value {

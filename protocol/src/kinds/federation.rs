@@ -53,7 +53,7 @@ pub struct MembershipFields {
 
 impl MembershipFields {
     pub(crate) fn check(&self) -> Checked {
-        fields::line("name", &self.name, 1, 120)
+        fields::name("name", &self.name, 1, 120)
     }
 }
 

@@ -40,6 +40,10 @@ pub enum Problem {
     },
     /// Text holds a control character (line breaks only where allowed).
     ControlCharacter,
+    /// A name holds an invisible format character (Unicode category Cf:
+    /// bidi controls, zero-width characters), which could reorder the text
+    /// around it or make it imitate another name.
+    FormatCharacter,
     /// The value is not in the expected form; the text says which.
     Malformed(&'static str),
     /// A value that must be unique within its list is repeated.
@@ -54,6 +58,10 @@ impl fmt::Display for Problem {
             Self::TooMany { max } => write!(f, "must have at most {max} entries"),
             Self::OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
             Self::ControlCharacter => f.write_str("must not contain control characters"),
+            Self::FormatCharacter => f.write_str(
+                "must not contain invisible formatting characters (such as right-to-left \
+                 overrides or zero-width spaces)",
+            ),
             Self::Malformed(expected) => write!(f, "must be {expected}"),
             Self::Duplicate(value) => write!(f, "{value:?} appears more than once"),
         }
@@ -74,6 +82,47 @@ pub fn fail(field: impl Into<String>, problem: Problem) -> FieldError {
 /// Single-line text of `min..=max` characters, no control characters.
 pub fn line(field: &str, value: &str, min: usize, max: usize) -> Checked {
     text_with(field, value, min, max, |_| false)
+}
+
+/// A name (SPEC §3.2): a [`line`] without invisible format characters, so
+/// it can neither reorder the text shown after it nor imitate another
+/// name with characters no one sees.
+pub fn name(field: &str, value: &str, min: usize, max: usize) -> Checked {
+    line(field, value, min, max)?;
+    if value.chars().any(is_format) {
+        return Err(fail(field, Problem::FormatCharacter));
+    }
+    Ok(())
+}
+
+/// Whether `c` is in Unicode's general category Cf (format), as of
+/// Unicode 15.1: bidi controls, zero-width characters, the soft hyphen,
+/// tags and the like.
+pub fn is_format(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// Multi-line text of at most `max` characters: line breaks and tabs allowed.
@@ -122,7 +171,7 @@ pub fn labels(field: &str, list: &[String], max: usize, max_len: usize) -> Check
     count(field, list, max)?;
     let mut seen = std::collections::HashSet::new();
     for (i, value) in list.iter().enumerate() {
-        line(&format!("{field}[{i}]"), value, 1, max_len)?;
+        name(&format!("{field}[{i}]"), value, 1, max_len)?;
         if !seen.insert(value.to_lowercase()) {
             return Err(fail(field, Problem::Duplicate(value.clone())));
         }
@@ -230,6 +279,31 @@ mod tests {
         assert!(prose("description", "a\nb", 10).is_ok());
         assert!(line("name", "a\nb", 1, 10).is_err());
         assert!(prose("description", "a\u{7}b", 10).is_err());
+    }
+
+    #[test]
+    fn names_refuse_bidi_overrides_and_zero_width_characters() {
+        for hidden in [
+            "Good\u{202E}pooC",
+            "Hedge\u{200B}row",
+            "\u{2066}x\u{2069}",
+            "a\u{FEFF}",
+        ] {
+            assert_eq!(
+                name("name", hidden, 1, 50).map_err(|e| e.problem),
+                Err(Problem::FormatCharacter),
+                "{hidden:?}"
+            );
+        }
+        assert!(name("name", "Gwaith Agored Cyf — ‘Open Work’ 🏴", 1, 50).is_ok());
+        assert!(
+            name("name", "مؤسسة تعاونية", 1, 50).is_ok(),
+            "right-to-left text itself is fine"
+        );
+        assert!(
+            line("summary", "a\u{200B}b", 0, 50).is_ok(),
+            "only names are this strict"
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub struct Coordinates {
 
 impl ProfileFields {
     pub(crate) fn check(&self) -> Checked {
-        fields::line("name", &self.name, 1, 120)?;
+        fields::name("name", &self.name, 1, 120)?;
         fields::line("summary", &self.summary, 0, 280)?;
         fields::prose("description", &self.description, 8_000)?;
         if let Some(website) = &self.website {

@@ -62,7 +62,7 @@ impl SkillsFields {
 
 impl SkillEntry {
     fn check(&self, path: &str) -> Checked {
-        fields::line(&format!("{path}.name"), &self.name, 1, 100)?;
+        fields::name(&format!("{path}.name"), &self.name, 1, 100)?;
         if let Some(uri) = &self.concept {
             let field = format!("{path}.concept");
             fields::line(&field, uri, 1, 200)?;

@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use coopnet_protocol::kinds::fields;
 use coopnet_protocol::{Body, Kind, KindCode, PublicKey, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -101,6 +102,20 @@ pub async fn serve(node: Arc<Node>) -> std::io::Result<()> {
     }
 }
 
+/// The JSON's strings with CR LF and CR line breaks as LF (SPEC §3.2).
+fn with_lf_line_breaks(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(fields::normalise_line_breaks(&text)),
+        Value::Array(items) => Value::Array(items.into_iter().map(with_lf_line_breaks).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, with_lf_line_breaks(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Where the socket of the node in `data_dir` lives.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SOCKET_FILE)
@@ -138,8 +153,8 @@ async fn handle(node: &Node, request: Request) -> Result<Value, String> {
             expires_at,
         } => {
             let kind = kind_of(&kind)?;
-            let body =
-                Body::deserialize_as(kind, &body).map_err(|e| format!("{}: {e}", kind.name()))?;
+            let body = Body::deserialize_as(kind, &with_lf_line_breaks(body))
+                .map_err(|e| format!("{}: {e}", kind.name()))?;
             let receipt = node
                 .publish(kind.code(), &key, Some(body), expires_at.map(Timestamp))
                 .await
@@ -286,5 +301,23 @@ pub async fn call(data_dir: &Path, request: &Request) -> Result<Value, String> {
             .as_str()
             .unwrap_or("unknown error")
             .to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_breaks_in_published_json_become_lf_everywhere_in_it() {
+        let body = serde_json::json!({
+            "description": "a\r\nb\rc",
+            "tags": ["x\r\ny"],
+            "nested": {"reason": "d\r\n"},
+            "count": 3
+        });
+        let fixed = super::with_lf_line_breaks(body);
+        assert_eq!(fixed["description"], "a\nb\nc");
+        assert_eq!(fixed["tags"][0], "x\ny");
+        assert_eq!(fixed["nested"]["reason"], "d\n");
+        assert_eq!(fixed["count"], 3);
     }
 }

@@ -4,7 +4,7 @@
 
 use coopnet_protocol::kinds::{
     Capacity, CapacityFields, Contract, ContractFields, ContractStatus, Profile, ProfileFields,
-    Skills, SkillsFields,
+    Skills, SkillsFields, fields,
 };
 use coopnet_protocol::taxonomy::{Taxonomy, fold};
 use coopnet_protocol::{Body, Kind, PublicKey};
@@ -44,8 +44,9 @@ pub async fn own(backend: &dyn Backend, kind: Kind) -> Result<Own, Failure> {
 /// Checks and publishes our profile.
 pub async fn save_profile(
     backend: &dyn Backend,
-    fields: ProfileFields,
+    mut fields: ProfileFields,
 ) -> Result<Published, Failure> {
+    fields.description = fields::normalise_line_breaks(&fields.description);
     let profile = Profile::parse(fields).map_err(field_failure)?;
     Ok(backend
         .publish(Kind::Profile, MAIN_SLOT, Some(Body::Profile(profile)))
@@ -246,8 +247,9 @@ pub async fn contract(
 pub async fn add_contract(
     backend: &dyn Backend,
     key: Option<String>,
-    fields: ContractFields,
+    mut fields: ContractFields,
 ) -> Result<(String, Published), Failure> {
+    fields.description = fields::normalise_line_breaks(&fields.description);
     let contract = Contract::parse(fields).map_err(field_failure)?;
     let key = match key.filter(|k| !k.trim().is_empty()) {
         Some(key) => key,

@@ -125,6 +125,15 @@ pub fn is_format(c: char) -> bool {
     )
 }
 
+/// Text as a person typed it, with its line breaks as the spec writes them:
+/// CR LF (what browsers send from a text area) and lone CR become LF. For
+/// the boundaries where people's text comes in (forms, the API, the CLI),
+/// before `parse`; never applied to signed records, which must already be
+/// in this form.
+pub fn normalise_line_breaks(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// Multi-line text of at most `max` characters: line breaks and tabs allowed.
 pub fn prose(field: &str, value: &str, max: usize) -> Checked {
     text_with(field, value, 0, max, |c| c == '\n' || c == '\t')

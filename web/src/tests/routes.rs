@@ -7,6 +7,7 @@ use coopnet_protocol::kinds::{Profile, SkillEntry, SkillLevel, Skills, SkillsFie
 use coopnet_protocol::{Body as RecordBody, Kind, SecretKey, samples};
 
 use super::{App, get, json, text};
+use crate::backend::Backend;
 
 fn api(method: &str, path: &str, token: &str, body: impl Into<Body>) -> Request<Body> {
     Request::builder()
@@ -238,4 +239,52 @@ async fn pages_render_for_a_logged_in_member() {
 async fn the_health_check_is_open() {
     let app = App::new().await;
     assert_eq!(text(app.send(get("/api/v1/health")).await).await, "ok");
+}
+
+#[tokio::test]
+async fn a_description_typed_with_line_breaks_is_saved_with_them_and_shown() {
+    let app = App::new().await;
+    let session = app.login().await;
+    // What a browser sends from a text area: CR LF line breaks.
+    let body = format!(
+        "_csrf={}&title=Repairs&buyer=Council&description=First+line%0D%0ASecond+line%0D%0A%0D%0AThird&currency=GBP",
+        session.csrf
+    );
+    let request = Request::post("/contracts")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &session.cookie)
+        .header(header::HOST, "localhost:8080")
+        .header("origin", "http://localhost:8080")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.send(request).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        text(response).await
+    );
+    let saved = app.fake.list(Kind::Contract, None, 10).await.unwrap();
+    let Some(RecordBody::Contract(contract)) = &saved[0].body else {
+        panic!("no contract saved");
+    };
+    assert_eq!(contract.description, "First line\nSecond line\n\nThird");
+    let path = format!(
+        "/contracts/{}",
+        crate::ops::contract_id(&saved[0].author, &saved[0].key)
+    );
+    let page = app
+        .send(
+            Request::get(path)
+                .header(header::COOKIE, &session.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let html = text(page).await;
+    assert!(
+        html.contains("class=\"prose\""),
+        "shown as prose, its line breaks kept"
+    );
+    assert!(html.contains("First line\nSecond line"));
 }

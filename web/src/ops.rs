@@ -98,6 +98,8 @@ pub struct ContractItem {
     pub key: String,
     /// Its version.
     pub version: u64,
+    /// When this version was published.
+    pub issued_at: coopnet_protocol::Timestamp,
     /// Its fields.
     pub fields: ContractFields,
 }
@@ -112,6 +114,7 @@ impl ContractItem {
             author: record.author,
             key: record.key,
             version: record.version,
+            issued_at: record.issued_at,
             fields: contract.into_fields(),
         })
     }
@@ -157,7 +160,8 @@ pub struct ContractFilter {
     pub mine: bool,
 }
 
-/// Contracts matching `filter`, newest first.
+/// Contracts matching `filter`: those with the soonest deadline first,
+/// then those without one, newest first.
 pub async fn contracts(
     backend: &dyn Backend,
     filter: &ContractFilter,
@@ -182,7 +186,7 @@ pub async fn contracts(
     };
     let skill = folded_skill(&filter.skill);
     let own = backend.own_key();
-    Ok(records
+    let mut found: Vec<ContractItem> = records
         .into_iter()
         .filter(|r| r.kind == Kind::Contract && (!filter.mine || r.author == own))
         .filter_map(ContractItem::from_record)
@@ -195,7 +199,15 @@ pub async fn contracts(
                     .any(|r| folded_skill(r).as_ref() == Some(s))
             })
         })
-        .collect())
+        .collect();
+    found.sort_by_key(|c| {
+        (
+            c.fields.deadline.is_none(),
+            c.fields.deadline,
+            std::cmp::Reverse(c.issued_at),
+        )
+    });
+    Ok(found)
 }
 
 /// A skill name normalised and folded, as the partner index keeps it.
@@ -207,6 +219,18 @@ pub fn folded_skill(name: &str) -> Option<String> {
 }
 
 /// One contract, and the co-ops (other than ours) that could cover it.
+/// The name a co-op's profile gives it, if it has published one.
+pub async fn coop_name(backend: &dyn Backend, key: PublicKey) -> Option<String> {
+    let record = backend
+        .current(key, Kind::Profile, MAIN_SLOT)
+        .await
+        .ok()??;
+    match record.body {
+        Some(Body::Profile(profile)) => Some(profile.name.clone()),
+        _ => None,
+    }
+}
+
 pub async fn contract(
     backend: &dyn Backend,
     id: &str,

@@ -8,8 +8,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use coopnet_protocol::kinds::{ContractFields, ContractStatus, Money, Period};
 use serde::Deserialize;
 
-use super::Frame;
 use super::form::{Fields, list as split_list, number, optional};
+use super::{Frame, show};
 use crate::backend::{CoopHit, ImportAction, ImportReport};
 use crate::error::{Failure, PageError, render};
 use crate::ops::{self, ContractFilter, ContractItem};
@@ -178,6 +178,8 @@ pub async fn add(
 #[derive(Template)]
 #[template(path = "contract.html")]
 struct ContractPage {
+    /// The name of the co-op that posted it, if it has a profile.
+    author_name: Option<String>,
     frame: Frame,
     contract: ContractItem,
     ours: bool,
@@ -192,7 +194,9 @@ pub async fn one(
 ) -> Result<Html<String>, PageError> {
     let (contract, matches) = ops::contract(state.backend.as_ref(), &id).await?;
     let window = contract.fields.period.is_some();
+    let author_name = ops::coop_name(state.backend.as_ref(), contract.author).await;
     render(&ContractPage {
+        author_name,
         frame: Frame::new(&state, &viewer, "contracts").await,
         ours: contract.author == state.backend.own_key(),
         contract,

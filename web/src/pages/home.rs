@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Html;
 use coopnet_protocol::{Body, Kind};
 
-use super::Frame;
+use super::{Frame, show};
 use crate::backend::NodeInfo;
 use crate::error::{PageError, render};
 use crate::ops::{self, ContractFilter, ContractItem};

@@ -7,6 +7,7 @@ mod form;
 mod home;
 mod own;
 mod partners;
+pub(crate) mod show;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

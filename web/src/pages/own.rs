@@ -28,7 +28,8 @@ const BLANK_WINDOW_ROWS: usize = 2;
 struct Status {
     published: bool,
     withdrawn: bool,
-    version: String,
+    /// When this version was published, as people read a time.
+    published_at: String,
     id: String,
     holders: u32,
 }
@@ -40,7 +41,7 @@ impl Status {
             Some(r) => Status {
                 published: true,
                 withdrawn: r.body.is_none(),
-                version: r.version.to_string(),
+                published_at: super::show::time(&r.issued_at),
                 id: short(&r.id.to_string()),
                 holders: own.holders,
             },
@@ -216,18 +217,9 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let mut page = page(&state, &viewer, |_| {}).await?;
     page.frame.notice = match saved.saved.as_str() {
-        "profile" => Some(format!(
-            "Profile published (version {}).",
-            page.profile_status.version
-        )),
-        "skills" => Some(format!(
-            "Skills published (version {}).",
-            page.skills_status.version
-        )),
-        "capacity" => Some(format!(
-            "Capacity published (version {}).",
-            page.capacity_status.version
-        )),
+        "profile" => Some("Profile published: it reaches every member in seconds.".to_owned()),
+        "skills" => Some("Skills published: they reach every member in seconds.".to_owned()),
+        "capacity" => Some("Capacity published: it reaches every member in seconds.".to_owned()),
         _ => None,
     };
     Ok(render(&page)?.into_response())

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
 
-use super::Frame;
+use super::{Frame, show};
 use crate::backend::CoopHit;
 use crate::error::{PageError, render};
 use crate::ops::{self, ContractItem};

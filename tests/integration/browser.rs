@@ -17,15 +17,15 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A headless Chromium session and the ChromeDriver behind it.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     _driver: tokio::process::Child,
 }
 
 impl Browser {
     /// Starts ChromeDriver and a headless Chromium; `None` (with a message
     /// on the terminal) when they are not installed.
-    async fn start(test: &str) -> Option<Browser> {
+    pub(crate) async fn start(test: &str) -> Option<Browser> {
         let chromium = std::env::var("COOPNET_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
         let driver =
             std::env::var("COOPNET_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
@@ -80,7 +80,7 @@ impl Browser {
         })
     }
 
-    async fn login(&self, node: &WebNode) {
+    pub(crate) async fn login(&self, node: &WebNode) {
         let c = &self.client;
         c.goto(&format!("{}/", node.web.url())).await.unwrap();
         assert!(
@@ -104,7 +104,7 @@ impl Browser {
         assert!(body.contains("Welcome, admin"), "log-in failed: {body}");
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
             .await
@@ -114,7 +114,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn fill(&self, css: &str, value: &str) {
+    pub(crate) async fn fill(&self, css: &str, value: &str) {
         let field = self.client.find(Locator::Css(css)).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
@@ -122,7 +122,7 @@ impl Browser {
 
     /// Sets a field's value directly: a date input takes typed keys in
     /// the browser's locale format, not ISO dates.
-    async fn set_value(&self, css: &str, value: &str) {
+    pub(crate) async fn set_value(&self, css: &str, value: &str) {
         let script = "document.querySelector(arguments[0]).value = arguments[1];";
         let args = vec![css.into(), value.into()];
         self.client.execute(script, args).await.unwrap();
@@ -131,7 +131,7 @@ impl Browser {
     /// Clicks a form's button and waits until the page it leads to has
     /// loaded: the old document's root has gone stale and the new one is
     /// complete (a WebDriver click does not wait for the navigation).
-    async fn submit(&self, css: &str) {
+    pub(crate) async fn submit(&self, css: &str) {
         let old = self.client.find(Locator::Css("html")).await.unwrap();
         self.client
             .find(Locator::Css(css))
@@ -154,7 +154,7 @@ impl Browser {
     }
 
     /// Uploads `file` through the contracts page's OCDS import form.
-    async fn upload_ocds(&self, url: &str, file: &Path) {
+    pub(crate) async fn upload_ocds(&self, url: &str, file: &Path) {
         self.client.goto(&format!("{url}/contracts")).await.unwrap();
         let input = self
             .client
@@ -166,7 +166,7 @@ impl Browser {
             .await;
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.client.close().await;
     }
 }

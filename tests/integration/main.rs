@@ -11,6 +11,7 @@ mod federation;
 mod holders;
 mod network;
 mod partition;
+mod phone;
 mod protocol_smoke;
 mod push;
 mod web;

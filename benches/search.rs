@@ -11,7 +11,7 @@
 //! skills, all; three skills, any; a skill with a date window and
 //! `min_days`; a skill with `max_rate` and a region; free text. Each runs
 //! with the API's default limit (50 hits). The node's cache of search
-//! answers and the API's cache of serialized answers are turned off, so
+//! answers is turned off, so
 //! that every request runs its query (the `throughput` bench measures the
 //! API with them on, as it runs in production).
 //!
@@ -55,7 +55,6 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use rusqlite::types::Value;
 use rusqlite::{Connection, Statement};
 
 /// One query of the mix, with what it must return.
@@ -150,12 +149,9 @@ fn prepare(conn: &Connection, own: PublicKey, today: Day) -> Vec<Query> {
         .map(|(label, query)| {
             let store = store_query(&query, own);
             let sql = partners::find_coops_sql(&store).expect("a statement");
-            let hits = partners::find_coops(conn, &store)
-                .expect("find_coops")
-                .iter()
-                .map(|h| h.author.to_string())
-                .collect();
-            let matches = count_matches(conn, &sql, store.limit);
+            let page = partners::find_coops(conn, &store).expect("find_coops");
+            let hits = page.hits.iter().map(|h| h.author.to_string()).collect();
+            let matches = page.total;
             Query {
                 label,
                 path: format!("/api/v1/coops?{query}"),
@@ -168,37 +164,11 @@ fn prepare(conn: &Connection, own: PublicKey, today: Day) -> Vec<Query> {
 }
 
 /// The store's query for an API query string, made as the API makes it
-/// (`CoopParams`, then what `NodeBackend::find_coops` does).
+/// (`CoopParams`; `NodeBackend::find_coops` passes it on as it is).
 fn store_query(query: &str, own: PublicKey) -> CoopQuery {
-    let q = CoopParams::from_query(query)
+    CoopParams::from_query(query)
         .to_query(Some(own))
-        .expect("a valid query");
-    CoopQuery {
-        skills: q.skills,
-        match_all: q.match_all,
-        text: q.text,
-        region: q.region,
-        window: q.window,
-        min_days: q.min_days,
-        max_rate: q.max_rate,
-        exclude: q.exclude,
-        hidden: Vec::new(),
-        limit: q.limit,
-    }
-}
-
-/// How many co-ops the statement finds with its limit (bound last) lifted.
-fn count_matches(conn: &Connection, sql: &CoopSql, limit: usize) -> usize {
-    let mut params = sql.params.clone();
-    let last = params.last_mut().expect("a bound limit");
-    assert_eq!(
-        *last,
-        Value::Integer(limit as i64),
-        "the limit is bound last"
-    );
-    *last = Value::Integer(-1);
-    let mut statement = conn.prepare(&sql.sql).expect("prepare");
-    step_all(&mut statement, &params)
+        .expect("a valid query")
 }
 
 /// One keep-alive HTTP/1.1 connection to the web server.
@@ -247,9 +217,9 @@ impl Client {
 /// The keys of an API answer's hits, in order.
 fn keys(path: &str, body: &[u8]) -> Vec<String> {
     let json: serde_json::Value = serde_json::from_slice(body).expect("a JSON answer");
-    let hits = json
+    let hits = json["coops"]
         .as_array()
-        .unwrap_or_else(|| panic!("{path}: not a JSON array: {json}"));
+        .unwrap_or_else(|| panic!("{path}: no list of co-ops: {json}"));
     hits.iter()
         .map(|h| h["key"].as_str().expect("a hit's key").to_owned())
         .collect()

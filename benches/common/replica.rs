@@ -311,10 +311,7 @@ impl WebNode {
             .await
             .expect("create token");
         node.node.search_cache().set_enabled(cached);
-        let config = coopnet_web::WebConfig {
-            cache_answers: cached,
-            ..coopnet_web::WebConfig::plain_http()
-        };
+        let config = coopnet_web::WebConfig::plain_http();
         let web = coopnet::web::serve_with(Arc::clone(&node.node), "127.0.0.1:0", config)
             .await
             .expect("web server");

@@ -496,7 +496,7 @@ impl Node {
     pub async fn find_coops(
         &self,
         query: crate::store::CoopQuery,
-    ) -> Result<Arc<Vec<crate::store::CoopHit>>, NodeError> {
+    ) -> Result<Arc<crate::store::CoopPage>, NodeError> {
         // Read before the queries: a change committed meanwhile makes this
         // answer stale at once rather than letting it pass for a newer one.
         let generation = self.store.generation();

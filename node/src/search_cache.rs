@@ -13,13 +13,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::store::{CoopHit, CoopQuery};
+use crate::store::{CoopPage, CoopQuery};
 
 /// Most answers kept.
 pub const CAPACITY: usize = 256;
 
 /// An answer and the generation it was computed at.
-type Answer = (u64, Arc<Vec<CoopHit>>);
+type Answer = (u64, Arc<CoopPage>);
 
 /// Answers by query.
 #[derive(Debug, Default)]
@@ -39,7 +39,7 @@ impl SearchCache {
     }
 
     /// The answer to `query` if it was computed at `generation`.
-    pub fn get(&self, query: &CoopQuery, generation: u64) -> Option<Arc<Vec<CoopHit>>> {
+    pub fn get(&self, query: &CoopQuery, generation: u64) -> Option<Arc<CoopPage>> {
         if self.off.load(Ordering::Relaxed) {
             return None;
         }
@@ -51,7 +51,7 @@ impl SearchCache {
     }
 
     /// Keeps `hits` as the answer to `query` at `generation`.
-    pub fn put(&self, query: CoopQuery, generation: u64, hits: Arc<Vec<CoopHit>>) {
+    pub fn put(&self, query: CoopQuery, generation: u64, hits: Arc<CoopPage>) {
         if self.off.load(Ordering::Relaxed) {
             return;
         }
@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn an_answer_serves_its_generation_only() {
         let cache = SearchCache::default();
-        cache.put(query("rust"), 7, Arc::new(Vec::new()));
+        cache.put(query("rust"), 7, Arc::new(CoopPage::default()));
         assert!(cache.get(&query("rust"), 7).is_some());
         assert!(
             cache.get(&query("rust"), 8).is_none(),
@@ -93,7 +93,11 @@ mod tests {
     fn a_full_cache_starts_again_instead_of_growing() {
         let cache = SearchCache::default();
         for i in 0..=CAPACITY {
-            cache.put(query(&format!("skill-{i}")), 1, Arc::new(Vec::new()));
+            cache.put(
+                query(&format!("skill-{i}")),
+                1,
+                Arc::new(CoopPage::default()),
+            );
         }
         let kept = cache.answers.lock().unwrap().len();
         assert_eq!(kept, 1, "emptied when full, then the new answer kept");

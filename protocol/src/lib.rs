@@ -13,6 +13,7 @@ mod keys;
 pub mod kinds;
 mod record;
 pub mod samples;
+pub mod search;
 mod time;
 mod validate;
 

@@ -9,7 +9,7 @@ use coopnet_node::store::{self, ListFilter, StoreError, StoredRecord};
 use coopnet_node::{Node, NodeError, ocds};
 use coopnet_protocol::{Body, Kind, PublicKey, RecordId, Timestamp};
 use coopnet_web::backend::{
-    CoopHit, CoopQuery, ImportAction, ImportLine, ImportReport, KindCount, NodeInfo, Published,
+    CoopPage, CoopQuery, ImportAction, ImportLine, ImportReport, KindCount, NodeInfo, Published,
     RecordView, User, UserRole,
 };
 use coopnet_web::{Backend, BackendError};
@@ -77,20 +77,6 @@ fn user(user: store::User) -> User {
             store::Role::Admin => UserRole::Admin,
             store::Role::Member => UserRole::Member,
         },
-    }
-}
-
-fn hit(hit: store::CoopHit) -> CoopHit {
-    CoopHit {
-        author: hit.author,
-        name: hit.name,
-        summary: hit.summary,
-        region: hit.region,
-        matched_skills: hit.matched_skills,
-        skills_asked: hit.skills_asked,
-        days_available: hit.days_available,
-        min_rate: hit.min_rate,
-        currency: hit.currency,
     }
 }
 
@@ -184,21 +170,8 @@ impl Backend for NodeBackend {
         self.node.store().generation()
     }
 
-    async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError> {
-        let query = store::CoopQuery {
-            skills: query.skills,
-            match_all: query.match_all,
-            text: query.text,
-            region: query.region,
-            window: query.window,
-            min_days: query.min_days,
-            max_rate: query.max_rate,
-            exclude: query.exclude,
-            hidden: Vec::new(),
-            limit: query.limit,
-        };
-        let found = self.node.find_coops(query).await.map_err(node_error)?;
-        Ok(found.iter().cloned().map(hit).collect())
+    async fn find_coops(&self, query: CoopQuery) -> Result<Arc<CoopPage>, BackendError> {
+        self.node.find_coops(query).await.map_err(node_error)
     }
 
     async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError> {

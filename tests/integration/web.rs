@@ -123,7 +123,7 @@ async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_nod
             let query = "/api/v1/coops?skill=py&region=yorkshire";
             let (status, hits) = api.call("GET", query, "").await;
             assert_eq!(status, 200, "{hits}");
-            let hits = hits.as_array().unwrap().clone();
+            let hits = hits["coops"].as_array().unwrap().clone();
             hits.iter().any(|h| h["name"] == "Rivet Works Co-operative")
         }
     };
@@ -134,7 +134,7 @@ async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_nod
     )
     .await;
     let (_, hits) = api_b.call("GET", "/api/v1/coops?skill=Python", "").await;
-    let hit = &hits[0];
+    let hit = &hits["coops"][0];
     assert_eq!(
         hit["matched_skills"][0], "Python (computer programming)",
         "{hit}"
@@ -146,7 +146,8 @@ async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_nod
 
     // The author's own node does not list itself.
     let (_, own) = api_a.call("GET", "/api/v1/coops?skill=Python", "").await;
-    assert!(own.as_array().unwrap().is_empty(), "{own}");
+    assert!(own["coops"].as_array().unwrap().is_empty(), "{own}");
+    assert_eq!(own["total"], 0);
 
     // And A's page counts the peer holding its profile, once it knows.
     let held = || {
@@ -189,7 +190,8 @@ async fn an_ocds_file_posted_to_the_api_becomes_contracts_and_a_bad_file_is_refu
     let (_, listed) = api
         .call("GET", "/api/v1/contracts?mine=true&status=all", "")
         .await;
-    assert_eq!(listed.as_array().unwrap().len(), imported);
+    assert_eq!(listed["contracts"].as_array().unwrap().len(), imported);
+    assert_eq!(listed["total"], imported);
 
     let (status, error) = api
         .call("POST", "/api/v1/contracts/import", "{\"hello\": 1}")

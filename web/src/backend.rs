@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use coopnet_protocol::FieldError;
 use coopnet_protocol::kinds::ContractFields;
-use coopnet_protocol::{Body, Day, Kind, PublicKey, RecordId, Timestamp};
+use coopnet_protocol::{Body, Kind, PublicKey, RecordId, Timestamp};
 use serde::Serialize;
 
 /// Why the backend could not do what was asked.
@@ -84,52 +84,7 @@ pub struct Published {
     pub version: u64,
 }
 
-/// A partner search, as the Partners page and `GET /api/v1/coops` take it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CoopQuery {
-    /// Skills, as folded by [`coopnet_protocol::taxonomy::fold`] of their
-    /// normalised names.
-    pub skills: Vec<String>,
-    /// Whether a co-op must have every skill (else any).
-    pub match_all: bool,
-    /// Free text.
-    pub text: Option<String>,
-    /// Region, compared ignoring case.
-    pub region: Option<String>,
-    /// The window capacity must fall in: first and last day.
-    pub window: Option<(Day, Day)>,
-    /// At least this many person-days available.
-    pub min_days: Option<u32>,
-    /// Some capacity at or below this day rate.
-    pub max_rate: Option<u32>,
-    /// Leave this co-op out (ours).
-    pub exclude: Option<PublicKey>,
-    /// At most this many results.
-    pub limit: usize,
-}
-
-/// One co-op found by a partner search, with why it matched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoopHit {
-    /// The co-op's key.
-    pub author: PublicKey,
-    /// Its name (empty if it has published no profile yet).
-    pub name: String,
-    /// Its one-line summary.
-    pub summary: String,
-    /// Its region.
-    pub region: String,
-    /// The asked-for skills it has, by display name.
-    pub matched_skills: Vec<String>,
-    /// How many skills were asked for.
-    pub skills_asked: usize,
-    /// Person-days available in the window (all windows if none given).
-    pub days_available: u32,
-    /// Its lowest day rate among those windows.
-    pub min_rate: Option<u32>,
-    /// That rate's currency.
-    pub currency: Option<String>,
-}
+pub use coopnet_protocol::search::{CoopHit, CoopPage, CoopQuery};
 
 /// A local user of this node's web app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,7 +191,7 @@ pub trait Backend: Send + Sync + 'static {
     /// may be reused while it holds.
     fn generation(&self) -> u64;
     /// Partner search, members only, ranked.
-    async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError>;
+    async fn find_coops(&self, query: CoopQuery) -> Result<std::sync::Arc<CoopPage>, BackendError>;
     /// Imports an OCDS release or record package as contracts of our co-op.
     async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError>;
 

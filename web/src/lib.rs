@@ -15,10 +15,12 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod backend;
+mod csv;
 pub mod error;
 mod json;
 pub mod ops;
 mod pages;
+pub mod paging;
 pub mod query;
 pub mod security;
 #[cfg(test)]
@@ -47,9 +49,6 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The largest ordinary request body.
     pub max_body: usize,
-    /// Keep API search answers while the records hold (off to measure
-    /// every request's own work).
-    pub cache_answers: bool,
 }
 
 impl WebConfig {
@@ -58,7 +57,6 @@ impl WebConfig {
         Self {
             secure_cookies: false,
             max_body: MAX_BODY,
-            cache_answers: true,
         }
     }
 }
@@ -72,8 +70,6 @@ pub struct AppState {
     pub throttle: Arc<auth::throttle::Throttle>,
     /// API tokens recently checked.
     pub tokens: Arc<auth::tokens::TokenCache>,
-    /// Partner-search answers of the API, while the records hold.
-    pub answers: Arc<api::answers::Answers>,
     /// The set-up.
     pub config: Arc<WebConfig>,
 }
@@ -98,7 +94,6 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
         backend,
         throttle: Arc::default(),
         tokens: Arc::default(),
-        answers: Arc::default(),
         config: Arc::new(config),
     };
     Router::new()

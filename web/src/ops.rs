@@ -158,6 +158,9 @@ pub struct ContractFilter {
     pub status: String,
     /// Only our own.
     pub mine: bool,
+    /// `deadline` (default: soonest first, none last), `newest` or
+    /// `value` (largest first).
+    pub sort: String,
 }
 
 /// Contracts matching `filter`: those with the soonest deadline first,
@@ -200,13 +203,23 @@ pub async fn contracts(
             })
         })
         .collect();
-    found.sort_by_key(|c| {
-        (
-            c.fields.deadline.is_none(),
-            c.fields.deadline,
-            std::cmp::Reverse(c.issued_at),
-        )
-    });
+    match filter.sort.as_str() {
+        "" | "deadline" => found.sort_by_key(|c| {
+            let deadline = c.fields.deadline;
+            (deadline.is_none(), deadline, std::cmp::Reverse(c.issued_at))
+        }),
+        "newest" => found.sort_by_key(|c| std::cmp::Reverse(c.issued_at)),
+        "value" => found.sort_by_key(|c| {
+            let amount = c.fields.value.as_ref().map(|v| v.amount);
+            (std::cmp::Reverse(amount), std::cmp::Reverse(c.issued_at))
+        }),
+        _ => {
+            return Err(Failure::invalid(
+                "sort",
+                "must be deadline, newest or value",
+            ));
+        }
+    }
     Ok(found)
 }
 
@@ -262,7 +275,7 @@ pub async fn contract(
             limit: 20,
             ..CoopQuery::default()
         };
-        backend.find_coops(query).await?
+        backend.find_coops(query).await?.hits.clone()
     };
     Ok((item, matches))
 }

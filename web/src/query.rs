@@ -42,6 +42,8 @@ pub struct CoopParams {
     pub max_rate: String,
     /// How many results.
     pub limit: String,
+    /// How many of the best to skip (the pages after the first).
+    pub offset: String,
 }
 
 impl CoopParams {
@@ -67,6 +69,7 @@ impl CoopParams {
                 "min_days" => params.min_days = value,
                 "max_rate" => params.max_rate = value,
                 "limit" => params.limit = value,
+                "offset" => params.offset = value,
                 _ => {}
             }
         }
@@ -82,6 +85,26 @@ impl CoopParams {
             && self.to.is_empty()
             && self.min_days.is_empty()
             && self.max_rate.is_empty()
+    }
+
+    /// The search's parameters as a query string, without the page (for
+    /// the CSV download of every result).
+    pub fn csv_query(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        let pairs = [
+            ("skills", self.skills_line()),
+            ("match", self.mode.clone()),
+            ("q", self.text.clone()),
+            ("region", self.region.clone()),
+            ("from", self.from.clone()),
+            ("to", self.to.clone()),
+            ("min_days", self.min_days.clone()),
+            ("max_rate", self.max_rate.clone()),
+        ];
+        for (key, value) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+            query.append_pair(key, value);
+        }
+        query.finish()
     }
 
     /// The skills as one comma-separated line, for the form.
@@ -130,15 +153,7 @@ impl CoopParams {
                 return Err(Failure::invalid("from", "give both ends of the window"));
             }
         };
-        let limit = number(&self.limit, "limit")?
-            .map(|n| n as usize)
-            .unwrap_or(DEFAULT_LIMIT);
-        if limit == 0 || limit > MAX_LIMIT {
-            return Err(Failure::invalid(
-                "limit",
-                format!("must be 1 to {MAX_LIMIT}"),
-            ));
-        }
+        let paging = self.paging(DEFAULT_LIMIT)?;
         Ok(CoopQuery {
             skills,
             match_all,
@@ -148,8 +163,15 @@ impl CoopParams {
             min_days: number(&self.min_days, "min_days")?,
             max_rate: number(&self.max_rate, "max_rate")?,
             exclude,
-            limit,
+            hidden: Vec::new(),
+            offset: paging.offset,
+            limit: paging.limit,
         })
+    }
+
+    /// The page asked for, `default` results long unless `limit` says.
+    pub fn paging(&self, default: usize) -> Result<crate::paging::Paging, Failure> {
+        crate::paging::Paging::read(&self.offset, &self.limit, default)
     }
 }
 

@@ -41,7 +41,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 pub use accounts::{ApiToken, Role, User};
 use actor::Command;
-pub use partners::{CoopHit, CoopQuery};
+pub use partners::{CoopHit, CoopPage, CoopQuery};
 pub use types::{Counts, IngestOutcome, ListCursor, ListFilter, Origin, StoredRecord};
 
 /// Why the store could not do what was asked.
@@ -317,7 +317,7 @@ impl Store {
 
     /// Partner search: the co-ops matching `query`, best first (see
     /// [`partners`] for the filters and the ranking). Cancel-safe.
-    pub async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, StoreError> {
+    pub async fn find_coops(&self, query: CoopQuery) -> Result<CoopPage, StoreError> {
         self.read(move |conn| partners::find_coops(conn, &query))
             .await
     }

@@ -6,11 +6,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::types::{ContractAdded, ContractJson, ContractPage, CoopResult, NewContract};
+use super::types::{
+    ContractAdded, ContractJson, ContractList, ContractPage, CoopResult, NewContract,
+};
 use crate::AppState;
 use crate::backend::ImportReport;
 use crate::error::{ApiError, ErrorBody};
 use crate::ops::{self, ContractFilter};
+use crate::paging::Paging;
 
 /// Filters of the contract list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -27,23 +30,43 @@ pub struct ListQuery {
     /// Only our own.
     #[serde(default)]
     mine: bool,
+    /// `deadline` (default: soonest first), `newest` or `value`.
+    #[serde(default)]
+    sort: String,
+    /// At most this many (1-200, default 50).
+    #[serde(default)]
+    #[param(value_type = Option<u32>)]
+    limit: String,
+    /// Skip this many (default 0).
+    #[serde(default)]
+    #[param(value_type = Option<u32>)]
+    offset: String,
 }
 
-/// Contracts, newest first.
+/// Contracts: those with the soonest deadline first, then those without
+/// one, newest first; a page at a time.
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", params(ListQuery),
-    responses((status = 200, body = Vec<ContractJson>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ContractList), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<ContractJson>>, ApiError> {
+) -> Result<Json<ContractList>, ApiError> {
+    let paging = Paging::read(&query.offset, &query.limit, 50)?;
     let filter = ContractFilter {
         text: query.q,
         skill: query.skill,
         status: query.status,
         mine: query.mine,
+        sort: query.sort,
     };
     let found = ops::contracts(state.backend.as_ref(), &filter).await?;
-    Ok(Json(found.into_iter().map(ContractJson::from).collect()))
+    let (page, total) = paging.slice(found);
+    Ok(Json(ContractList {
+        contracts: page.into_iter().map(ContractJson::from).collect(),
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+    }))
 }
 
 /// Publishes a contract of our co-op.

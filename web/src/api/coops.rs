@@ -1,16 +1,13 @@
 //! Partner search and a co-op's records.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 
-use super::types::{CoopJson, CoopResult};
+use super::types::{CoopJson, CoopList, CoopResult};
+use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::ops;
 use crate::query::CoopParams;
-use crate::{AppState, BackendError};
 
 /// Finds partner co-ops (not ours), ranked: more of the asked skills first,
 /// then more person-days available in the window, then lower day rate.
@@ -26,39 +23,28 @@ use crate::{AppState, BackendError};
         ("min_days" = Option<u32>, Query, description = "At least this many person-days available"),
         ("max_rate" = Option<u32>, Query, description = "Some capacity at or below this day rate"),
         ("limit" = Option<u32>, Query, description = "At most this many results (1-200, default 50)"),
+        ("offset" = Option<u32>, Query, description = "Skip this many of the best (default 0)"),
     ),
-    responses((status = 200, body = Vec<CoopResult>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CoopList), (status = 422, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let raw = query.unwrap_or_default();
-    // Read before searching: a change meanwhile makes this answer stale.
-    let generation = state.backend.generation();
-    let cache = state.config.cache_answers;
-    if let Some(body) = state.answers.get(&raw, generation).filter(|_| cache) {
-        return Ok(json(body));
-    }
-    let params = CoopParams::from_query(&raw);
+) -> Result<Json<CoopList>, ApiError> {
+    let params = CoopParams::from_query(&query.unwrap_or_default());
     let query = params.to_query(Some(state.backend.own_key()))?;
-    let window = query.window.is_some();
-    let hits = state.backend.find_coops(query).await?;
-    let results: Vec<CoopResult> = hits
-        .into_iter()
-        .map(|h| CoopResult::new(h, window))
-        .collect();
-    let body = serde_json::to_vec(&results)
-        .map_err(|e| BackendError::Internal(format!("cannot write a search answer: {e}")))?;
-    let body = Bytes::from(body);
-    if cache {
-        state.answers.put(&raw, generation, body.clone());
-    }
-    Ok(json(body))
-}
-
-/// A JSON response of `body`.
-fn json(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let (window, offset, limit) = (query.window.is_some(), query.offset, query.limit);
+    let page = state.backend.find_coops(query).await?;
+    Ok(Json(CoopList {
+        coops: page
+            .hits
+            .iter()
+            .cloned()
+            .map(|h| CoopResult::new(h, window))
+            .collect(),
+        total: page.total,
+        offset,
+        limit,
+    }))
 }
 
 /// A co-op's published profile, skills, capacity and contracts.

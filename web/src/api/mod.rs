@@ -4,12 +4,11 @@
 //! (`Authorization: Bearer …`) or a browser session (then state-changing
 //! calls carry the `X-CSRF-Token` header).
 
-pub mod answers;
 mod contracts;
 mod coops;
 mod doc;
 mod own;
-mod types;
+pub(crate) mod types;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -91,6 +91,32 @@ impl CoopResult {
     }
 }
 
+/// One page of a partner search.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CoopList {
+    /// The co-ops on this page, best match first.
+    pub coops: Vec<CoopResult>,
+    /// How many co-ops match in all.
+    pub total: usize,
+    /// How many were skipped before this page.
+    pub offset: usize,
+    /// The most this page could hold.
+    pub limit: usize,
+}
+
+/// One page of contracts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractList {
+    /// The contracts on this page.
+    pub contracts: Vec<ContractJson>,
+    /// How many contracts match in all.
+    pub total: usize,
+    /// How many were skipped before this page.
+    pub offset: usize,
+    /// The most this page could hold.
+    pub limit: usize,
+}
+
 /// A contract.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContractJson {

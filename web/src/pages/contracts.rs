@@ -2,7 +2,7 @@
 //! contract's page with the co-ops that could cover it.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use coopnet_protocol::kinds::{ContractFields, ContractStatus, Money, Period};
@@ -11,8 +11,10 @@ use serde::Deserialize;
 use super::form::{Fields, list as split_list, number, optional};
 use super::{Frame, show};
 use crate::backend::{CoopHit, ImportAction, ImportReport};
+use crate::csv::Csv;
 use crate::error::{Failure, PageError, render};
 use crate::ops::{self, ContractFilter, ContractItem};
+use crate::paging::{Pager, Paging};
 use crate::{AppState, Viewer};
 
 /// The list's filters, as typed.
@@ -26,6 +28,41 @@ pub struct ListQuery {
     status: String,
     #[serde(default)]
     mine: Option<String>,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    offset: String,
+    #[serde(default)]
+    limit: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> ContractFilter {
+        ContractFilter {
+            text: self.q.clone(),
+            skill: self.skill.clone(),
+            status: self.status.clone(),
+            mine: self.mine.is_some(),
+            sort: self.sort.clone(),
+        }
+    }
+
+    /// The filters as a query string, without the page (for the CSV).
+    fn csv_query(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mine = if self.mine.is_some() { "1" } else { "" };
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("skill", &self.skill),
+            ("status", &self.status),
+            ("mine", mine),
+            ("sort", &self.sort),
+        ];
+        for (key, value) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+            query.append_pair(key, value);
+        }
+        query.finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -50,30 +87,40 @@ struct ContractsPage {
     frame: Frame,
     query: ListQuery,
     contracts: Vec<ContractItem>,
+    pager: Pager,
     error: Option<String>,
     new: NewForm,
     new_error: Option<String>,
 }
 
+/// Contracts a page shows at once, unless `limit` says.
+const PAGE: usize = 25;
+
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
     query: ListQuery,
+    raw: &str,
 ) -> Result<ContractsPage, PageError> {
-    let filter = ContractFilter {
-        text: query.q.clone(),
-        skill: query.skill.clone(),
-        status: query.status.clone(),
-        mine: query.mine.is_some(),
+    let found = match Paging::read(&query.offset, &query.limit, PAGE) {
+        Ok(paging) => ops::contracts(state.backend.as_ref(), &query.filter())
+            .await
+            .map(|found| (paging, found)),
+        Err(failure) => Err(failure),
     };
-    let (contracts, error) = match ops::contracts(state.backend.as_ref(), &filter).await {
-        Ok(found) => (found, None),
-        Err(failure) => (Vec::new(), Some(failure.message)),
+    let (contracts, pager, error) = match found {
+        Ok((paging, found)) => {
+            let (page, total) = paging.slice(found);
+            let pager = Pager::new("/contracts", raw, paging, page.len(), total);
+            (page, pager, None)
+        }
+        Err(failure) => (Vec::new(), Pager::default(), Some(failure.message)),
     };
     Ok(ContractsPage {
         frame: Frame::new(state, viewer, "contracts").await,
         query,
         contracts,
+        pager,
         error,
         new: NewForm {
             currency: "GBP".to_owned(),
@@ -88,8 +135,66 @@ pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Html<String>, PageError> {
-    render(&list_page(&state, &viewer, query).await?)
+    render(&list_page(&state, &viewer, query, &raw.unwrap_or_default()).await?)
+}
+
+/// `GET /contracts.csv`: every contract the same filters find.
+pub async fn csv(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let found = ops::contracts(state.backend.as_ref(), &query.filter()).await?;
+    let mut csv = Csv::new(&[
+        "title",
+        "buyer",
+        "status",
+        "deadline",
+        "value",
+        "currency",
+        "starts",
+        "ends",
+        "location",
+        "skills",
+        "source",
+        "ocid",
+        "posted by",
+        "id",
+    ]);
+    for c in found {
+        let f = &c.fields;
+        let instant = |t: &coopnet_protocol::Timestamp| show::time(t);
+        csv.row([
+            f.title.clone(),
+            f.buyer.clone(),
+            c.status().to_owned(),
+            f.deadline.as_ref().map(instant).unwrap_or_default(),
+            f.value
+                .as_ref()
+                .map(|v| v.amount.to_string())
+                .unwrap_or_default(),
+            f.value
+                .as_ref()
+                .map(|v| v.currency.clone())
+                .unwrap_or_default(),
+            f.period
+                .as_ref()
+                .map(|p| p.start.to_string())
+                .unwrap_or_default(),
+            f.period
+                .as_ref()
+                .map(|p| p.end.to_string())
+                .unwrap_or_default(),
+            f.location.clone(),
+            f.required_skills.join("; "),
+            f.source_url.clone().unwrap_or_default(),
+            f.ocid.clone().unwrap_or_default(),
+            c.author.to_string(),
+            c.id.clone(),
+        ]);
+    }
+    Ok(csv.download("contracts.csv"))
 }
 
 fn read_new(form: &NewForm) -> Result<ContractFields, Failure> {
@@ -167,7 +272,7 @@ pub async fn add(
             Ok(Redirect::to(&format!("/contracts/{id}")).into_response())
         }
         Err(failure) => {
-            let mut page = list_page(&state, &viewer, ListQuery::default()).await?;
+            let mut page = list_page(&state, &viewer, ListQuery::default(), "").await?;
             page.new = form;
             page.new_error = Some(failure.message);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())

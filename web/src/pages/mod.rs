@@ -24,8 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/our-coop/skills", post(own::save_skills))
         .route("/our-coop/capacity", post(own::save_capacity))
         .route("/partners", get(partners::search))
+        .route("/partners.csv", get(partners::csv))
         .route("/coops/{key}", get(partners::coop))
         .route("/contracts", get(contracts::list).post(contracts::add))
+        .route("/contracts.csv", get(contracts::csv))
         .route(
             "/contracts/import",
             post(contracts::import).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD)),

@@ -8,36 +8,13 @@ use axum::response::{Html, IntoResponse, Response};
 use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
 
 use super::{Frame, show};
-use crate::backend::CoopHit;
+use crate::api::types::CoopResult;
+use crate::csv::Csv;
 use crate::error::{PageError, render};
 use crate::ops::{self, ContractItem};
+use crate::paging::{Pager, Paging};
 use crate::query::CoopParams;
 use crate::{AppState, Viewer};
-
-struct Result_ {
-    key: String,
-    name: String,
-    summary: String,
-    region: String,
-    why: String,
-}
-
-impl Result_ {
-    fn new(hit: CoopHit, window: bool) -> Self {
-        let why = ops::why(&hit, window);
-        Result_ {
-            key: hit.author.to_string(),
-            name: if hit.name.is_empty() {
-                "(no profile yet)".to_owned()
-            } else {
-                hit.name
-            },
-            summary: hit.summary,
-            region: hit.region,
-            why,
-        }
-    }
-}
 
 #[derive(Template)]
 #[template(path = "partners.html")]
@@ -46,7 +23,8 @@ struct PartnersPage {
     params: CoopParams,
     searched: bool,
     error: Option<String>,
-    results: Vec<Result_>,
+    results: Vec<CoopResult>,
+    pager: Pager,
 }
 
 /// `GET /partners?…` (the same parameters as `GET /api/v1/coops`).
@@ -55,20 +33,32 @@ pub async fn search(
     viewer: Viewer,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = CoopParams::from_query(query.as_deref().unwrap_or(""));
+    let raw = query.unwrap_or_default();
+    let params = CoopParams::from_query(&raw);
     let mut page = PartnersPage {
         frame: Frame::new(&state, &viewer, "partners").await,
         searched: !params.is_empty(),
         params,
         error: None,
         results: Vec::new(),
+        pager: Pager::default(),
     };
     if page.searched {
         match page.params.to_query(Some(state.backend.own_key())) {
             Ok(query) => {
                 let window = query.window.is_some();
-                let hits = state.backend.find_coops(query).await?;
-                page.results = hits.into_iter().map(|h| Result_::new(h, window)).collect();
+                let paging = Paging {
+                    offset: query.offset,
+                    limit: query.limit,
+                };
+                let found = state.backend.find_coops(query).await?;
+                page.results = found
+                    .hits
+                    .iter()
+                    .cloned()
+                    .map(|h| CoopResult::new(h, window))
+                    .collect();
+                page.pager = Pager::new("/partners", &raw, paging, found.hits.len(), found.total);
             }
             Err(failure) => {
                 page.error = Some(failure.message);
@@ -105,4 +95,48 @@ pub async fn coop(
         capacity: detail.capacity,
         contracts: detail.contracts,
     })
+}
+
+/// `GET /partners.csv?…`: every co-op the same search finds, best first.
+pub async fn csv(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let params = CoopParams::from_query(&query.unwrap_or_default());
+    let mut query = params.to_query(Some(state.backend.own_key()))?;
+    let window = query.window.is_some();
+    (query.offset, query.limit) = (0, crate::paging::MAX_LIMIT);
+    let mut csv = Csv::new(&[
+        "name",
+        "key",
+        "region",
+        "summary",
+        "matched skills",
+        "person-days",
+        "lowest day rate",
+        "currency",
+        "why",
+    ]);
+    loop {
+        let page = state.backend.find_coops(query.clone()).await?;
+        for hit in page.hits.iter().cloned() {
+            let r = CoopResult::new(hit, window);
+            csv.row([
+                r.name,
+                r.key,
+                r.region,
+                r.summary,
+                r.matched_skills.join("; "),
+                r.days_available.to_string(),
+                r.min_rate.map(|m| m.to_string()).unwrap_or_default(),
+                r.currency.unwrap_or_default(),
+                r.why,
+            ]);
+        }
+        query.offset += page.hits.len();
+        if page.hits.is_empty() || query.offset >= page.total {
+            break;
+        }
+    }
+    Ok(csv.download("partners.csv"))
 }

@@ -4,7 +4,7 @@
 //! integration and browser tests.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use coopnet_protocol::taxonomy::fold;
@@ -152,7 +152,7 @@ impl Backend for Fake {
         Ok(vec![0; ids.len()])
     }
 
-    async fn find_coops(&self, query: CoopQuery) -> Result<Vec<CoopHit>, BackendError> {
+    async fn find_coops(&self, query: CoopQuery) -> Result<Arc<CoopPage>, BackendError> {
         let data = self.data();
         let mut hits = Vec::new();
         for ((author, kind, _), record) in &data.records {
@@ -194,7 +194,13 @@ impl Backend for Fake {
                 });
             }
         }
-        Ok(hits)
+        let total = hits.len();
+        let hits = hits
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .collect();
+        Ok(Arc::new(CoopPage { hits, total }))
     }
 
     async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError> {

@@ -288,3 +288,133 @@ async fn a_description_typed_with_line_breaks_is_saved_with_them_and_shown() {
     );
     assert!(html.contains("First line\nSecond line"));
 }
+
+/// Seven contracts of ours, the `i`th due on day 20 + `(i * 3) % 7` of
+/// January 2027.
+async fn seven_contracts(app: &App) {
+    for i in 0..7 {
+        let mut fields = samples::contract(i).into_fields();
+        let day = 20 + (i * 3) % 7;
+        let due: coopnet_protocol::Day = format!("2027-01-{day:02}").parse().unwrap();
+        let ms = u64::try_from(due.days()).unwrap() * 86_400_000;
+        fields.deadline = Some(coopnet_protocol::Timestamp(ms));
+        fields.title = format!("Contract {i}, due {day}");
+        let contract = coopnet_protocol::kinds::Contract::parse(fields).unwrap();
+        app.fake
+            .publish(
+                Kind::Contract,
+                &format!("k-{i}"),
+                Some(RecordBody::Contract(contract)),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn contracts_come_a_page_at_a_time_sorted_with_the_total() {
+    let app = App::new().await;
+    let token = app.token().await;
+    seven_contracts(&app).await;
+    let page = |query: &str| {
+        api(
+            "GET",
+            &format!("/api/v1/contracts?{query}"),
+            &token,
+            Body::empty(),
+        )
+    };
+    let first = json(app.send(page("limit=3")).await).await;
+    assert_eq!(
+        (
+            first["total"].as_u64(),
+            first["offset"].as_u64(),
+            first["limit"].as_u64()
+        ),
+        (Some(7), Some(0), Some(3))
+    );
+    let titles = |doc: &serde_json::Value| -> Vec<String> {
+        doc["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Deadlines 20, 23, 26, 22, 25, 21, 24: soonest first.
+    assert_eq!(
+        titles(&first),
+        [
+            "Contract 0, due 20",
+            "Contract 5, due 21",
+            "Contract 3, due 22"
+        ]
+    );
+    let last = json(app.send(page("limit=3&offset=6")).await).await;
+    assert_eq!(titles(&last), ["Contract 2, due 26"]);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("offset=x", "offset"),
+        ("sort=colour", "sort"),
+    ] {
+        let response = app.send(page(query)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}"
+        );
+        assert_eq!(json(response).await["field"], field, "{query}");
+    }
+
+    let session = app.login().await;
+    let html = text(
+        app.send(
+            Request::get("/contracts?limit=3&offset=3&status=all")
+                .header(header::COOKIE, &session.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("Showing 4–6 of 7"), "{html}");
+    assert!(
+        html.contains("href=\"/contracts?limit=3&#38;status=all\""),
+        "no link to the page before: {html}"
+    );
+    assert!(
+        html.contains("href=\"/contracts?limit=3&#38;status=all&#38;offset=6\""),
+        "no link to the page after"
+    );
+}
+
+#[tokio::test]
+async fn contracts_download_as_csv_with_every_match() {
+    let app = App::new().await;
+    seven_contracts(&app).await;
+    let session = app.login().await;
+    let response = app
+        .send(
+            Request::get("/contracts.csv?status=all")
+                .header(header::COOKIE, &session.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = text(response).await;
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 8, "a header and seven rows: {csv}");
+    assert!(lines[0].starts_with("title,buyer,status,deadline,value,currency"));
+    assert!(
+        lines[1].starts_with("\"Contract 0, due 20\","),
+        "{}",
+        lines[1]
+    );
+}

@@ -36,7 +36,7 @@
 
 mod index;
 
-use coopnet_protocol::{Day, PublicKey};
+use coopnet_protocol::PublicKey;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
@@ -48,70 +48,9 @@ pub use index::{backfill, region_key, revocation_subjects};
 
 /// Most skills a [`CoopQuery`] may ask for.
 pub const MAX_SKILLS: usize = 20;
-/// Most hits a [`CoopQuery`] may ask for; a larger limit is lowered to this.
-pub const MAX_LIMIT: usize = 200;
+pub use coopnet_protocol::search::{CoopHit, CoopPage, CoopQuery, MAX_LIMIT};
 /// Most co-ops a [`CoopQuery`] may leave out through [`CoopQuery::hidden`].
 pub const MAX_HIDDEN: usize = 10_000;
-
-/// What a partner search asks for. Every field is optional in effect: the
-/// default query (with a `limit`) lists every co-op, best first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct CoopQuery {
-    /// Skills, already folded with `coopnet_protocol::taxonomy::fold`; at
-    /// most [`MAX_SKILLS`]. Repeats count once.
-    pub skills: Vec<String>,
-    /// Whether a co-op must have every skill (`true`) or any one (`false`).
-    pub match_all: bool,
-    /// Free text: a co-op matches when each of its words is in one of the
-    /// co-op's profile, skills or capacity records (not necessarily the
-    /// same one), through the full-text index, stemmed. Words are matched
-    /// literally; text with no words filters nothing.
-    pub text: Option<String>,
-    /// The co-op's region, compared whole after trimming and Unicode
-    /// lower-casing both sides ([`region_key`]): equality, not a prefix.
-    pub region: Option<String>,
-    /// The days the work would take, from and to inclusive: only capacity
-    /// windows overlapping them count, each prorated by the overlap.
-    /// Without a window every window counts in full.
-    pub window: Option<(Day, Day)>,
-    /// At least this many person-days available ([`CoopHit::days_available`]).
-    pub min_days: Option<u32>,
-    /// Some counted window's minimum day rate is at most this.
-    pub max_rate: Option<u32>,
-    /// Leave this co-op out (our own).
-    pub exclude: Option<PublicKey>,
-    /// Leave these co-ops out too (`Node::find_coops` puts revoked members
-    /// here); at most [`MAX_HIDDEN`].
-    pub hidden: Vec<PublicKey>,
-    /// At most this many hits; at most [`MAX_LIMIT`] (larger is lowered).
-    pub limit: usize,
-}
-
-/// One co-op a partner search found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoopHit {
-    /// The co-op.
-    pub author: PublicKey,
-    /// Its profile's name; empty if it has no profile yet.
-    pub name: String,
-    /// Its profile's summary; empty without a profile.
-    pub summary: String,
-    /// Its profile's region; empty without a profile.
-    pub region: String,
-    /// The co-op's names of the asked skills it has, in the order asked.
-    pub matched_skills: Vec<String>,
-    /// How many distinct skills were asked for.
-    pub skills_asked: usize,
-    /// Person-days available: each counted capacity window's person-days,
-    /// prorated by how many of its days fall in the query's window
-    /// (`person_days * overlap_days / window_days`, rounded down), summed.
-    /// Without a query window, every window in full.
-    pub days_available: u32,
-    /// The lowest minimum day rate among the counted windows.
-    pub min_rate: Option<u32>,
-    /// That window's currency.
-    pub currency: Option<String>,
-}
 
 /// The statement a [`CoopQuery`] runs, with its parameters (numbered
 /// `?1`, `?2`, … in this order), for benchmarks and `EXPLAIN QUERY PLAN`.
@@ -250,13 +189,14 @@ pub fn find_coops_sql(query: &CoopQuery) -> Result<CoopSql, StoreError> {
         format!("\n  WHERE {}", filters.join("\n    AND "))
     };
     let limit = out.bind(Value::Integer(query.limit.min(MAX_LIMIT) as i64));
+    let offset = out.bind(Value::Integer(query.offset.min(i64::MAX as usize) as i64));
     const ORDER: &str = "matched DESC, days DESC, rate IS NULL, rate, nameless, \
                          name COLLATE NOCASE, author";
     ctes.push(format!(
         "hits AS (\n  SELECT c.id, c.author, c.name, c.summary, c.region, \
          c.issued_at IS NULL AS nameless, {matched} AS matched, {days} AS days, \
-         {rate} AS rate, {currency} AS currency\n  FROM {from}{filters}\n  \
-         ORDER BY {ORDER}\n  LIMIT {limit})"
+         {rate} AS rate, {currency} AS currency, COUNT(*) OVER () AS total\n  \
+         FROM {from}{filters}\n  ORDER BY {ORDER}\n  LIMIT {limit} OFFSET {offset})"
     ));
     // The names of the matched skills, only for the hits returned.
     let names = if skills.is_empty() {
@@ -267,7 +207,7 @@ pub fn find_coops_sql(query: &CoopQuery) -> Result<CoopSql, StoreError> {
     };
     out.sql = format!(
         "WITH {}\nSELECT author, name, summary, region, matched, {names} AS names, days, rate, \
-         currency\nFROM hits AS h\nORDER BY {ORDER}",
+         currency, total\nFROM hits AS h\nORDER BY {ORDER}",
         ctes.join(",\n")
     );
     Ok(out)
@@ -275,12 +215,26 @@ pub fn find_coops_sql(query: &CoopQuery) -> Result<CoopSql, StoreError> {
 
 /// Runs [`find_coops_sql`]'s statement: the co-ops matching `query`, best
 /// first (see the module docs for the ranking).
-pub fn find_coops(conn: &Connection, query: &CoopQuery) -> Result<Vec<CoopHit>, StoreError> {
+pub fn find_coops(conn: &Connection, query: &CoopQuery) -> Result<CoopPage, StoreError> {
     let statement = find_coops_sql(query)?;
     let mut prepared = conn.prepare_cached(&statement.sql)?;
     let rows = prepared.query_map(params_from_iter(&statement.params), hit_parts)?;
-    rows.map(|parts| hit(parts?, statement.skills_asked))
-        .collect()
+    let mut page = CoopPage::default();
+    for parts in rows {
+        let parts = parts?;
+        page.total = usize::try_from(parts.total).unwrap_or(0);
+        page.hits.push(hit(parts, statement.skills_asked)?);
+    }
+    if page.hits.is_empty() && query.offset > 0 {
+        // Past the last page: the total still counts every match.
+        let first = CoopQuery {
+            offset: 0,
+            limit: 1,
+            ..query.clone()
+        };
+        page.total = find_coops(conn, &first)?.total;
+    }
+    Ok(page)
 }
 
 /// The columns a [`CoopHit`] is made from.
@@ -293,6 +247,8 @@ struct HitParts {
     days: i64,
     rate: Option<i64>,
     currency: Option<String>,
+    /// Every match, on every page.
+    total: i64,
 }
 
 fn hit_parts(row: &Row<'_>) -> rusqlite::Result<HitParts> {
@@ -305,6 +261,7 @@ fn hit_parts(row: &Row<'_>) -> rusqlite::Result<HitParts> {
         days: row.get(6)?,
         rate: row.get(7)?,
         currency: row.get(8)?,
+        total: row.get(9)?,
     })
 }
 

@@ -111,7 +111,8 @@ async fn migrating_a_version_1_file_fills_the_partner_tables_like_ingest_would()
             ..CoopQuery::default()
         })
         .await
-        .unwrap();
+        .unwrap()
+        .hits;
     assert_eq!(hits.len(), 4);
     assert!(hits[..3].iter().all(|hit| hit.days_available == 10));
     assert_eq!(hits[3].author, key(3));
@@ -174,7 +175,8 @@ async fn a_newer_record_replaces_the_coops_rows_and_a_stale_one_changes_nothing(
             ..CoopQuery::default()
         })
         .await
-        .unwrap();
+        .unwrap()
+        .hits;
     assert_eq!(hits.len(), 1);
     assert_eq!(
         (hits[0].name.as_str(), hits[0].region.as_str()),
@@ -223,14 +225,14 @@ async fn tombstones_remove_the_coops_rows_and_the_coop_goes_with_the_last() {
         skills: vec!["rust".to_owned()],
         ..all.clone()
     };
-    assert!(store.find_coops(rust).await.unwrap().is_empty());
+    assert!(store.find_coops(rust).await.unwrap().hits.is_empty());
 
     // Without its profile the co-op stays, nameless, while it has capacity.
     store
         .ingest(vec![tombstone(0, Kind::Profile, "", 2)])
         .await
         .unwrap();
-    let hits = store.find_coops(all.clone()).await.unwrap();
+    let hits = store.find_coops(all.clone()).await.unwrap().hits;
     assert_eq!(hits.len(), 2);
     assert_eq!((hits[0].name.as_str(), hits[0].days_available), ("", 10));
     assert_eq!(hits[0].author, key(0));
@@ -244,7 +246,7 @@ async fn tombstones_remove_the_coops_rows_and_the_coop_goes_with_the_last() {
         .await
         .unwrap();
     assert_eq!(count(&reader, "coop_windows"), 0);
-    let hits = store.find_coops(all).await.unwrap();
+    let hits = store.find_coops(all).await.unwrap().hits;
     assert_eq!(names_of(&hits), ["Birch"]);
     assert_eq!(count(&reader, "coops"), 1);
 }

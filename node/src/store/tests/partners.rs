@@ -49,7 +49,7 @@ async fn any_skill_ranks_by_how_many_match_and_all_skills_needs_every_one() {
         skills: skills(&["Rust", "Haskell", "Rust"]),
         ..query(10)
     };
-    let hits = store.find_coops(any.clone()).await.unwrap();
+    let hits = store.find_coops(any.clone()).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder", "Birch", "Cedar"]);
     // The co-op's own names, in the order asked; a repeat counts once.
     assert_eq!(hits[0].matched_skills, ["Rust", "Haskell"]);
@@ -64,13 +64,48 @@ async fn any_skill_ranks_by_how_many_match_and_all_skills_needs_every_one() {
         match_all: true,
         ..any
     };
-    let hits = store.find_coops(all).await.unwrap();
+    let hits = store.find_coops(all).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder", "Birch"]);
 
     // No skills asked: every co-op, by name.
-    let hits = store.find_coops(query(10)).await.unwrap();
+    let hits = store.find_coops(query(10)).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder", "Birch", "Cedar", "Damson"]);
     assert!(hits.iter().all(|hit| hit.matched_skills.is_empty()));
+}
+
+#[tokio::test]
+async fn pages_skip_the_offset_keep_the_order_and_count_every_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&db_path(&dir)).await;
+    four_coops(&store).await;
+    let page = |offset, limit| CoopQuery {
+        offset,
+        ..query(limit)
+    };
+    let first = store.find_coops(page(0, 2)).await.unwrap();
+    assert_eq!(
+        (names(&first.hits), first.total),
+        (vec!["Alder", "Birch"], 4)
+    );
+    let second = store.find_coops(page(2, 2)).await.unwrap();
+    assert_eq!(
+        (names(&second.hits), second.total),
+        (vec!["Cedar", "Damson"], 4)
+    );
+    let past = store.find_coops(page(10, 2)).await.unwrap();
+    assert!(past.hits.is_empty());
+    assert_eq!(
+        past.total, 4,
+        "a page past the end still says how many match"
+    );
+    let none = store
+        .find_coops(CoopQuery {
+            skills: skills(&["cobol"]),
+            ..page(0, 2)
+        })
+        .await
+        .unwrap();
+    assert_eq!((none.hits.len(), none.total), (0, 0));
 }
 
 #[tokio::test]
@@ -84,26 +119,40 @@ async fn free_text_needs_every_word_somewhere_in_the_coops_records() {
     };
     // "rust" is in skills records, "bristol" in profiles: both must hold
     // for the co-op, not for one record.
-    let hits = store.find_coops(text("RUST bristol")).await.unwrap();
+    let hits = store.find_coops(text("RUST bristol")).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder", "Cedar"]);
-    let hits = store.find_coops(text("javascript")).await.unwrap();
+    let hits = store.find_coops(text("javascript")).await.unwrap().hits;
     assert_eq!(names(&hits), ["Damson"]);
-    assert!(store.find_coops(text("cobol")).await.unwrap().is_empty());
+    assert!(
+        store
+            .find_coops(text("cobol"))
+            .await
+            .unwrap()
+            .hits
+            .is_empty()
+    );
     // Query syntax is just words; no words filters nothing.
     assert!(
         store
             .find_coops(text("rust OR cobol"))
             .await
             .unwrap()
+            .hits
             .is_empty()
     );
-    assert_eq!(store.find_coops(text(" * \" ")).await.unwrap().len(), 4);
+    assert_eq!(
+        store.find_coops(text(" * \" ")).await.unwrap().hits.len(),
+        4
+    );
     // Combined with skills.
     let both = CoopQuery {
         skills: skills(&["Haskell"]),
         ..text("leeds")
     };
-    assert_eq!(names(&store.find_coops(both).await.unwrap()), ["Birch"]);
+    assert_eq!(
+        names(&store.find_coops(both).await.unwrap().hits),
+        ["Birch"]
+    );
 }
 
 #[tokio::test]
@@ -115,9 +164,16 @@ async fn region_is_compared_whole_ignoring_case_and_spaces() {
         region: Some(region.to_owned()),
         ..query(10)
     };
-    let hits = store.find_coops(region("  BRISTOL ")).await.unwrap();
+    let hits = store.find_coops(region("  BRISTOL ")).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder", "Cedar"]);
-    assert!(store.find_coops(region("Bris")).await.unwrap().is_empty());
+    assert!(
+        store
+            .find_coops(region("Bris"))
+            .await
+            .unwrap()
+            .hits
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -150,7 +206,7 @@ async fn days_available_are_prorated_by_the_overlap_with_the_window() {
         ..query(10)
     };
 
-    let hits = store.find_coops(in_window(None)).await.unwrap();
+    let hits = store.find_coops(in_window(None)).await.unwrap().hits;
     // The window alone filters nothing: Birch is there with no days.
     assert_eq!(names(&hits), ["Alder", "Birch"]);
     assert_eq!(hits[0].days_available, 16 + 7);
@@ -159,13 +215,14 @@ async fn days_available_are_prorated_by_the_overlap_with_the_window() {
     assert_eq!((hits[1].days_available, hits[1].min_rate), (0, None));
     assert_eq!(hits[1].currency, None);
 
-    let hits = store.find_coops(in_window(Some(23))).await.unwrap();
+    let hits = store.find_coops(in_window(Some(23))).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder"]);
     assert!(
         store
             .find_coops(in_window(Some(24)))
             .await
             .unwrap()
+            .hits
             .is_empty()
     );
 
@@ -174,7 +231,7 @@ async fn days_available_are_prorated_by_the_overlap_with_the_window() {
         min_days: Some(65),
         ..query(10)
     };
-    let hits = store.find_coops(all).await.unwrap();
+    let hits = store.find_coops(all).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder"]);
     assert_eq!(hits[0].days_available, 31 + 14 + 20);
     assert_eq!(hits[0].min_rate, Some(300));
@@ -205,15 +262,25 @@ async fn max_rate_needs_a_counted_window_at_or_below_it() {
         ..query(10)
     };
     let january = Some((day(2027, 1, 1), day(2027, 1, 31)));
-    assert!(store.find_coops(cheap(january)).await.unwrap().is_empty());
-    let hits = store.find_coops(cheap(None)).await.unwrap();
+    assert!(
+        store
+            .find_coops(cheap(january))
+            .await
+            .unwrap()
+            .hits
+            .is_empty()
+    );
+    let hits = store.find_coops(cheap(None)).await.unwrap().hits;
     assert_eq!(names(&hits), ["Alder"]);
     assert_eq!(hits[0].min_rate, Some(300));
     let exact = CoopQuery {
         max_rate: Some(400),
         ..cheap(january)
     };
-    assert_eq!(names(&store.find_coops(exact).await.unwrap()), ["Alder"]);
+    assert_eq!(
+        names(&store.find_coops(exact).await.unwrap().hits),
+        ["Alder"]
+    );
 }
 
 #[tokio::test]
@@ -228,7 +295,8 @@ async fn excluded_and_hidden_coops_are_left_out() {
             ..query(10)
         })
         .await
-        .unwrap();
+        .unwrap()
+        .hits;
     assert_eq!(names(&hits), ["Birch", "Damson"]);
 }
 
@@ -294,7 +362,7 @@ async fn ranking_is_skills_then_days_then_rate_then_profile_and_name() {
         skills: skills(&["Rust", "Go"]),
         ..query(10)
     };
-    let hits = store.find_coops(rust_or_go.clone()).await.unwrap();
+    let hits = store.find_coops(rust_or_go.clone()).await.unwrap().hits;
     // Beech matches two skills; Dogwood has the most days; Cherry, elm and
     // the nameless co-op tie on days and rate, so profile then name
     // (ignoring case) decide; Ash's rate is higher.
@@ -310,7 +378,7 @@ async fn ranking_is_skills_then_days_then_rate_then_profile_and_name() {
         ..rust_or_go.clone()
     };
     assert_eq!(
-        names(&store.find_coops(two).await.unwrap()),
+        names(&store.find_coops(two).await.unwrap().hits),
         ["Beech", "Dogwood"]
     );
     // A limit above the maximum is lowered, not refused.
@@ -318,7 +386,7 @@ async fn ranking_is_skills_then_days_then_rate_then_profile_and_name() {
         limit: 1_000_000,
         ..rust_or_go
     };
-    assert_eq!(store.find_coops(many).await.unwrap().len(), 6);
+    assert_eq!(store.find_coops(many).await.unwrap().hits.len(), 6);
 }
 
 #[tokio::test]
@@ -367,6 +435,7 @@ fn the_query_plan_uses_the_indexes() {
     assert!(
         crate::store::partners::find_coops(&conn, &query)
             .unwrap()
+            .hits
             .is_empty()
     );
 }
@@ -497,7 +566,9 @@ fn partner_search_timing() {
         let mut times: Vec<Duration> = (0..60)
             .map(|_| {
                 let started = Instant::now();
-                let hits = crate::store::partners::find_coops(&conn, &shape).unwrap();
+                let hits = crate::store::partners::find_coops(&conn, &shape)
+                    .unwrap()
+                    .hits;
                 assert!(hits.len() <= shape.limit);
                 started.elapsed()
             })

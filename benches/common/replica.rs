@@ -25,7 +25,7 @@ use coopnet_protocol::kinds::{
     Capacity, CapacityFields, CapacityWindow, RateBand, SkillEntry, SkillLevel, Skills,
     SkillsFields, WorkMode,
 };
-use coopnet_protocol::taxonomy::{NormalisedSkill, Taxonomy};
+use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Day, kinds::Profile};
 
 /// Skill names, most commonly held first.
@@ -135,21 +135,30 @@ impl ReplicaStats {
     }
 }
 
-/// The pool, normalised as the web app normalises a query's skills.
-fn pool() -> Vec<NormalisedSkill> {
+/// A skill of the pool as a member's node publishes it: the name as
+/// typed, linked to its concept.
+struct PoolSkill {
+    name: String,
+    concept: Option<String>,
+}
+
+/// The pool, resolved as the web app resolves what members type; no two
+/// names are the same skill.
+fn pool() -> Vec<PoolSkill> {
     let taxonomy = Taxonomy::esco();
-    let pool: Vec<NormalisedSkill> = SKILL_POOL
+    let mut keys = Vec::new();
+    SKILL_POOL
         .iter()
-        .map(|name| taxonomy.normalise(name).expect("a skill name"))
-        .collect();
-    for (i, skill) in pool.iter().enumerate() {
-        assert!(
-            pool[..i].iter().all(|s| s.name != skill.name),
-            "{} is in the pool twice",
-            skill.name
-        );
-    }
-    pool
+        .map(|name| {
+            let resolved = taxonomy.resolve(name).expect("a skill name");
+            assert!(!keys.contains(&resolved.key), "{name} is in the pool twice");
+            keys.push(resolved.key);
+            PoolSkill {
+                name: resolved.name,
+                concept: resolved.concept.map(|c| c.uri().to_owned()),
+            }
+        })
+        .collect()
 }
 
 /// `count` distinct indexes into a pool of `len`, Zipf-weighted.
@@ -173,7 +182,7 @@ fn pick_skills(rng: &mut Rng, len: usize, count: usize) -> Vec<usize> {
     picked
 }
 
-fn skills_body(rng: &mut Rng, pool: &[NormalisedSkill], picks: &[usize]) -> Skills {
+fn skills_body(rng: &mut Rng, pool: &[PoolSkill], picks: &[usize]) -> Skills {
     let levels = [
         SkillLevel::Working,
         SkillLevel::Proficient,
@@ -183,7 +192,7 @@ fn skills_body(rng: &mut Rng, pool: &[NormalisedSkill], picks: &[usize]) -> Skil
         .iter()
         .map(|&k| SkillEntry {
             name: pool[k].name.clone(),
-            concept: pool[k].concept_uri.clone(),
+            concept: pool[k].concept.clone(),
             level: levels[rng.below(3)],
             headcount: 1 + rng.below(8) as u32,
         })
@@ -191,7 +200,7 @@ fn skills_body(rng: &mut Rng, pool: &[NormalisedSkill], picks: &[usize]) -> Skil
     Skills::parse(SkillsFields { entries }).expect("valid skills")
 }
 
-fn capacity_body(rng: &mut Rng, pool: &[NormalisedSkill], picks: &[usize], today: Day) -> Capacity {
+fn capacity_body(rng: &mut Rng, pool: &[PoolSkill], picks: &[usize], today: Day) -> Capacity {
     let day = |days: i32| Day::from_days(today.days() + days).expect("a day");
     let windows = (0..1 + rng.below(4))
         .map(|_| {
@@ -228,7 +237,7 @@ fn profile_body(n: usize) -> Profile {
 }
 
 /// Co-op `n`'s three signed records.
-fn coop_records(n: u32, pool: &[NormalisedSkill], today: Day, now: Timestamp) -> Vec<Vec<u8>> {
+fn coop_records(n: u32, pool: &[PoolSkill], today: Day, now: Timestamp) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(0x5ea7_c400_0000 + u64::from(n));
     let count = 4 + rng.below(9);
     let picks = pick_skills(&mut rng, pool.len(), count);

@@ -7,7 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use coopnet_protocol::kinds::fields;
+use coopnet_protocol::kinds::Skills;
+use coopnet_protocol::kinds::fields::{self, FieldError};
+use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Kind, KindCode, PublicKey, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -116,6 +118,19 @@ fn with_lf_line_breaks(value: Value) -> Value {
     }
 }
 
+/// Skills linked to the taxonomy's concepts, as the web app links them
+/// (names stay as written); other bodies as they are.
+fn linked(body: Body) -> Result<Body, FieldError> {
+    match body {
+        Body::Skills(skills) => {
+            let mut fields = skills.into_fields();
+            Taxonomy::esco().link(&mut fields);
+            Ok(Body::Skills(Skills::parse(fields)?))
+        }
+        other => Ok(other),
+    }
+}
+
 /// Where the socket of the node in `data_dir` lives.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SOCKET_FILE)
@@ -154,6 +169,8 @@ async fn handle(node: &Node, request: Request) -> Result<Value, String> {
         } => {
             let kind = kind_of(&kind)?;
             let body = Body::deserialize_as(kind, &with_lf_line_breaks(body))
+                .map_err(|e| e.to_string())
+                .and_then(|body| linked(body).map_err(|e| e.to_string()))
                 .map_err(|e| format!("{}: {e}", kind.name()))?;
             let receipt = node
                 .publish(kind.code(), &key, Some(body), expires_at.map(Timestamp))

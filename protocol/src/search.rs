@@ -11,8 +11,12 @@ pub const MAX_LIMIT: usize = 200;
 /// default query (with a `limit`) lists every co-op, best first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CoopQuery {
-    /// Skills, already folded with [`crate::taxonomy::fold`]. Repeats count
-    /// once.
+    /// Skills, as their keys by the taxonomy ([`Taxonomy::key`]): a co-op
+    /// has one when one of its skills is found by that key (see
+    /// [`Taxonomy::terms`]). Repeats count once.
+    ///
+    /// [`Taxonomy::key`]: crate::taxonomy::Taxonomy::key
+    /// [`Taxonomy::terms`]: crate::taxonomy::Taxonomy::terms
     pub skills: Vec<String>,
     /// Whether a co-op must have every skill (`true`) or any one (`false`).
     pub match_all: bool,
@@ -51,7 +55,8 @@ pub struct CoopHit {
     pub summary: String,
     /// Its profile's region; empty without a profile.
     pub region: String,
-    /// The co-op's names of the asked skills it has, in the order asked.
+    /// The co-op's names of its skills found by the asked ones, in the
+    /// order asked, each once (asking for a broad skill may find several).
     pub matched_skills: Vec<String>,
     /// How many distinct skills were asked for.
     pub skills_asked: usize,

@@ -14,6 +14,7 @@ mod partition;
 mod phone;
 mod protocol_smoke;
 mod push;
+mod skills;
 mod web;
 
 /// The `coopnet` binary Cargo built for this test run.

@@ -135,9 +135,18 @@ async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_nod
     .await;
     let (_, hits) = api_b.call("GET", "/api/v1/coops?skill=Python", "").await;
     let hit = &hits["coops"][0];
+    // The co-op's own name for the skill, linked to its concept.
+    assert_eq!(hit["matched_skills"][0], "python", "{hit}");
+    let (_, ours) = api_a.call("GET", "/api/v1/skills", "").await;
     assert_eq!(
-        hit["matched_skills"][0], "Python (computer programming)",
-        "{hit}"
+        ours["body"]["entries"][0]["concept"],
+        coopnet_protocol::taxonomy::Taxonomy::esco()
+            .resolve("Python")
+            .unwrap()
+            .concept
+            .unwrap()
+            .uri(),
+        "{ours}"
     );
     assert!(
         hit["why"].as_str().unwrap().contains("1 of 1 skills"),

@@ -6,7 +6,7 @@ use coopnet_protocol::kinds::{
     Capacity, CapacityFields, Contract, ContractFields, ContractStatus, Profile, ProfileFields,
     Skills, SkillsFields, fields,
 };
-use coopnet_protocol::taxonomy::{Taxonomy, fold};
+use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Kind, PublicKey};
 
 use crate::backend::{Backend, CoopHit, CoopQuery, Published, RecordView};
@@ -53,18 +53,13 @@ pub async fn save_profile(
         .await?)
 }
 
-/// Normalises the skill names through the taxonomy, checks and publishes.
+/// Links the skills to the taxonomy's concepts (names stay as typed),
+/// checks and publishes.
 pub async fn save_skills(
     backend: &dyn Backend,
     mut fields: SkillsFields,
 ) -> Result<Published, Failure> {
-    let taxonomy = Taxonomy::esco();
-    for entry in &mut fields.entries {
-        if let Some(normal) = taxonomy.normalise(&entry.name) {
-            entry.name = normal.name;
-            entry.concept = normal.concept_uri;
-        }
-    }
+    Taxonomy::esco().link(&mut fields);
     let skills = Skills::parse(fields).map_err(field_failure)?;
     Ok(backend
         .publish(Kind::Skills, MAIN_SLOT, Some(Body::Skills(skills)))
@@ -187,7 +182,7 @@ pub async fn contracts(
     } else {
         backend.search_text(&filter.text, CONTRACT_SCAN).await?
     };
-    let skill = folded_skill(&filter.skill);
+    let skill = skill_key(&filter.skill);
     let own = backend.own_key();
     let mut found: Vec<ContractItem> = records
         .into_iter()
@@ -199,7 +194,7 @@ pub async fn contracts(
                 c.fields
                     .required_skills
                     .iter()
-                    .any(|r| folded_skill(r).as_ref() == Some(s))
+                    .any(|r| skill_terms(r).contains(s))
             })
         })
         .collect();
@@ -223,12 +218,20 @@ pub async fn contracts(
     Ok(found)
 }
 
-/// A skill name normalised and folded, as the partner index keeps it.
-pub fn folded_skill(name: &str) -> Option<String> {
-    Taxonomy::esco()
-        .normalise(name)
-        .map(|n| fold(&n.name))
-        .filter(|f| !f.is_empty())
+/// Which skill a name is: its key by the taxonomy, what partner search
+/// asks for; `None` for a name with no letters or digits.
+pub fn skill_key(name: &str) -> Option<String> {
+    Taxonomy::esco().key(name)
+}
+
+/// Every key a skill of this name is found by (its own, its concept's and
+/// the broader concepts'); empty for a name with no letters or digits.
+pub fn skill_terms(name: &str) -> Vec<String> {
+    let taxonomy = Taxonomy::esco();
+    taxonomy
+        .resolve(name)
+        .map(|r| taxonomy.terms(&r))
+        .unwrap_or_default()
 }
 
 /// One contract, and the co-ops (other than ours) that could cover it.
@@ -258,7 +261,7 @@ pub async fn contract(
         .fields
         .required_skills
         .iter()
-        .filter_map(|s| folded_skill(s))
+        .filter_map(|s| skill_key(s))
     {
         if !skills.contains(&folded) {
             skills.push(folded);

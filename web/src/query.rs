@@ -6,7 +6,7 @@
 //! the taxonomy ("js" finds co-ops offering JavaScript). Empty values, which
 //! forms send for untouched fields, count as absent.
 
-use coopnet_protocol::taxonomy::{Taxonomy, fold};
+use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Day, PublicKey};
 
 use crate::backend::CoopQuery;
@@ -122,13 +122,9 @@ impl CoopParams {
         }
         let taxonomy = Taxonomy::esco();
         let mut skills: Vec<String> = Vec::new();
-        for name in &self.skills {
-            let folded = taxonomy
-                .normalise(name)
-                .map(|n| fold(&n.name))
-                .unwrap_or_default();
-            if !folded.is_empty() && !skills.contains(&folded) {
-                skills.push(folded);
+        for key in self.skills.iter().filter_map(|name| taxonomy.key(name)) {
+            if !skills.contains(&key) {
+                skills.push(key);
             }
         }
         let match_all = match self.mode.as_str() {
@@ -202,12 +198,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn skills_come_repeated_or_comma_separated_and_are_normalised() {
+    fn skills_come_repeated_or_comma_separated_as_their_keys() {
         let params = CoopParams::from_query("skill=js&skills=Rust,%20python&skill=");
         assert_eq!(params.skills, ["js", "Rust", "python"]);
         let query = params.to_query(None).unwrap();
         assert_eq!(query.skills.len(), 3);
-        assert_eq!(query.skills[0], fold("JavaScript"));
+        let taxonomy = Taxonomy::esco();
+        assert_eq!(Some(&query.skills[0]), taxonomy.key("JavaScript").as_ref());
+        assert!(
+            query.skills[0].starts_with("concept:"),
+            "{:?}",
+            query.skills
+        );
         assert!(query.match_all);
     }
 

@@ -166,7 +166,7 @@ fn skills(tender: &Tender) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut skills = Vec::new();
     for label in labels {
-        let Some(skill) = taxonomy.normalise(label) else {
+        let Some(skill) = taxonomy.resolve(label) else {
             continue;
         };
         let name = fit("", collapse(&skill.name), 100, &mut Vec::new());

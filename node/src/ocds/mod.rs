@@ -36,7 +36,7 @@
 //! | title | `tender.title`, else the first line of `tender.description`, else skipped |
 //! | buyer | `buyer.name`, else the party with role `buyer`, then `procuringEntity`, else `tender.procuringEntity.name`, else skipped |
 //! | description | `tender.description`, else the item descriptions one per line |
-//! | required_skills | up to 10 `classification` and `additionalClassifications` descriptions of `tender.items` (and of the tender), each normalised with [`Taxonomy::esco`](coopnet_protocol::taxonomy::Taxonomy::esco), unique ignoring case |
+//! | required_skills | up to 10 `classification` and `additionalClassifications` descriptions of `tender.items` (and of the tender), each as written (white space cleaned; ones with no letters or digits skipped), unique ignoring case; partner matching resolves them through [`Taxonomy::esco`](coopnet_protocol::taxonomy::Taxonomy::esco) |
 //! | value | `tender.value`: amount (number or text) rounded to whole units, currency upper-cased; left out if either is missing or invalid, or the amount is 0 (publishers write 0 for "unknown") |
 //! | deadline | `tender.tenderPeriod.endDate`, ISO 8601 with `Z` or an offset (none means UTC); a bare date means 00:00 UTC that day |
 //! | period | the calendar dates of `tender.contractPeriod` `startDate` and `endDate`; left out unless both parse and end ≥ start |

@@ -57,7 +57,13 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         sql: V2,
-        then: Some(partners::backfill),
+        // Its tables are filled by `partners::refresh` once every migration
+        // has run (the fill writes the tables of later migrations too).
+        then: None,
+    },
+    Migration {
+        sql: V3,
+        then: None,
     },
 ];
 
@@ -212,6 +218,36 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_by_user ON api_tokens (user_id);
 ";
 
+/// Version 3: skills are matched through the taxonomy's terms.
+///
+/// `coop_skills.skill` becomes the skill's key by the taxonomy
+/// (`Taxonomy::resolve`: `concept:<uuid>` or a folded name) and
+/// `coop_terms` lists every term each skill is found by (its key, its
+/// concept's and every broader concept's). Both depend on the taxonomy the
+/// node was built with, so `meta` remembers its fingerprint and
+/// `partners::refresh` rebuilds them when it changes (and fills them the
+/// first time).
+const V3: &str = "
+DROP INDEX coop_skills_by_skill;
+
+CREATE TABLE coop_terms (
+    coop  INTEGER NOT NULL,                 -- coops.id
+    skill TEXT    NOT NULL,                 -- coop_skills.skill
+    term  TEXT    NOT NULL,                 -- a key it is found by
+    PRIMARY KEY (coop, skill, term)
+) STRICT, WITHOUT ROWID;
+-- Who has a term, and through which skill; covering, so matching and the
+-- matched names never visit the table.
+CREATE INDEX coop_terms_by_term ON coop_terms (term, coop, skill);
+
+-- Facts about the file's derived tables, e.g. `taxonomy`: the fingerprint
+-- of the taxonomy `coop_skills` and `coop_terms` were built with.
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+";
+
 /// The page cache of a connection, in KiB.
 pub const CACHE_KIB: i64 = 16 * 1024;
 /// The page cache of each reader connection, in KiB.
@@ -240,7 +276,8 @@ pub fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     // touches pages of several indexes at random places, and a cache that
     // spills mid-transaction writes and rereads them.
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-    migrate(conn)
+    migrate(conn)?;
+    partners::refresh(conn)
 }
 
 /// The file's schema version, refused if this code does not know it.

@@ -22,9 +22,12 @@ pub enum SkillLevel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkillEntry {
-    /// Normalised display name (see [`crate::taxonomy`]), 1–100 characters.
+    /// The name as the co-op writes it, 1–100 characters; what skill it
+    /// is, is the taxonomy's to say (see [`crate::taxonomy`]).
     pub name: String,
-    /// The ESCO concept URI, when the name matched the taxonomy.
+    /// The ESCO concept URI the co-op links the skill to (publishing
+    /// nodes link what [`Taxonomy::link`](crate::taxonomy::Taxonomy::link)
+    /// recognises).
     pub concept: Option<String>,
     /// How deep the skill runs.
     pub level: SkillLevel,

@@ -1,55 +1,91 @@
-//! Building the lookup table (folded key → concept or free name) with its
-//! precedence rules, and the suggestion entries, from parsed rows.
+//! The lookup structures built once from the parsed rows: what each folded
+//! key names, the curated names, the broader links between concepts, and
+//! the candidates for suggestions.
 
 use std::collections::HashMap;
 
 use super::folding::{fold, fold_with_word_starts};
-use super::parse::{AliasKind, AliasRow, ConceptRow, TaxonomyError};
-use super::suggest::{Entry, Source, SuggestIndex};
+use super::parse::{ConceptRow, NameRow, TaxonomyError};
+use super::suggest::{Candidate, Class};
 
-/// What a folded key resolves to.
+/// What a folded key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Target {
-    /// An index into the taxonomy's concepts.
+    /// The concept itself: its preferred label, that label without its
+    /// trailing "(qualifier)", or a curated synonym ("js").
     Concept(usize),
-    /// An index into the taxonomy's free names.
-    Free(usize),
+    /// A curated skill of its own (React, HTML), perhaps linked to a
+    /// concept.
+    Name(usize),
+    /// An ESCO alt label: a skill narrower than the concept (Lua under
+    /// "computer programming"), found by its own name, linked to the
+    /// concept.
+    Narrow(usize),
 }
 
-/// The lookup table and suggestion index of a taxonomy.
+/// A curated skill of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Name {
+    pub name: String,
+    pub concept: Option<usize>,
+}
+
 #[derive(Debug)]
 pub(super) struct Index {
     pub keys: HashMap<String, Target>,
-    pub free_names: Vec<String>,
-    pub suggestions: SuggestIndex,
+    pub names: Vec<Name>,
+    /// Each concept's broader concepts.
+    pub broader: Vec<Vec<usize>>,
+    pub candidates: Vec<Candidate>,
 }
 
 impl Index {
-    /// Builds the index from concept rows (sorted by UUID, so a row's position
-    /// is its concept index) and alias rows, in precedence order.
-    pub(super) fn build(rows: &[ConceptRow], aliases: &[AliasRow]) -> Result<Self, TaxonomyError> {
+    pub(super) fn build(rows: &[ConceptRow], names: &[NameRow]) -> Result<Self, TaxonomyError> {
         let mut builder = Builder::default();
         builder.add_preferred_labels(rows)?;
-        builder.add_aliases(rows, aliases)?;
+        builder.add_names(rows, names)?;
+        builder.add_short_labels(rows);
         builder.add_alt_labels(rows);
         Ok(Index {
-            keys: builder
-                .keys
-                .into_iter()
-                .map(|(key, (target, _))| (key, target))
-                .collect(),
-            free_names: builder.free_names,
-            suggestions: SuggestIndex::new(builder.entries),
+            keys: builder.keys,
+            names: builder.names,
+            broader: broader_links(rows)?,
+            candidates: builder.candidates,
         })
     }
 }
 
+/// Each row's broader concepts, as indices into the rows.
+fn broader_links(rows: &[ConceptRow]) -> Result<Vec<Vec<usize>>, TaxonomyError> {
+    let by_uuid: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (row.uuid.as_str(), i))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            row.broader
+                .iter()
+                .map(|uuid| {
+                    by_uuid.get(uuid.as_str()).copied().ok_or_else(|| {
+                        TaxonomyError::UnknownBroader {
+                            line: row.line,
+                            uuid: uuid.clone(),
+                        }
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[derive(Default)]
 struct Builder {
-    keys: HashMap<String, (Target, Source)>,
-    free_names: Vec<String>,
-    entries: Vec<Entry>,
-    preferred_key_lengths: Vec<usize>,
+    keys: HashMap<String, Target>,
+    /// Keys that are preferred labels (an alias may not take one).
+    preferred: HashMap<String, usize>,
+    names: Vec<Name>,
+    candidates: Vec<Candidate>,
 }
 
 impl Builder {
@@ -60,151 +96,148 @@ impl Builder {
             if key.is_empty() {
                 return Err(TaxonomyError::EmptyLabel { line: row.line });
             }
-            if self.keys.contains_key(&key) {
+            if self
+                .keys
+                .insert(key.clone(), Target::Concept(concept))
+                .is_some()
+            {
                 let label = row.label.clone();
                 return Err(TaxonomyError::DuplicateLabel {
                     line: row.line,
                     label,
                 });
             }
-            self.preferred_key_lengths.push(key.len());
-            self.keys
-                .insert(key, (Target::Concept(concept), Source::Preferred));
-            self.entries
-                .push(Entry::new(folded, Source::Preferred, concept));
+            self.preferred.insert(key, concept);
+            let label = row.label.clone();
+            self.candidates.push(Candidate::new(
+                folded,
+                label,
+                Class::Preferred,
+                Some(concept),
+            ));
         }
         Ok(())
     }
 
-    /// Adds the explicit aliases, then each free name as an alias of itself
-    /// unless that key is already taken.
-    fn add_aliases(
-        &mut self,
-        rows: &[ConceptRow],
-        aliases: &[AliasRow],
-    ) -> Result<(), TaxonomyError> {
-        for alias in aliases {
-            let folded = fold_with_word_starts(&alias.alias);
-            let key = folded.0.clone();
-            self.check_alias_key(rows, alias, &key)?;
-            let target = self.alias_target(rows, alias)?;
-            if let Target::Concept(concept) = target {
-                self.entries
-                    .push(Entry::new(folded, Source::Alias, concept));
+    fn add_names(&mut self, rows: &[ConceptRow], names: &[NameRow]) -> Result<(), TaxonomyError> {
+        for row in names {
+            let line = row.line;
+            let (alias_key, name_key) = (fold(&row.alias), fold(&row.name));
+            if alias_key.is_empty() || name_key.is_empty() {
+                return Err(TaxonomyError::EmptyName { line });
             }
-            self.keys.insert(key, (target, Source::Alias));
-        }
-        for (free, name) in self.free_names.iter().enumerate() {
-            self.keys
-                .entry(fold(name))
-                .or_insert((Target::Free(free), Source::Alias));
+            let concept = match &row.concept {
+                None => None,
+                Some(label) => {
+                    Some(self.preferred.get(&fold(label)).copied().ok_or_else(|| {
+                        TaxonomyError::UnknownConcept {
+                            line,
+                            concept: label.clone(),
+                        }
+                    })?)
+                }
+            };
+            let target = match concept {
+                Some(c) if rows[c].label == row.name => Target::Concept(c),
+                _ => Target::Name(self.name_index(row, concept)?),
+            };
+            for key in [alias_key, name_key] {
+                match (self.keys.get(&key), self.preferred.get(&key)) {
+                    (None, _) => {
+                        self.keys.insert(key, target);
+                    }
+                    (Some(found), _) if *found == target => {}
+                    (Some(_), Some(c)) => {
+                        return Err(TaxonomyError::ShadowedAlias {
+                            line,
+                            alias: row.alias.clone(),
+                            label: rows[*c].label.clone(),
+                        });
+                    }
+                    (Some(_), None) => {
+                        return Err(TaxonomyError::DuplicateAlias {
+                            line,
+                            alias: row.alias.clone(),
+                        });
+                    }
+                }
+            }
         }
         Ok(())
     }
 
-    fn check_alias_key(
-        &self,
-        rows: &[ConceptRow],
-        alias: &AliasRow,
-        key: &str,
-    ) -> Result<(), TaxonomyError> {
-        let line = alias.line;
-        if key.is_empty() {
-            return Err(TaxonomyError::EmptyAlias { line });
-        }
-        match self.keys.get(key) {
-            None => Ok(()),
-            Some((Target::Concept(concept), Source::Preferred)) => {
-                Err(TaxonomyError::ShadowedAlias {
-                    line,
-                    alias: alias.alias.clone(),
-                    label: rows[*concept].label.clone(),
-                })
-            }
-            Some(_) => Err(TaxonomyError::DuplicateAlias {
-                line,
-                alias: alias.alias.clone(),
-            }),
-        }
-    }
-
-    fn alias_target(
+    /// The index of the curated name of `row`, added (with its candidate
+    /// for suggestions) the first time it is seen.
+    fn name_index(
         &mut self,
-        rows: &[ConceptRow],
-        alias: &AliasRow,
-    ) -> Result<Target, TaxonomyError> {
-        let (line, target) = (alias.line, alias.target.clone());
-        let key = fold(&alias.target);
-        if key.is_empty() {
-            return Err(TaxonomyError::EmptyAlias { line });
-        }
-        let concept = match self.keys.get(&key) {
-            Some((Target::Concept(concept), Source::Preferred)) => Some(*concept),
-            _ => None,
-        };
-        match (alias.kind, concept) {
-            (AliasKind::Esco, Some(concept)) if rows[concept].label == target => {
-                Ok(Target::Concept(concept))
+        row: &NameRow,
+        concept: Option<usize>,
+    ) -> Result<usize, TaxonomyError> {
+        if let Some(at) = self.names.iter().position(|n| n.name == row.name) {
+            if self.names[at].concept != concept {
+                let name = row.name.clone();
+                return Err(TaxonomyError::ConflictingName {
+                    line: row.line,
+                    name,
+                });
             }
-            (AliasKind::Esco, _) => Err(TaxonomyError::UnknownAliasTarget { line, target }),
-            (AliasKind::Free, Some(concept)) => {
-                let label = rows[concept].label.clone();
-                Err(TaxonomyError::FreeTargetIsConcept {
-                    line,
-                    target,
-                    label,
-                })
-            }
-            (AliasKind::Free, None) => Ok(Target::Free(self.free_name_index(target))),
+            return Ok(at);
         }
+        self.names.push(Name {
+            name: row.name.clone(),
+            concept,
+        });
+        let folded = fold_with_word_starts(&row.name);
+        self.candidates.push(Candidate::new(
+            folded,
+            row.name.clone(),
+            Class::Curated,
+            concept,
+        ));
+        Ok(self.names.len() - 1)
     }
 
-    fn free_name_index(&mut self, name: String) -> usize {
-        if let Some(index) = self.free_names.iter().position(|known| *known == name) {
-            return index;
-        }
-        self.free_names.push(name);
-        self.free_names.len() - 1
-    }
-
-    /// Adds alt labels (and preferred labels without their "(qualifier)").
-    /// A key not already taken goes to the most specific concept that has it.
-    fn add_alt_labels(&mut self, rows: &[ConceptRow]) {
-        let mut candidates: HashMap<String, Vec<usize>> = HashMap::new();
+    /// A preferred label without its trailing "(qualifier)" names the
+    /// concept too ("Python" for "Python (computer programming)").
+    fn add_short_labels(&mut self, rows: &[ConceptRow]) {
         for (concept, row) in rows.iter().enumerate() {
-            let unqualified = without_qualifier(&row.label);
-            for label in row.alt_labels.iter().map(String::as_str).chain(unqualified) {
-                let folded = fold_with_word_starts(label);
-                if folded.0.is_empty() {
+            if let Some(short) = short_label(&row.label) {
+                self.keys
+                    .entry(fold(short))
+                    .or_insert(Target::Concept(concept));
+            }
+        }
+    }
+
+    /// Alt labels not already taken name narrower skills; a label several
+    /// concepts share goes to the most specific: the one with the fewest
+    /// alt labels, then the shortest preferred label, then the first.
+    fn add_alt_labels(&mut self, rows: &[ConceptRow]) {
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&c| (rows[c].alt_labels.len(), fold(&rows[c].label).len(), c));
+        for concept in order {
+            for alt in &rows[concept].alt_labels {
+                let folded = fold_with_word_starts(alt);
+                if folded.0.is_empty() || self.keys.contains_key(&folded.0) {
                     continue;
                 }
-                if !self.keys.contains_key(&folded.0) {
-                    candidates
-                        .entry(folded.0.clone())
-                        .or_default()
-                        .push(concept);
-                }
-                self.entries.push(Entry::new(folded, Source::Alt, concept));
-            }
-        }
-        for (key, concepts) in candidates {
-            let most_specific = concepts.into_iter().min_by_key(|&concept| {
-                (
-                    rows[concept].alt_labels.len(),
-                    self.preferred_key_lengths[concept],
-                    concept,
-                )
-            });
-            if let Some(concept) = most_specific {
-                self.keys
-                    .insert(key, (Target::Concept(concept), Source::Alt));
+                self.keys.insert(folded.0.clone(), Target::Narrow(concept));
+                self.candidates.push(Candidate::new(
+                    folded,
+                    alt.clone(),
+                    Class::Alt,
+                    Some(concept),
+                ));
             }
         }
     }
 }
 
-/// "Python (computer programming)" → "Python"; `None` if there is no qualifier.
-fn without_qualifier(label: &str) -> Option<&str> {
-    let open = label.strip_suffix(')')?.rfind(" (")?;
-    Some(label[..open].trim_end()).filter(|base| !base.is_empty())
+/// The label without a trailing "(qualifier)", if it has one.
+fn short_label(label: &str) -> Option<&str> {
+    let open = label.rfind(" (")?;
+    label
+        .ends_with(')')
+        .then(|| label[..open].trim())
+        .filter(|s| !s.is_empty())
 }

@@ -2,105 +2,102 @@
 
 use thiserror::Error;
 
-/// Why taxonomy data could not be loaded. Line numbers count from 1 and
-/// include comment and blank lines.
+/// Why the taxonomy data could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TaxonomyError {
-    /// A concept line does not have exactly three tab-separated fields.
-    #[error("concepts line {line}: expected 3 tab-separated fields, found {found}")]
+    /// A concepts line does not have its four tab-separated fields.
+    #[error("concepts line {line}: expected 4 tab-separated fields, found {found}")]
     ConceptFields {
-        /// Line number in the concepts file.
+        /// The line number.
         line: usize,
-        /// Number of fields found.
+        /// How many fields it has.
         found: usize,
     },
-    /// A concept UUID is empty or has characters other than `0-9a-f-`.
+    /// A concept UUID is empty or not lowercase hex and dashes.
     #[error("concepts line {line}: invalid concept UUID {uuid:?}")]
     InvalidUuid {
-        /// Line number in the concepts file.
+        /// The line number.
         line: usize,
-        /// The offending UUID.
+        /// The UUID as written.
         uuid: String,
     },
-    /// The same UUID appears on two lines.
+    /// Two lines have the same concept UUID.
     #[error("concepts line {line}: duplicate concept UUID {uuid:?}")]
     DuplicateUuid {
-        /// Line number of the second occurrence.
+        /// The line number of the second.
         line: usize,
-        /// The repeated UUID.
+        /// The UUID.
         uuid: String,
     },
-    /// A preferred label folds to the empty string.
+    /// A broader concept is not in the file.
+    #[error("concepts line {line}: broader concept {uuid:?} is not in the file")]
+    UnknownBroader {
+        /// The line number.
+        line: usize,
+        /// The broader UUID.
+        uuid: String,
+    },
+    /// A preferred label folds to nothing.
     #[error("concepts line {line}: empty preferred label")]
     EmptyLabel {
-        /// Line number in the concepts file.
+        /// The line number.
         line: usize,
     },
-    /// Two preferred labels fold to the same key, so lookups would be ambiguous.
+    /// Two preferred labels fold to the same key.
     #[error("concepts line {line}: preferred label {label:?} folds like another concept's")]
     DuplicateLabel {
-        /// Line number of the later concept.
+        /// The line number.
         line: usize,
-        /// Its preferred label.
+        /// The label.
         label: String,
     },
-    /// An alias line does not have exactly three tab-separated fields.
-    #[error("aliases line {line}: expected 3 tab-separated fields, found {found}")]
-    AliasFields {
-        /// Line number in the aliases file.
+    /// A names line does not have its three tab-separated fields.
+    #[error("names line {line}: expected 3 tab-separated fields, found {found}")]
+    NameFields {
+        /// The line number.
         line: usize,
-        /// Number of fields found.
+        /// How many fields it has.
         found: usize,
     },
-    /// The third field of an alias line is neither `esco` nor `free`.
-    #[error("aliases line {line}: unknown kind {kind:?} (expected \"esco\" or \"free\")")]
-    UnknownAliasKind {
-        /// Line number in the aliases file.
-        line: usize,
-        /// The offending kind.
-        kind: String,
-    },
-    /// An alias or its target folds to the empty string.
-    #[error("aliases line {line}: empty alias or target")]
-    EmptyAlias {
-        /// Line number in the aliases file.
+    /// An alias or name folds to nothing.
+    #[error("names line {line}: empty alias or name")]
+    EmptyName {
+        /// The line number.
         line: usize,
     },
-    /// Two alias lines fold to the same key.
-    #[error("aliases line {line}: duplicate alias {alias:?}")]
+    /// An alias is given twice, for different names.
+    #[error("names line {line}: alias {alias:?} names two skills")]
     DuplicateAlias {
-        /// Line number of the second occurrence.
-        line: usize,
-        /// The repeated alias.
-        alias: String,
-    },
-    /// An alias folds like a preferred label, which always wins: it would never apply.
-    #[error("aliases line {line}: alias {alias:?} is shadowed by the preferred label {label:?}")]
-    ShadowedAlias {
-        /// Line number in the aliases file.
+        /// The line number.
         line: usize,
         /// The alias.
         alias: String,
-        /// The preferred label it folds like.
+    },
+    /// An alias folds like a concept's preferred label but means something else.
+    #[error("names line {line}: alias {alias:?} is the preferred label {label:?}")]
+    ShadowedAlias {
+        /// The line number.
+        line: usize,
+        /// The alias.
+        alias: String,
+        /// The concept's label.
         label: String,
     },
-    /// An `esco` alias names a target that is not exactly a preferred label.
-    #[error("aliases line {line}: {target:?} is not the preferred label of any concept")]
-    UnknownAliasTarget {
-        /// Line number in the aliases file.
+    /// A name is linked to a concept the concepts file does not have.
+    #[error("names line {line}: {concept:?} is not the preferred label of any concept")]
+    UnknownConcept {
+        /// The line number.
         line: usize,
-        /// The target as written.
-        target: String,
+        /// The concept as written.
+        concept: String,
     },
-    /// A `free` alias names a target that folds like a preferred label: mark it `esco`.
-    #[error("aliases line {line}: free target {target:?} is an ESCO concept ({label:?})")]
-    FreeTargetIsConcept {
-        /// Line number in the aliases file.
+    /// One name is linked to two different concepts.
+    #[error("names line {line}: {name:?} is linked to two concepts")]
+    ConflictingName {
+        /// The line number.
         line: usize,
-        /// The target as written.
-        target: String,
-        /// The preferred label it folds like.
-        label: String,
+        /// The name.
+        name: String,
     },
 }
 
@@ -111,24 +108,19 @@ pub(super) struct ConceptRow {
     pub uuid: String,
     pub label: String,
     pub alt_labels: Vec<String>,
+    pub broader: Vec<String>,
 }
 
-/// What an alias points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum AliasKind {
-    /// The exact preferred label of a concept.
-    Esco,
-    /// A display name for a skill ESCO lacks.
-    Free,
-}
-
-/// One line of the aliases file.
+/// One line of the curated names file.
 #[derive(Debug)]
-pub(super) struct AliasRow {
+pub(super) struct NameRow {
     pub line: usize,
+    /// How people write it.
     pub alias: String,
-    pub target: String,
-    pub kind: AliasKind,
+    /// The skill it means.
+    pub name: String,
+    /// The linked concept's preferred label, if any.
+    pub concept: Option<String>,
 }
 
 /// Parses the concepts file into rows sorted by UUID, rejecting duplicate UUIDs.
@@ -147,10 +139,10 @@ pub(super) fn concepts(text: &str) -> Result<Vec<ConceptRow>, TaxonomyError> {
     Ok(rows)
 }
 
-/// Parses the aliases file into rows in file order.
-pub(super) fn aliases(text: &str) -> Result<Vec<AliasRow>, TaxonomyError> {
+/// Parses the curated names file into rows in file order.
+pub(super) fn names(text: &str) -> Result<Vec<NameRow>, TaxonomyError> {
     data_lines(text)
-        .map(|(line, content)| alias_row(line, content))
+        .map(|(line, content)| name_row(line, content))
         .collect()
 }
 
@@ -163,52 +155,54 @@ fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 fn concept_row(line: usize, content: &str) -> Result<ConceptRow, TaxonomyError> {
-    let [uuid, label, alts] =
+    let [uuid, label, alts, broader] =
         fields(content).map_err(|found| TaxonomyError::ConceptFields { line, found })?;
-    if uuid.is_empty()
-        || !uuid
-            .chars()
-            .all(|c| matches!(c, '0'..='9' | 'a'..='f' | '-'))
-    {
+    if !is_uuid(uuid) {
         let uuid = uuid.to_owned();
         return Err(TaxonomyError::InvalidUuid { line, uuid });
     }
-    let alt_labels = alts
-        .split('|')
-        .map(str::trim)
-        .filter(|alt| !alt.is_empty())
-        .map(str::to_owned)
-        .collect();
     Ok(ConceptRow {
         line,
         uuid: uuid.to_owned(),
         label: label.trim().to_owned(),
-        alt_labels,
+        alt_labels: split_list(alts),
+        broader: split_list(broader),
     })
 }
 
-fn alias_row(line: usize, content: &str) -> Result<AliasRow, TaxonomyError> {
-    let [alias, target, kind] =
-        fields(content).map_err(|found| TaxonomyError::AliasFields { line, found })?;
-    let kind = match kind.trim() {
-        "esco" => AliasKind::Esco,
-        "free" => AliasKind::Free,
-        other => {
-            let kind = other.to_owned();
-            return Err(TaxonomyError::UnknownAliasKind { line, kind });
-        }
+fn is_uuid(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| matches!(c, '0'..='9' | 'a'..='f' | '-'))
+}
+
+/// `a|b|c` as its non-empty, trimmed parts.
+fn split_list(text: &str) -> Vec<String> {
+    text.split('|')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn name_row(line: usize, content: &str) -> Result<NameRow, TaxonomyError> {
+    let [alias, name, concept] =
+        fields(content).map_err(|found| TaxonomyError::NameFields { line, found })?;
+    let concept = match concept.trim() {
+        "-" | "" => None,
+        label => Some(label.to_owned()),
     };
-    let (alias, target) = (alias.trim().to_owned(), target.trim().to_owned());
-    Ok(AliasRow {
+    Ok(NameRow {
         line,
-        alias,
-        target,
-        kind,
+        alias: alias.trim().to_owned(),
+        name: name.trim().to_owned(),
+        concept,
     })
 }
 
-/// Splits a line into exactly three tab-separated fields, or returns the count found.
-fn fields(content: &str) -> Result<[&str; 3], usize> {
+/// Splits a line into exactly `N` tab-separated fields, or returns the count found.
+fn fields<const N: usize>(content: &str) -> Result<[&str; N], usize> {
     let parts: Vec<&str> = content.split('\t').collect();
-    <[&str; 3]>::try_from(parts).map_err(|parts| parts.len())
+    <[&str; N]>::try_from(parts).map_err(|parts| parts.len())
 }

@@ -64,8 +64,9 @@ pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<Sk
     })))
 }
 
-/// Publishes our co-op's skills; names are normalised through the ESCO
-/// taxonomy ("js" becomes "JavaScript", with its concept URI).
+/// Publishes our co-op's skills. Names stay as written; each the ESCO
+/// taxonomy recognises is linked to its concept ("js" to JavaScript)
+/// unless the entry names one.
 #[utoipa::path(put, path = "/api/v1/skills", tag = "our co-op", request_body = SkillsFields,
     responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
 pub async fn put_skills(
@@ -116,9 +117,9 @@ pub async fn suggest(Query(query): Query<SuggestQuery>) -> Json<Vec<Suggestion>>
     let found = Taxonomy::esco()
         .suggest(&q, 10)
         .into_iter()
-        .map(|c| Suggestion {
-            label: c.label().to_owned(),
-            uri: c.uri().to_owned(),
+        .map(|s| Suggestion {
+            label: s.label.to_owned(),
+            uri: s.concept.map(|c| c.uri().to_owned()),
         })
         .collect();
     Json(found)

@@ -209,8 +209,9 @@ impl From<CoopDetail> for CoopJson {
 /// A skill the taxonomy suggests.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
-    /// Its preferred label.
+    /// The name to offer: an ESCO preferred or alternative label, or a
+    /// curated name (React, Sysadmin).
     pub label: String,
-    /// Its ESCO concept URI.
-    pub uri: String,
+    /// The ESCO concept it is or is linked to, if any.
+    pub uri: Option<String>,
 }

@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
+use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Kind};
 
 use super::{Frame, show};
@@ -64,7 +65,8 @@ pub async fn show(
         Some(Body::Skills(s)) => s
             .entries
             .iter()
-            .filter_map(|e| ops::folded_skill(&e.name))
+            .flat_map(|e| Taxonomy::esco().entry_terms(e).map(|(_, t)| t))
+            .flatten()
             .collect(),
         _ => Vec::new(),
     };
@@ -80,7 +82,7 @@ pub async fn show(
                     .fields
                     .required_skills
                     .iter()
-                    .filter(|s| ops::folded_skill(s).is_some_and(|f| ours.contains(&f)))
+                    .filter(|s| ops::skill_key(s).is_some_and(|k| ours.contains(&k)))
                     .cloned()
                     .collect();
                 (c, hits)

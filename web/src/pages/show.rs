@@ -4,7 +4,8 @@
 //! addresses and e-mails that are safe to follow. Templates call these as
 //! `show::money(..)`; each returns plain text (escaped by askama).
 
-use coopnet_protocol::kinds::Money;
+use coopnet_protocol::kinds::{Money, SkillEntry};
+use coopnet_protocol::taxonomy::{Concept, Taxonomy, fold};
 use coopnet_protocol::{Day, Timestamp};
 
 const MONTHS: [&str; 12] = [
@@ -144,6 +145,21 @@ pub fn mail_href(email: &str) -> Option<String> {
     plain.then(|| format!("mailto:{email}"))
 }
 
+/// The ESCO concept a skill is linked to, to show beside its name; `None`
+/// without one.
+pub fn concept(entry: &SkillEntry) -> Option<&'static Concept> {
+    Taxonomy::esco().entry_concept(entry)
+}
+
+/// Whether the concept's label says more than the skill's name (which
+/// may be the label itself, or it without its qualifier).
+pub fn says_more(concept: &Concept, name: &str) -> bool {
+    let label = concept.label();
+    let plain = label.split(" (").next().unwrap_or(label);
+    let name = fold(name);
+    name != fold(label) && name != fold(plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +218,21 @@ mod tests {
         );
         assert_eq!(mail_href("a@b.example?bcc=c@d.example"), None);
         assert_eq!(mail_href("not an address"), None);
+    }
+
+    #[test]
+    fn a_skill_shows_its_concept_when_the_label_says_more_than_the_name() {
+        let entry = |name: &str| SkillEntry {
+            name: name.to_owned(),
+            concept: None,
+            level: coopnet_protocol::kinds::SkillLevel::Working,
+            headcount: 1,
+        };
+        let python = concept(&entry("python")).unwrap();
+        assert_eq!(python.label(), "Python (computer programming)");
+        assert!(!says_more(python, "python"));
+        let lua = concept(&entry("Lua")).unwrap();
+        assert!(says_more(lua, "Lua"), "{}", lua.label());
+        assert!(concept(&entry("Basket weaving for ducks")).is_none());
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use coopnet_protocol::taxonomy::fold;
+use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Kind, PublicKey, RecordId, SecretKey, Timestamp};
 
 use crate::backend::*;
@@ -165,7 +165,10 @@ impl Backend for Fake {
             let matched: Vec<String> = skills
                 .entries
                 .iter()
-                .filter(|e| query.skills.contains(&fold(&e.name)))
+                .filter(|e| {
+                    let terms = Taxonomy::esco().entry_terms(e).map(|(_, t)| t);
+                    terms.is_some_and(|t| query.skills.iter().any(|s| t.contains(s)))
+                })
                 .map(|e| e.name.clone())
                 .collect();
             let enough = if query.match_all {

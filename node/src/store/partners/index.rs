@@ -1,5 +1,5 @@
 //! Keeping the partner-search tables (`coops`, `coop_skills`,
-//! `coop_windows`) in step with the current profile, skills and capacity
+//! `coop_terms`, `coop_windows`) in step with the current profile, skills and capacity
 //! records, and rebuilding them from `records`.
 //!
 //! Only the empty-key slot of each kind is indexed: it is the one slot those
@@ -7,8 +7,9 @@
 //! key cannot reach the store; it would be ignored if one did.
 
 use coopnet_protocol::kinds::{Capacity, Profile, SkillLevel, Skills};
-use coopnet_protocol::{Body, Header, Kind, KindCode, PublicKey, SignedRecord, taxonomy};
-use rusqlite::{Connection, OptionalExtension, params};
+use coopnet_protocol::taxonomy::Taxonomy;
+use coopnet_protocol::{Body, Header, Kind, KindCode, PublicKey, SignedRecord};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::store::StoreError;
 use crate::store::db::to_column;
@@ -47,6 +48,8 @@ pub(crate) fn reindex(
         (Some(Kind::Profile), _) => clear_profile(conn, coop)?,
         (Some(Kind::Skills), body) => {
             conn.prepare_cached("DELETE FROM coop_skills WHERE coop = ?1")?
+                .execute([coop])?;
+            conn.prepare_cached("DELETE FROM coop_terms WHERE coop = ?1")?
                 .execute([coop])?;
             if let Some(Body::Skills(skills)) = body {
                 put_skills(conn, coop, skills)?;
@@ -134,24 +137,30 @@ fn clear_profile(conn: &Connection, coop: i64) -> Result<(), StoreError> {
 }
 
 fn put_skills(conn: &Connection, coop: i64, skills: &Skills) -> Result<(), StoreError> {
-    // Two names may fold alike ("Java Script", "javascript"): the first
-    // name stays, with the better level and headcount of the two.
+    // Two names may be the same skill ("js", "JavaScript"): the first name
+    // stays, with the better level and headcount of the two.
     let mut insert = conn.prepare_cached(
         "INSERT INTO coop_skills (coop, skill, name, level, headcount) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (coop, skill) DO UPDATE SET \
          level = max(level, excluded.level), headcount = max(headcount, excluded.headcount)",
     )?;
+    let mut found_by = conn.prepare_cached(
+        "INSERT OR IGNORE INTO coop_terms (coop, skill, term) VALUES (?1, ?2, ?3)",
+    )?;
+    let taxonomy = Taxonomy::esco();
     for entry in &skills.entries {
-        let skill = taxonomy::fold(&entry.name);
-        if skill.is_empty() {
+        let Some((skill, terms)) = taxonomy.entry_terms(entry) else {
             continue;
-        }
+        };
         let level = match entry.level {
             SkillLevel::Working => 0,
             SkillLevel::Proficient => 1,
             SkillLevel::Expert => 2,
         };
         insert.execute(params![coop, skill, entry.name, level, entry.headcount])?;
+        for term in terms {
+            found_by.execute(params![coop, skill, term])?;
+        }
     }
     Ok(())
 }
@@ -216,13 +225,39 @@ fn prune(conn: &Connection, coop: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Rebuilds the partner-search tables from the current records: migration
-/// 2's Rust step. Stored records were verified when they arrived, so one
-/// that no longer decodes means a damaged file.
+/// Rebuilds the partner-search tables when they were built with another
+/// taxonomy than this code's, or never built (a file fresh from the
+/// migrations), in one transaction, and records the taxonomy's fingerprint.
+pub fn refresh(conn: &mut Connection) -> Result<(), StoreError> {
+    let fingerprint = Taxonomy::esco().fingerprint();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let built: Option<String> = tx
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'taxonomy'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if built.as_deref() == Some(fingerprint) {
+        return Ok(());
+    }
+    backfill(&tx)?;
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES ('taxonomy', ?1)",
+        [fingerprint],
+    )?;
+    tx.commit()?;
+    tracing::info!(taxonomy = fingerprint, "partner search tables built");
+    Ok(())
+}
+
+/// Rebuilds the partner-search tables from the current records. Stored
+/// records were verified when they arrived, so one that no longer decodes
+/// means a damaged file.
 pub fn backfill(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
-        "DELETE FROM coop_skills; DELETE FROM coop_windows; DELETE FROM coop_slots; \
-         DELETE FROM coops;",
+        "DELETE FROM coop_skills; DELETE FROM coop_terms; DELETE FROM coop_windows; \
+         DELETE FROM coop_slots; DELETE FROM coops;",
     )?;
     let mut query = conn.prepare(
         "SELECT slot, bytes FROM records \
@@ -245,7 +280,7 @@ pub fn backfill(conn: &Connection) -> Result<(), StoreError> {
         reindex(conn, slot, header, body.as_ref())?;
         count += 1;
     }
-    tracing::info!(records = count, "partner search tables filled");
+    tracing::debug!(records = count, "partner search tables filled");
     Ok(())
 }
 

@@ -26,7 +26,7 @@
 //! # Cost
 //!
 //! Co-ops are joined on a local integer id, never on their 32-byte key.
-//! Asked skills are found through `coop_skills_by_skill`; without a window,
+//! Asked skills are found through `coop_terms_by_term`; without a window,
 //! availability comes from per-co-op totals kept in `coops`; with one, the
 //! overlapping windows are summed once per query (one pass over
 //! `coop_windows`, grouped in key order) and joined by id. Free text is
@@ -44,7 +44,7 @@ use super::StoreError;
 use super::text::fts_terms;
 
 pub(crate) use index::reindex;
-pub use index::{backfill, region_key, revocation_subjects};
+pub use index::{backfill, refresh, region_key, revocation_subjects};
 
 /// Most skills a [`CoopQuery`] may ask for.
 pub const MAX_SKILLS: usize = 20;
@@ -109,17 +109,17 @@ pub fn find_coops_sql(query: &CoopQuery) -> Result<CoopSql, StoreError> {
             .map(|(ord, skill)| format!("({ord}, {})", out.bind(Value::Text((*skill).into()))))
             .collect();
         ctes.push(format!(
-            "asked (ord, skill) AS (VALUES {})",
+            "asked (ord, term) AS (VALUES {})",
             values.join(", ")
         ));
         let having = if query.match_all {
-            format!(" HAVING count(*) = {}", skills.len())
+            format!(" HAVING count(DISTINCT a.ord) = {}", skills.len())
         } else {
             String::new()
         };
         ctes.push(format!(
-            "matched (coop, n) AS (SELECT s.coop, count(*) \
-             FROM asked AS a JOIN coop_skills AS s ON s.skill = a.skill GROUP BY s.coop{having})"
+            "matched (coop, n) AS (SELECT k.coop, count(DISTINCT a.ord) \
+             FROM asked AS a JOIN coop_terms AS k ON k.term = a.term GROUP BY k.coop{having})"
         ));
         (
             "matched AS m JOIN coops AS c ON c.id = m.coop".to_owned(),
@@ -202,8 +202,9 @@ pub fn find_coops_sql(query: &CoopQuery) -> Result<CoopSql, StoreError> {
     let names = if skills.is_empty() {
         "'[]'"
     } else {
-        "(SELECT json_group_array(s.name ORDER BY a.ord) FROM asked AS a \
-         JOIN coop_skills AS s ON s.coop = h.id AND s.skill = a.skill)"
+        "(SELECT json_group_array(s.name ORDER BY a.ord, s.name) FROM asked AS a \
+         JOIN coop_terms AS k ON k.term = a.term AND k.coop = h.id \
+         JOIN coop_skills AS s ON s.coop = h.id AND s.skill = k.skill)"
     };
     out.sql = format!(
         "WITH {}\nSELECT author, name, summary, region, matched, {names} AS names, days, rate, \
@@ -268,8 +269,11 @@ fn hit_parts(row: &Row<'_>) -> rusqlite::Result<HitParts> {
 fn hit(parts: HitParts, skills_asked: usize) -> Result<CoopHit, StoreError> {
     let author = PublicKey::from_bytes(&parts.author)
         .map_err(|e| StoreError::Corrupt(format!("a co-op's key is invalid: {e}")))?;
-    let matched_skills: Vec<String> = serde_json::from_str(&parts.names)
+    let mut matched_skills: Vec<String> = serde_json::from_str(&parts.names)
         .map_err(|e| StoreError::Corrupt(format!("matched skills are not a JSON list: {e}")))?;
+    // A skill found by two asked ones is named once, where first found.
+    let mut seen = std::collections::HashSet::new();
+    matched_skills.retain(|name| seen.insert(name.clone()));
     Ok(CoopHit {
         author,
         name: parts.name,

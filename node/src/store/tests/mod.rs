@@ -21,6 +21,7 @@ mod derived;
 mod lifecycle;
 mod partners;
 mod queries;
+mod skills;
 mod slots;
 
 fn sign(author: &SecretKey, draft: Draft) -> VerifiedRecord {

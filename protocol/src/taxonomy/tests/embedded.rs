@@ -97,7 +97,7 @@ fn csv_records(text: &str) -> Vec<Vec<&str>> {
 #[test]
 fn concepts_can_be_found_by_uri() {
     let taxonomy = Taxonomy::esco();
-    let python = taxonomy.lookup("python").unwrap();
+    let python = taxonomy.resolve("python").unwrap().concept.unwrap();
     assert_eq!(taxonomy.concept(python.uri()), Some(python));
     assert_eq!(
         taxonomy.concept("http://data.europa.eu/esco/skill/nope"),

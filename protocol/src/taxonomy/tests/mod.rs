@@ -3,250 +3,169 @@
 
 use super::*;
 
+mod cases;
 mod embedded;
 mod malformed;
 mod suggestions;
 
-/// Fixture concepts; line 1 is a comment so data starts on line 2.
+/// Fixture concepts; line 1 is a comment so data starts on line 2. 10 is
+/// broader than 01 and 05; 05 is broader than 06.
 const CONCEPTS: &str = "\
-# uuid\tpreferred label\talt labels
-01\tmachine learning\tML|statistical learning|predictive modelling
-02\tML (computer programming)\tStandard ML
-03\tdata analytics\t
-04\tunstructured data\tdata analytics|unstructured information
-05\tJava (computer programming)\tJava
-06\tJavaScript\t
-07\tICT project management\t
-08\tmanagement consulting\t
-09\tGerman language\t
-0a\tuse online tools to collaborate\tWebEx|online meetings
-0b\tweb analytics\t
+# uuid\tpreferred label\talt labels\tbroader
+01\tmachine learning\tML|statistical learning|predictive modelling\t10
+02\tML (computer programming)\tStandard ML\t
+03\tdata analytics\tanalytics\t
+04\tunstructured data\tdata analytics|analytics|unstructured information\t
+05\tJava (computer programming)\tJava|Groovy|Clojure\t10
+06\tJavaScript\tJS|Javascript\t05
+07\tICT project management\t\t
+10\tcomputer science\tinformatics\t
 ";
 
-fn fixture(aliases: &str) -> Taxonomy {
-    Taxonomy::from_tsv(CONCEPTS, aliases).unwrap()
+fn fixture(names: &str) -> Taxonomy {
+    Taxonomy::from_tsv(CONCEPTS, names).unwrap()
 }
 
-fn label_of<'a>(taxonomy: &'a Taxonomy, input: &str) -> Option<&'a str> {
-    taxonomy.lookup(input).map(Concept::label)
+fn key(taxonomy: &Taxonomy, input: &str) -> String {
+    taxonomy.resolve(input).unwrap().key
 }
 
-fn labels(concepts: Vec<&Concept>) -> Vec<String> {
-    concepts
-        .into_iter()
-        .map(|concept| concept.label().to_owned())
-        .collect()
-}
-
-fn normalised(input: &str) -> NormalisedSkill {
-    Taxonomy::esco().normalise(input).unwrap()
-}
-
-fn free(name: &str) -> NormalisedSkill {
-    NormalisedSkill {
-        name: name.to_owned(),
-        concept_uri: None,
-    }
+fn concept_key(uuid: &str) -> String {
+    format!("{CONCEPT_KEY_PREFIX}{uuid}")
 }
 
 fn concept_error(concepts: &str) -> TaxonomyError {
     Taxonomy::from_tsv(concepts, "").unwrap_err()
 }
 
-fn alias_error(aliases: &str) -> TaxonomyError {
-    Taxonomy::from_tsv(CONCEPTS, aliases).unwrap_err()
+fn names_error(names: &str) -> TaxonomyError {
+    Taxonomy::from_tsv(CONCEPTS, names).unwrap_err()
 }
-
-/// Data lines of the embedded aliases file as (alias, target, kind).
-fn embedded_aliases() -> Vec<[&'static str; 3]> {
-    EMBEDDED_ALIASES
-        .lines()
-        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
-        .map(|line| line.split('\t').collect::<Vec<_>>().try_into().unwrap())
-        .collect()
-}
-
-// Matching precedence
 
 #[test]
-fn preferred_label_beats_an_alt_label() {
+fn a_preferred_label_or_its_short_form_is_the_concept() {
+    let taxonomy = fixture("");
     assert_eq!(
-        label_of(&fixture(""), "Data Analytics"),
-        Some("data analytics")
+        key(&taxonomy, "Java (computer programming)"),
+        concept_key("05")
+    );
+    assert_eq!(
+        key(&taxonomy, "java"),
+        concept_key("05"),
+        "without its qualifier"
+    );
+    assert_eq!(key(&taxonomy, "machine learning"), concept_key("01"));
+}
+
+#[test]
+fn an_alt_label_is_a_narrower_skill_linked_to_its_concept() {
+    let taxonomy = fixture("");
+    let groovy = taxonomy.resolve("Groovy").unwrap();
+    assert_eq!(groovy.key, "groovy");
+    assert_eq!(
+        groovy.concept.unwrap().label(),
+        "Java (computer programming)"
+    );
+    assert_ne!(
+        key(&taxonomy, "Groovy"),
+        key(&taxonomy, "Clojure"),
+        "siblings differ"
     );
 }
 
 #[test]
-fn shared_alt_label_goes_to_the_concept_with_fewest_alt_labels() {
-    assert_eq!(
-        label_of(&fixture(""), "ML"),
-        Some("ML (computer programming)")
-    );
+fn a_label_is_first_a_preferred_label_then_a_short_form_then_an_alt_label() {
+    let taxonomy = fixture("");
+    // A preferred label beats the same alt label of another concept.
+    assert_eq!(key(&taxonomy, "data analytics"), concept_key("03"));
+    // The short form of "ML (computer programming)" beats machine learning's
+    // alt label ML.
+    assert_eq!(key(&taxonomy, "ML"), concept_key("02"));
+    // An alt label two concepts share links the one with fewer alt labels.
+    let analytics = taxonomy.resolve("analytics").unwrap();
+    assert_eq!(analytics.concept.unwrap().label(), "data analytics");
 }
 
 #[test]
-fn shared_alt_label_tie_goes_to_the_shorter_preferred_label() {
+fn the_typed_name_is_kept_whatever_it_resolves_to() {
+    let taxonomy = fixture("js\tJavaScript\tJavaScript\n");
+    for typed in [
+        "  js ",
+        "Javascript",
+        "JavaScript",
+        "Groovy",
+        "Something   new",
+    ] {
+        let resolved = taxonomy.resolve(typed).unwrap();
+        assert_eq!(resolved.name, clean_free_tag(typed), "{typed:?}");
+    }
+}
+
+#[test]
+fn a_curated_synonym_is_its_concept_and_a_curated_name_is_its_own_skill() {
     let taxonomy =
-        Taxonomy::from_tsv("01\ta much longer label\tX\n02\tshort label\tX\n", "").unwrap();
-    assert_eq!(label_of(&taxonomy, "x"), Some("short label"));
-}
-
-#[test]
-fn curated_alias_beats_an_alt_label() {
-    let taxonomy = fixture("ml\tmachine learning\tesco\n");
-    assert_eq!(label_of(&taxonomy, "ML"), Some("machine learning"));
-}
-
-#[test]
-fn qualified_label_matches_without_its_qualifier() {
-    assert_eq!(normalised("Swift").name, "Swift (computer programming)");
+        fixture("js\tJavaScript\tJavaScript\nreactjs\tReact\tJavaScript\nrust\tRust\t-\n");
+    assert_eq!(key(&taxonomy, "js"), concept_key("06"));
+    let react = taxonomy.resolve("ReactJS").unwrap();
+    assert_eq!(react.key, "react");
+    assert_eq!(react.concept.unwrap().label(), "JavaScript");
     assert_eq!(
-        normalised("unity").name,
-        "Unity (digital game creation systems)"
+        key(&taxonomy, "React"),
+        "react",
+        "a name is an alias of itself"
     );
+    let rust = taxonomy.resolve("Rust").unwrap();
+    assert_eq!((rust.key.as_str(), rust.concept), ("rust", None));
 }
 
 #[test]
-fn free_alias_is_a_display_name_without_concept() {
-    let taxonomy = fixture("golang\tGo\tfree\n");
-    assert_eq!(taxonomy.normalise("GoLang"), Some(free("Go")));
-    assert_eq!(taxonomy.lookup("golang"), None);
-}
-
-#[test]
-fn free_display_name_is_an_alias_of_itself() {
+fn terms_climb_the_broader_concepts() {
+    let taxonomy = fixture("reactjs\tReact\tJavaScript\n");
+    let react = taxonomy.resolve("React").unwrap();
     assert_eq!(
-        fixture("golang\tGo\tfree\n").normalise("go"),
-        Some(free("Go"))
+        taxonomy.terms(&react),
+        [
+            "react",
+            &concept_key("06"),
+            &concept_key("05"),
+            &concept_key("10")
+        ]
     );
-    assert_eq!(normalised("microsoft azure"), free("Microsoft Azure"));
-}
-
-// Normalisation of the embedded taxonomy
-
-#[test]
-fn js_and_javascript_normalise_to_javascript() {
-    let javascript = Taxonomy::esco().lookup("JavaScript").unwrap();
-    for input in [
-        "js",
-        "JS",
-        "javascript",
-        "Java Script",
-        " java-script ",
-        "JavaScript!",
-    ] {
-        assert_eq!(
-            normalised(input),
-            NormalisedSkill::from(javascript),
-            "{input:?}"
-        );
-    }
-}
-
-#[test]
-fn python_normalises_to_the_esco_label() {
-    for input in ["python", "Python", "py", "Python 3"] {
-        assert_eq!(
-            normalised(input).name,
-            "Python (computer programming)",
-            "{input:?}"
-        );
-    }
-}
-
-#[test]
-fn c_c_plus_plus_and_c_sharp_normalise_to_different_skills() {
-    assert_eq!(normalised("C"), free("C"));
-    let (cpp, csharp) = (normalised("c++"), normalised("c#"));
-    assert_eq!((cpp.name.as_str(), csharp.name.as_str()), ("C++", "C#"));
-    assert!(cpp.concept_uri.is_some() && csharp.concept_uri.is_some());
-    assert_ne!(cpp.concept_uri, csharp.concept_uri);
-    assert_eq!(normalised("C plus plus"), cpp);
-    assert_eq!(normalised("c sharp"), csharp);
-}
-
-#[test]
-fn asp_dot_net_spellings_normalise_to_asp_net() {
-    for input in ["asp.net", "ASP .NET", "aspnet"] {
-        assert_eq!(normalised(input).name, "ASP.NET", "{input:?}");
-    }
-}
-
-#[test]
-fn postgres_normalises_to_postgresql() {
-    assert_eq!(normalised("postgres").name, "PostgreSQL");
-}
-
-#[test]
-fn wordpress_and_drupal_are_esco_concepts() {
-    for (input, label) in [
-        ("wordpress", "WordPress"),
-        ("WP", "WordPress"),
-        ("drupal", "Drupal"),
-    ] {
-        let skill = normalised(input);
-        assert_eq!(skill.name, label, "{input:?}");
-        assert!(skill.concept_uri.is_some(), "{input:?}");
-    }
-}
-
-#[test]
-fn skills_esco_lacks_normalise_to_curated_free_names() {
-    for (input, name) in [
-        ("golang", "Go"),
-        ("k8s", "Kubernetes"),
-        ("react.js", "React"),
-        ("RUST", "Rust"),
-    ] {
-        assert_eq!(normalised(input), free(name), "{input:?}");
-    }
-}
-
-#[test]
-fn unknown_skill_is_kept_as_a_cleaned_free_tag() {
+    let js = taxonomy.resolve("JavaScript").unwrap();
     assert_eq!(
-        normalised("  Pottery \t Wheel\nthrowing "),
-        free("Pottery Wheel throwing")
+        taxonomy.terms(&js),
+        [concept_key("06"), concept_key("05"), concept_key("10")]
     );
+    let unknown = taxonomy.resolve("Fortran 77").unwrap();
+    assert_eq!(taxonomy.terms(&unknown), ["fortran77"]);
 }
 
 #[test]
-fn empty_or_punctuation_only_input_is_not_a_skill() {
-    for input in ["", "   ", "\t\n", "--!", "…"] {
-        assert_eq!(Taxonomy::esco().normalise(input), None, "{input:?}");
-    }
+fn unknown_names_are_their_own_skill_and_blank_ones_are_none() {
+    let taxonomy = fixture("");
+    let odd = taxonomy.resolve("  Quantum   basket weaving ").unwrap();
+    assert_eq!(
+        (odd.key.as_str(), odd.name.as_str(), odd.concept),
+        ("quantumbasketweaving", "Quantum basket weaving", None)
+    );
+    assert!(taxonomy.resolve(" -- ").is_none());
+    assert!(taxonomy.resolve("").is_none());
 }
 
 #[test]
-fn normalising_a_normalised_name_changes_nothing() {
+fn every_curated_name_of_the_embedded_data_resolves() {
     let taxonomy = Taxonomy::esco();
-    let inputs = embedded_aliases().into_iter().map(|[alias, _, _]| alias);
-    let labels = taxonomy.concepts().iter().map(Concept::label);
-    for input in inputs.chain(labels).chain(["  some  Free tag "]) {
-        let once = normalised(input);
-        assert_eq!(taxonomy.normalise(&once.name), Some(once), "{input:?}");
-    }
-}
-
-#[test]
-fn every_alias_target_exists_in_esco_or_is_marked_free() {
-    let taxonomy = Taxonomy::esco();
-    for [alias, target, kind] in embedded_aliases() {
-        let concept = taxonomy
-            .concepts()
-            .iter()
-            .find(|concept| fold(concept.label()) == fold(target));
-        match kind {
-            "esco" => assert_eq!(concept.map(Concept::label), Some(target), "{alias:?}"),
-            "free" => assert_eq!(concept, None, "{alias:?} → {target:?} is an ESCO concept"),
-            other => panic!("{alias:?}: unknown kind {other:?}"),
+    let rows = parse::names(EMBEDDED_NAMES).unwrap();
+    assert!(rows.len() > 100);
+    for row in rows {
+        let resolved = taxonomy.resolve(&row.alias).unwrap();
+        let linked = resolved.concept.map(Concept::label);
+        match row.concept.as_deref() {
+            Some(label) if label == row.name => assert_eq!(linked, Some(label), "{}", row.alias),
+            concept => {
+                assert_eq!(resolved.key, fold(&row.name), "{}", row.alias);
+                assert_eq!(linked, concept, "{}", row.alias);
+            }
         }
-    }
-}
-
-#[test]
-fn every_alias_normalises_to_its_target() {
-    for [alias, target, _] in embedded_aliases() {
-        assert_eq!(normalised(alias).name, target, "{alias:?}");
     }
 }

@@ -221,7 +221,7 @@ async fn browser_edits_profile_and_skills_and_another_node_finds_them() {
     assert!(notice.contains("Profile published"), "{notice}");
 
     browser
-        .fill("form[action='/our-coop/skills'] input[name=name]", "python")
+        .fill("form[action^='/our-coop/skills'] input[name=name]", "python")
         .await;
     let level = browser
         .client
@@ -230,16 +230,16 @@ async fn browser_edits_profile_and_skills_and_another_node_finds_them() {
         .unwrap();
     level.select_by_value("expert").await.unwrap();
     browser
-        .fill("form[action='/our-coop/skills'] input[name=headcount]", "3")
+        .fill("form[action^='/our-coop/skills'] input[name=headcount]", "3")
         .await;
     browser
-        .submit("form[action='/our-coop/skills'] button")
+        .submit("form[action^='/our-coop/skills'] button")
         .await;
     assert!(browser.text("p.notice").await.contains("Skills published"));
     let shown = browser
         .client
         .find(Locator::Css(
-            "form[action='/our-coop/skills'] input[name=name]",
+            "form[action^='/our-coop/skills'] input[name=name]",
         ))
         .await
         .unwrap();
@@ -332,7 +332,7 @@ async fn browser_searches_with_filters_and_imports_an_ocds_file() {
         browser
             .text("p.error")
             .await
-            .contains("to: must not be before")
+            .contains("until: must not be before")
     );
 
     // Import a real OCDS file through the upload form.

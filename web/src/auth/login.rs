@@ -1,6 +1,10 @@
 //! The log-in page, log-in and log-out. The log-in form is protected
 //! against cross-site log-in by a double-submit token: a random value in a
 //! short-lived cookie that the form must repeat.
+//!
+//! A form sent after its session ended comes here with what was typed
+//! (`carry`, see [`super::resubmit`]): after logging in, the member sees it
+//! again, ready to send.
 
 use askama::Template;
 use axum::Form;
@@ -25,15 +29,36 @@ const LOGIN_COOKIE: &str = "coopnet_login";
 struct LoginPage<'a> {
     csrf: &'a str,
     next: &'a str,
+    /// A form's fields, url-encoded, to show again after log-in.
+    carry: &'a str,
+    notice: Option<&'a str>,
     error: Option<String>,
     no_users: bool,
 }
 
-/// `?next=` on the log-in page.
+/// What the log-in page says and keeps, beyond the form itself.
+#[derive(Debug, Default)]
+pub(crate) struct Shown<'a> {
+    /// Where to go after logging in.
+    pub next: &'a str,
+    /// A form's fields to show again after logging in.
+    pub carry: &'a str,
+    /// A note above the form (not an error).
+    pub notice: Option<&'a str>,
+    /// What went wrong.
+    pub error: Option<String>,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
+}
+
+/// `?next=` (and `?bye`) on the log-in page.
 #[derive(Debug, Deserialize)]
 pub struct Next {
     #[serde(default)]
     next: String,
+    /// Set after logging out.
+    #[serde(default)]
+    bye: Option<String>,
 }
 
 /// The log-in form.
@@ -47,6 +72,8 @@ pub struct LoginForm {
     csrf: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    carry: String,
 }
 
 /// The client's IP address, when the server knows it (not in tests that
@@ -63,18 +90,25 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// Only same-site paths are followed after log-in.
-fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+/// Only same-site paths are followed after log-in: a `/` not followed by
+/// `/` or `\\`, then printable ASCII only (browsers drop tabs and line
+/// breaks from URLs, so `/\t/evil.example` would become `//evil.example`),
+/// at most 2,000 bytes; anything else goes home.
+pub(crate) fn safe_next(next: &str) -> &str {
+    let bytes = next.as_bytes();
+    let local = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && bytes.len() <= 2_000
+        && bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\');
     if local { next } else { "/" }
 }
 
-async fn page(
+/// The log-in page, with a fresh (or the current) double-submit token.
+pub(crate) async fn page(
     state: &AppState,
     status: StatusCode,
     headers: &HeaderMap,
-    next: &str,
-    error: Option<String>,
+    shown: Shown<'_>,
 ) -> Result<Response, PageError> {
     let token = match cookie(headers, LOGIN_COOKIE) {
         Some(existing) if existing.len() == 64 => existing.to_owned(),
@@ -83,12 +117,20 @@ async fn page(
     let no_users = state.backend.count_users().await? == 0;
     let html = render(&LoginPage {
         csrf: &token,
-        next: safe_next(next),
-        error,
+        next: safe_next(shown.next),
+        carry: shown.carry,
+        notice: shown.notice,
+        error: shown.error,
         no_users,
     })?;
     let set = set_cookie(LOGIN_COOKIE, &token, 3600, state.config.secure_cookies);
-    Ok((status, [(header::SET_COOKIE, set)], html).into_response())
+    let mut response = (status, [(header::SET_COOKIE, set)], html).into_response();
+    if let Some(seconds) = shown.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 /// `GET /login`.
@@ -97,39 +139,54 @@ pub async fn show(
     headers: HeaderMap,
     Query(next): Query<Next>,
 ) -> Result<Response, PageError> {
-    page(&state, StatusCode::OK, &headers, &next.next, None).await
+    let shown = Shown {
+        next: &next.next,
+        notice: next.bye.is_some().then_some("You have logged out."),
+        ..Shown::default()
+    };
+    page(&state, StatusCode::OK, &headers, shown).await
 }
 
-/// `POST /login`: checks the name and password (throttled), starts a session.
+/// `POST /login`: checks the name and password (throttled), starts a
+/// session, and goes on to `next` (or shows a carried form again).
 pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    let again = |status, error: String, retry_after| {
+        let (state, headers, form) = (&state, &headers, &form);
+        async move {
+            let shown = Shown {
+                next: &form.next,
+                carry: &form.carry,
+                error: Some(error),
+                retry_after,
+                ..Shown::default()
+            };
+            page(state, status, headers, shown).await
+        }
+    };
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !same_secret(&form.csrf, expected) {
         let error = "Your log-in form had expired; please try again.".to_owned();
-        return page(
-            &state,
-            StatusCode::FORBIDDEN,
-            &headers,
-            &form.next,
-            Some(error),
-        )
-        .await;
+        return again(StatusCode::FORBIDDEN, error, None).await;
     }
+    // A slot first: an attempt refused for want of one costs nothing.
+    let Some(_slot) = state.throttle.hash_slot() else {
+        let error = "This node is busy checking other log-ins; try again in a second.".to_owned();
+        return again(StatusCode::TOO_MANY_REQUESTS, error, Some(1)).await;
+    };
     let name = form.username.trim();
-    if let Err(wait) = state.throttle.check(name, address.as_deref()) {
+    if let Err(wait) = state.throttle.attempt(name, address.as_deref()) {
         let minutes = wait.as_secs().div_ceil(60);
         let error =
             format!("Too many failed log-ins for this account; try again in {minutes} minute(s).");
-        return page(
-            &state,
+        return again(
             StatusCode::TOO_MANY_REQUESTS,
-            &headers,
-            &form.next,
-            Some(error),
+            error,
+            Some(wait.as_secs().max(1)),
         )
         .await;
     }
@@ -139,24 +196,16 @@ pub async fn submit(
         state.backend.user_by_name(name).await?
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify_async(form.password, stored).await {
-        state.throttle.failed(name, address.as_deref());
-        let error = "Wrong name or password.".to_owned();
-        return page(
-            &state,
+    let matched = password::verify_async(form.password.clone(), stored).await;
+    let Some(user) = user.filter(|_| matched) else {
+        return again(
             StatusCode::UNAUTHORIZED,
-            &headers,
-            &form.next,
-            Some(error),
+            "Wrong name or password.".to_owned(),
+            None,
         )
         .await;
-    }
-    let Some(user) = user else {
-        return Err(PageError(crate::error::Failure::bad_request(
-            "no such user",
-        )));
     };
-    state.throttle.succeeded(name);
+    state.throttle.succeeded(name, address.as_deref());
     let token = new_token();
     let csrf = new_token();
     let expires = Timestamp(crate::now_ms() + SESSION_DAYS * 86_400_000);
@@ -168,7 +217,13 @@ pub async fn submit(
     let session = set_cookie(SESSION_COOKIE, &token, SESSION_DAYS * 86_400, secure);
     let clear = set_cookie(LOGIN_COOKIE, "", 0, secure);
     let to = safe_next(&form.next);
-    let mut response = Redirect::to(to).into_response();
+    let mut response = if form.carry.is_empty() {
+        Redirect::to(to).into_response()
+    } else {
+        let message = "You were logged out before your form was sent, so nothing was changed. \
+                       Here is what you typed: check it and send it again.";
+        super::resubmit::page(StatusCode::OK, to, &form.carry, &csrf, message)?
+    };
     let cookies = response.headers_mut();
     cookies.append(header::SET_COOKIE, header_value(&session)?);
     cookies.append(header::SET_COOKIE, header_value(&clear)?);
@@ -190,7 +245,7 @@ pub async fn logout(
         state.backend.delete_session(token_hash(token)).await?;
     }
     let clear = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies);
-    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login?bye")).into_response())
 }
 
 #[cfg(test)]
@@ -204,5 +259,10 @@ mod tests {
         assert_eq!(safe_next("https://evil.example/"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/\n/evil.example"), "/");
+        assert_eq!(safe_next("/ /evil.example"), "/");
+        assert_eq!(safe_next("/%2F%2Fevil.example"), "/%2F%2Fevil.example");
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(2_000))), "/");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod login;
 pub mod password;
+pub(crate) mod resubmit;
 pub mod throttle;
 pub mod tokens;
 
@@ -31,6 +32,10 @@ pub const SESSION_DAYS: u64 = 7;
 pub const CSRF_FIELD: &str = "_csrf";
 /// The header scripts using a session send the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The page routes that take uploads (multipart forms). Their handlers
+/// check the CSRF token, which must come first in the form, before
+/// reading the file ([`check_upload`]); every other route refuses them.
+pub const UPLOAD_PATHS: &[&str] = &["/contracts/import"];
 
 /// The logged-in user making a request.
 #[derive(Debug, Clone)]
@@ -189,18 +194,79 @@ pub async fn require_login(
             ))
             .into_response();
         }
+        Ok(None) if unsafe_method(request.method()) => {
+            return logged_out_form(&state, request).await;
+        }
         Ok(None) => return Redirect::to(&login_redirect(&request)).into_response(),
         Err(failure) => return ApiError(failure).into_response(),
     };
     let mut request = request;
     if unsafe_method(request.method()) && viewer.csrf.is_some() {
         request = match check_csrf(request, viewer.csrf(), state.config.max_body).await {
-            Ok(request) => request,
-            Err(failure) => return ApiError(failure).into_response(),
+            Csrf::Passed(request) => request,
+            Csrf::Refused(failure) => return crate::security::respond(&path, failure),
+            Csrf::Stale(carried) => {
+                let message = "This form was opened before your last log-in (or in another \
+                               session), so it was not sent and nothing was changed. Here is \
+                               what you typed: check it and send it again.";
+                return resubmit::page(
+                    StatusCode::FORBIDDEN,
+                    &path,
+                    &carried,
+                    viewer.csrf(),
+                    message,
+                )
+                .unwrap_or_else(IntoResponse::into_response);
+            }
         };
     }
     request.extensions_mut().insert(viewer);
     next.run(request).await
+}
+
+/// A page form sent without a session (it ended, or was logged out in
+/// another tab): the log-in page, keeping what was typed (url-encoded
+/// forms up to the body limit) to show again after logging in.
+async fn logged_out_form(state: &AppState, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let (parts, body) = request.into_parts();
+    let carried = if is_url_encoded(&parts.headers) {
+        axum::body::to_bytes(body, state.config.max_body)
+            .await
+            .map(|bytes| resubmit::carry(&bytes))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    // The log-in form must still fit its own body limit.
+    let carried = if carried.len() + 4096 > state.config.max_body {
+        String::new()
+    } else {
+        carried
+    };
+    let shown = login::Shown {
+        next: &path,
+        carry: &carried,
+        error: carried
+            .is_empty()
+            .then(|| "Your session has ended; log in to carry on.".to_owned()),
+        ..login::Shown::default()
+    };
+    login::page(state, StatusCode::UNAUTHORIZED, &parts.headers, shown)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+fn is_url_encoded(headers: &HeaderMap) -> bool {
+    content_type(headers).starts_with("application/x-www-form-urlencoded")
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// `/login?next=<this page>`, for GETs; plain `/login` otherwise.
@@ -225,40 +291,63 @@ fn csrf_refused() -> Failure {
     )
 }
 
-/// Checks the CSRF token in the header, the url-encoded form body (read,
-/// bounded, and put back) or, for uploads, the query string.
-async fn check_csrf(request: Request, expected: &str, limit: usize) -> Result<Request, Failure> {
+/// What the CSRF check made of a request.
+enum Csrf {
+    /// The token is right (or the route checks it itself): go on.
+    Passed(Request),
+    /// No usable token, or not a form: refused.
+    Refused(Failure),
+    /// A url-encoded form with a token that is not this session's: its
+    /// fields (url-encoded, without the token), to offer again.
+    Stale(String),
+}
+
+/// Checks the CSRF token in the header or the url-encoded form body (read,
+/// bounded, and put back). Uploads pass on [`UPLOAD_PATHS`] only, where
+/// the handler checks the token ([`check_upload`]).
+async fn check_csrf(request: Request, expected: &str, limit: usize) -> Csrf {
     let given_header = request
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok());
     if given_header.is_some_and(|given| same_secret(given, expected)) {
-        return Ok(request);
+        return Csrf::Passed(request);
     }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = content_type(request.headers());
     if content_type.starts_with("multipart/form-data") {
-        let query = request.uri().query().unwrap_or("");
-        return match field(query.as_bytes(), CSRF_FIELD) {
-            Some(given) if same_secret(&given, expected) => Ok(request),
-            _ => Err(csrf_refused()),
+        return if UPLOAD_PATHS.contains(&request.uri().path()) {
+            Csrf::Passed(request)
+        } else {
+            Csrf::Refused(csrf_refused())
         };
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
-        return Err(csrf_refused());
+        return Csrf::Refused(csrf_refused());
     }
+    let page = !is_api(request.uri().path());
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| crate::security::too_large(limit))?;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Csrf::Refused(crate::security::too_large(limit)),
+    };
     match field(&bytes, CSRF_FIELD) {
         Some(given) if same_secret(&given, expected) => {
-            Ok(Request::from_parts(parts, Body::from(bytes)))
+            Csrf::Passed(Request::from_parts(parts, Body::from(bytes)))
         }
+        Some(_) if page => Csrf::Stale(resubmit::carry(&bytes)),
+        _ => Csrf::Refused(csrf_refused()),
+    }
+}
+
+/// For upload handlers: the token the form sent first (`None` if its first
+/// field was something else) must be the session's. API-token callers
+/// (no session) need none.
+pub fn check_upload(viewer: &Viewer, first_field: Option<&str>) -> Result<(), Failure> {
+    let Some(expected) = viewer.csrf.as_deref() else {
+        return Ok(());
+    };
+    match first_field {
+        Some(given) if same_secret(given, expected) => Ok(()),
         _ => Err(csrf_refused()),
     }
 }

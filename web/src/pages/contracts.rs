@@ -9,7 +9,9 @@ use coopnet_protocol::kinds::{ContractFields, ContractStatus, Money, Period};
 use serde::Deserialize;
 
 use super::form::{Fields, list as split_list, number, optional};
+use super::labels::{Form, said};
 use super::{Frame, show};
+use crate::auth::{CSRF_FIELD, check_upload};
 use crate::backend::{CoopHit, ImportAction, ImportReport};
 use crate::csv::Csv;
 use crate::error::{Failure, PageError, render};
@@ -274,7 +276,7 @@ pub async fn add(
         Err(failure) => {
             let mut page = list_page(&state, &viewer, ListQuery::default(), "").await?;
             page.new = form;
-            page.new_error = Some(failure.message);
+            page.new_error = Some(said(Form::Contract, &failure, &[]));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     }
@@ -326,28 +328,38 @@ struct ImportPage {
     skipped: usize,
 }
 
-/// `POST /contracts/import` (multipart, field `file`).
+/// `POST /contracts/import` (multipart: the CSRF token `_csrf` first,
+/// then the field `file`).
 pub async fn import(
     State(state): State<AppState>,
     viewer: Viewer,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| Failure::bad_request(format!("the upload could not be read: {e}")))?
-    {
-        if field.name() == Some("file") {
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    crate::security::too_large(crate::MAX_UPLOAD)
-                } else {
-                    Failure::bad_request(format!("the upload could not be read: {e}"))
-                }
-            })?;
-            file = Some(bytes);
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            crate::security::too_large(crate::MAX_UPLOAD)
+        } else {
+            Failure::bad_request(format!("the upload could not be read: {e}"))
         }
+    };
+    let mut file = None;
+    let mut first = true;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if std::mem::take(&mut first) {
+            // Nothing is read past the first field unless it is the token.
+            if field.name() == Some(CSRF_FIELD) {
+                let token = field.text().await.map_err(unreadable)?;
+                check_upload(&viewer, Some(&token))?;
+                continue;
+            }
+            check_upload(&viewer, None)?;
+        }
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(unreadable)?);
+        }
+    }
+    if first {
+        check_upload(&viewer, None)?;
     }
     let file = file
         .filter(|f| !f.is_empty())

@@ -5,6 +5,7 @@
 mod contracts;
 mod form;
 mod home;
+mod labels;
 mod own;
 mod partners;
 pub(crate) mod show;

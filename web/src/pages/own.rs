@@ -14,14 +14,15 @@ use coopnet_protocol::{Body, Kind};
 use serde::Deserialize;
 
 use super::form::{Fields, list, number, optional};
+use super::labels::{Form, said};
 use super::{Frame, short};
 use crate::error::{Failure, PageError, render};
 use crate::ops::{self, Own};
 use crate::{AppState, Viewer};
 
-/// Blank rows offered under the existing ones.
-const BLANK_SKILL_ROWS: usize = 3;
-const BLANK_WINDOW_ROWS: usize = 2;
+/// Blank rows offered under the existing ones ("Add another" adds more).
+const BLANK_SKILL_ROWS: usize = 1;
+const BLANK_WINDOW_ROWS: usize = 1;
 
 /// What is published of one record, for the page.
 #[derive(Debug, Clone, Default)]
@@ -195,11 +196,19 @@ async fn page(
         capacity_error: None,
     };
     edit(&mut page);
-    page.skills
-        .extend(std::iter::repeat_with(SkillRow::default).take(BLANK_SKILL_ROWS));
-    page.windows
-        .extend(std::iter::repeat_with(WindowRow::default).take(BLANK_WINDOW_ROWS));
+    pad(&mut page.skills, BLANK_SKILL_ROWS, |r| r.name.is_empty());
+    pad(&mut page.windows, BLANK_WINDOW_ROWS, |r| {
+        r.from.is_empty() && r.to.is_empty()
+    });
     Ok(page)
+}
+
+/// Offers `blank` empty rows under the last one, unless it is empty
+/// already (a form shown again keeps the rows the member saw).
+fn pad<T: Default>(rows: &mut Vec<T>, blank: usize, empty: impl Fn(&T) -> bool) {
+    if rows.last().is_none_or(|row| !empty(row)) {
+        rows.extend(std::iter::repeat_with(T::default).take(blank));
+    }
 }
 
 /// `?saved=` after a successful save.
@@ -292,42 +301,57 @@ async fn refused_profile(
     refused(
         page(state, viewer, |p| {
             p.profile = form;
-            p.profile_error = Some(failure.message);
+            p.profile_error = Some(said(Form::Profile, &failure, &[]));
         })
         .await?,
     )
 }
 
-fn read_skills(rows: &[SkillRow]) -> Result<SkillsFields, Failure> {
-    let mut entries = Vec::new();
-    for (i, row) in rows.iter().enumerate().filter(|(_, r)| !r.name.is_empty()) {
-        let level = match row.level.as_str() {
-            "working" => SkillLevel::Working,
-            "" | "proficient" => SkillLevel::Proficient,
-            "expert" => SkillLevel::Expert,
-            _ => {
-                return Err(Failure::invalid(
-                    format!("entries[{i}].level"),
-                    "unknown level",
-                ));
-            }
-        };
-        let headcount = if row.headcount.is_empty() {
-            "1"
-        } else {
-            &row.headcount
-        };
-        entries.push(SkillEntry {
-            name: row.name.clone(),
-            concept: None,
-            level,
-            headcount: number(headcount, &format!("entries[{i}].headcount"))?,
-        });
-    }
-    Ok(SkillsFields { entries })
+/// The filled rows as skills, and the page's number (from 1) of each
+/// entry's row, for errors.
+fn read_skills(rows: &[SkillRow]) -> (Result<SkillsFields, Failure>, Vec<usize>) {
+    let filled: Vec<(usize, &SkillRow)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.name.is_empty())
+        .map(|(i, r)| (i + 1, r))
+        .collect();
+    let numbers = filled.iter().map(|(n, _)| *n).collect();
+    let entries = filled
+        .iter()
+        .enumerate()
+        .map(|(i, (_, row))| skill_entry(i, row))
+        .collect::<Result<Vec<_>, _>>();
+    (entries.map(|entries| SkillsFields { entries }), numbers)
 }
 
-/// `POST /our-coop/skills`: rows with an empty name are dropped.
+fn skill_entry(i: usize, row: &SkillRow) -> Result<SkillEntry, Failure> {
+    let level = match row.level.as_str() {
+        "working" => SkillLevel::Working,
+        "" | "proficient" => SkillLevel::Proficient,
+        "expert" => SkillLevel::Expert,
+        _ => {
+            return Err(Failure::invalid(
+                format!("entries[{i}].level"),
+                "must be working, proficient or expert",
+            ));
+        }
+    };
+    let headcount = if row.headcount.is_empty() {
+        "1"
+    } else {
+        &row.headcount
+    };
+    Ok(SkillEntry {
+        name: row.name.clone(),
+        concept: None,
+        level,
+        headcount: number(headcount, &format!("entries[{i}].headcount"))?,
+    })
+}
+
+/// `POST /our-coop/skills`: rows with an empty name are dropped; the
+/// "Add another skill" button shows the form again with one more row.
 pub async fn save_skills(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -340,7 +364,15 @@ pub async fn save_skills(
             headcount: fields.nth("headcount", i),
         })
         .collect();
-    let result = match read_skills(&rows) {
+    if adds_row(&fields) {
+        let more = page(&state, &viewer, |p| {
+            p.skills = rows;
+            p.skills.push(SkillRow::default());
+        });
+        return Ok(render(&more.await?)?.into_response());
+    }
+    let (read, numbers) = read_skills(&rows);
+    let result = match read {
         Ok(skills) => ops::save_skills(state.backend.as_ref(), skills).await,
         Err(failure) => Err(failure),
     };
@@ -348,49 +380,70 @@ pub async fn save_skills(
         Ok(_) => Ok(Redirect::to("/our-coop?saved=skills").into_response()),
         Err(failure) => refused(
             page(&state, &viewer, |p| {
-                p.skills = rows.into_iter().filter(|r| !r.name.is_empty()).collect();
-                p.skills_error = Some(failure.message);
+                p.skills = rows;
+                p.skills_error = Some(said(Form::Skills, &failure, &numbers));
             })
             .await?,
         ),
     }
 }
 
-fn read_windows(rows: &[WindowRow]) -> Result<CapacityFields, Failure> {
-    let mut windows = Vec::new();
-    let filled = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !(r.from.is_empty() && r.to.is_empty()));
-    for (i, row) in filled {
-        let field = |name: &str| format!("windows[{i}].{name}");
-        let day = |text: &str, name: &str| {
-            text.parse()
-                .map_err(|_| Failure::invalid(field(name), "must be a date, YYYY-MM-DD"))
-        };
-        let mode = match row.mode.as_str() {
-            "" | "hybrid" => WorkMode::Hybrid,
-            "remote" => WorkMode::Remote,
-            "on-site" => WorkMode::OnSite,
-            _ => return Err(Failure::invalid(field("mode"), "unknown work mode")),
-        };
-        windows.push(CapacityWindow {
-            from: day(&row.from, "from")?,
-            to: day(&row.to, "to")?,
-            person_days: number(&row.days, &field("person_days"))?,
-            rate: RateBand {
-                min: number(&row.rate_min, &field("rate.min"))?,
-                max: number(&row.rate_max, &field("rate.max"))?,
-                currency: row.currency.to_uppercase(),
-            },
-            mode,
-            skills: list(&row.skills),
-        });
-    }
-    Ok(CapacityFields { windows })
+/// Whether the form was sent by its "Add another" button.
+fn adds_row(fields: &Fields) -> bool {
+    fields.get("add") == "row"
 }
 
-/// `POST /our-coop/capacity`: rows without dates are dropped.
+/// The filled rows (those with a date) as windows, and the page's number
+/// (from 1) of each window's row, for errors.
+fn read_windows(rows: &[WindowRow]) -> (Result<CapacityFields, Failure>, Vec<usize>) {
+    let filled: Vec<(usize, &WindowRow)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !(r.from.is_empty() && r.to.is_empty()))
+        .map(|(i, r)| (i + 1, r))
+        .collect();
+    let numbers = filled.iter().map(|(n, _)| *n).collect();
+    let windows = filled
+        .iter()
+        .enumerate()
+        .map(|(i, (_, row))| window(i, row))
+        .collect::<Result<Vec<_>, _>>();
+    (windows.map(|windows| CapacityFields { windows }), numbers)
+}
+
+fn window(i: usize, row: &WindowRow) -> Result<CapacityWindow, Failure> {
+    let field = |name: &str| format!("windows[{i}].{name}");
+    let day = |text: &str, name: &str| {
+        text.parse()
+            .map_err(|_| Failure::invalid(field(name), "must be a date, YYYY-MM-DD"))
+    };
+    let mode = match row.mode.as_str() {
+        "" | "hybrid" => WorkMode::Hybrid,
+        "remote" => WorkMode::Remote,
+        "on-site" => WorkMode::OnSite,
+        _ => {
+            return Err(Failure::invalid(
+                field("mode"),
+                "must be hybrid, remote or on-site",
+            ));
+        }
+    };
+    Ok(CapacityWindow {
+        from: day(&row.from, "from")?,
+        to: day(&row.to, "to")?,
+        person_days: number(&row.days, &field("person_days"))?,
+        rate: RateBand {
+            min: number(&row.rate_min, &field("rate.min"))?,
+            max: number(&row.rate_max, &field("rate.max"))?,
+            currency: row.currency.to_uppercase(),
+        },
+        mode,
+        skills: list(&row.skills),
+    })
+}
+
+/// `POST /our-coop/capacity`: rows without dates are dropped; the "Add
+/// another window" button shows the form again with one more row.
 pub async fn save_capacity(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -408,7 +461,15 @@ pub async fn save_capacity(
             skills: fields.nth("skills", i),
         })
         .collect();
-    let result = match read_windows(&rows) {
+    if adds_row(&fields) {
+        let more = page(&state, &viewer, |p| {
+            p.windows = rows;
+            p.windows.push(WindowRow::default());
+        });
+        return Ok(render(&more.await?)?.into_response());
+    }
+    let (read, numbers) = read_windows(&rows);
+    let result = match read {
         Ok(capacity) => ops::save_capacity(state.backend.as_ref(), capacity).await,
         Err(failure) => Err(failure),
     };
@@ -416,11 +477,8 @@ pub async fn save_capacity(
         Ok(_) => Ok(Redirect::to("/our-coop?saved=capacity").into_response()),
         Err(failure) => refused(
             page(&state, &viewer, |p| {
-                p.windows = rows
-                    .into_iter()
-                    .filter(|r| !(r.from.is_empty() && r.to.is_empty()))
-                    .collect();
-                p.capacity_error = Some(failure.message);
+                p.windows = rows;
+                p.capacity_error = Some(said(Form::Capacity, &failure, &numbers));
             })
             .await?,
         ),

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
 
+use super::labels::{Form, said};
 use super::{Frame, show};
 use crate::api::types::CoopResult;
 use crate::csv::Csv;
@@ -61,7 +62,7 @@ pub async fn search(
                 page.pager = Pager::new("/partners", &raw, paging, found.hits.len(), found.total);
             }
             Err(failure) => {
-                page.error = Some(failure.message);
+                page.error = Some(said(Form::Search, &failure, &[]));
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
             }
         }

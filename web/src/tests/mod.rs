@@ -2,6 +2,7 @@
 //! backend in [`fake`].
 
 mod fake;
+mod forms;
 mod routes;
 mod security;
 
@@ -87,6 +88,10 @@ impl App {
             .unwrap();
         token
     }
+}
+
+fn form_post(path: &str) -> axum::http::request::Builder {
+    Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
 }
 
 fn get(path: &str) -> Request<Body> {

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
-use super::{App, get, json, set_cookie, text};
+use super::{App, form_post, get, json, set_cookie, text};
 use crate::api::ApiDoc;
 use crate::auth::throttle::PER_NAME;
 use crate::backend::Backend;
@@ -37,10 +37,6 @@ fn api_writes() -> Vec<(String, String)> {
     found
 }
 
-fn form_post(path: &str) -> axum::http::request::Builder {
-    Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-}
-
 #[tokio::test]
 async fn unauthenticated_requests_to_every_state_changing_route_are_refused() {
     let app = App::new().await;
@@ -48,8 +44,14 @@ async fn unauthenticated_requests_to_every_state_changing_route_are_refused() {
         let response = app
             .send(form_post(path).body(Body::from("title=x")).unwrap())
             .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(response.headers()[header::LOCATION], "/login", "{path}");
+        // The log-in page, keeping what was typed to send after log-in.
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let page = text(response).await;
+        assert!(page.contains(r#"action="/login""#), "{path}: {page}");
+        assert!(
+            page.contains(r#"name="carry" value="title=x""#),
+            "{path}: {page}"
+        );
     }
     for (method, path) in api_writes() {
         let request = Request::builder()
@@ -214,7 +216,53 @@ async fn wrong_passwords_are_refused_then_throttled() {
     let right = super::PASSWORD.replace(' ', "+");
     let response = app.send(attempt(&right)).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 14 * 60 && wait <= 15 * 60, "Retry-After: {wait}");
     assert!(text(response).await.contains("Too many failed log-ins"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_are_each_counted_before_the_password_is_checked() {
+    let app = App::new().await;
+    let page = app.send(get("/login")).await;
+    let login = set_cookie(&page, "coopnet_login").unwrap();
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("coopnet_login={login}"))
+            .body(Body::from(format!(
+                "username=alice&password=guess{i}&_csrf={login}"
+            )))
+            .unwrap();
+        guesses.spawn(tower::ServiceExt::oneshot(app.router.clone(), request));
+    }
+    let answers: Vec<_> = guesses
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let checked = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= PER_NAME as usize, "{checked} passwords checked");
+    assert_eq!(checked + refused, answers.len());
+    assert!(
+        answers
+            .iter()
+            .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+            .all(|r| r.headers().contains_key(header::RETRY_AFTER))
+    );
 }
 
 #[tokio::test]

@@ -227,7 +227,7 @@ async fn node_path(path: &Path, records: &[Vec<u8>]) -> f64 {
             from: Source::Sync { peer },
             slot: None,
         };
-        jobs.send(job).await.expect("pipeline running");
+        assert!(jobs.push(job), "pipeline running");
     }
     drop(jobs);
     pipeline.await.expect("pipeline");

@@ -221,7 +221,10 @@ async fn browser_edits_profile_and_skills_and_another_node_finds_them() {
     assert!(notice.contains("Profile published"), "{notice}");
 
     browser
-        .fill("form[action^='/our-coop/skills'] input[name=name]", "python")
+        .fill(
+            "form[action^='/our-coop/skills'] input[name=name]",
+            "python",
+        )
         .await;
     let level = browser
         .client
@@ -230,7 +233,10 @@ async fn browser_edits_profile_and_skills_and_another_node_finds_them() {
         .unwrap();
     level.select_by_value("expert").await.unwrap();
     browser
-        .fill("form[action^='/our-coop/skills'] input[name=headcount]", "3")
+        .fill(
+            "form[action^='/our-coop/skills'] input[name=headcount]",
+            "3",
+        )
         .await;
     browser
         .submit("form[action^='/our-coop/skills'] button")

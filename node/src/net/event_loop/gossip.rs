@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use libp2p::gossipsub::{self, MessageAcceptance};
 
 use super::EventLoop;
-use crate::ingest::{IngestJob, Source};
+use crate::ingest::{IngestJob, Offer, Source};
 use crate::intake::IndexChange;
 use crate::net::GossipError;
 
@@ -59,10 +59,14 @@ impl EventLoop {
         if self.intake_started.len() < MAX_INTAKES_TIMED {
             self.intake_started.insert(message_id.clone(), now);
         }
-        if self.ingest.try_send(job).is_err() {
-            self.intake_started.remove(&message_id);
+        let dropped = match self.ingest.offer(job) {
+            Offer::Taken => return,
+            Offer::Refused(job) | Offer::Displaced(job) => job,
+        };
+        // Overloaded: the longest lane gives way, neither relayed nor
+        // blamed; sync will bring it later.
+        if let Source::Gossip { message_id, peer } = dropped.from {
             self.stats.gossip_dropped_overloaded += 1;
-            // Overloaded: neither relay nor blame; sync will bring it later.
             self.verdict(&message_id, &peer, MessageAcceptance::Ignore);
         }
     }

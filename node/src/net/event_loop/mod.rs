@@ -40,7 +40,7 @@ use super::redial::Redials;
 use super::score::{INVALID_RECORD_POINTS, MALFORMED_FRAME_POINTS};
 use super::sync::SyncIndex;
 use super::{COMMAND_QUEUE, Command, NetClient, NetStats, PeerInfo};
-use crate::ingest::{IngestJob, SYNC_PAGES_IN_PIPELINE};
+use crate::ingest::{IngestSender, SYNC_PAGES_IN_PIPELINE};
 use crate::intake::IndexChange;
 use crate::store::Store;
 
@@ -131,7 +131,7 @@ pub fn spawn(
     params: NetParams,
     store: Store,
     index: SyncIndex,
-    ingest: mpsc::Sender<IngestJob>,
+    ingest: IngestSender,
     feedback: mpsc::Receiver<Feedback>,
     feedback_tx: mpsc::Sender<Feedback>,
 ) -> Result<(NetClient, JoinHandle<()>), NetError> {
@@ -215,7 +215,7 @@ struct EventLoop {
     /// Given to helper tasks, to report back.
     feedback_tx: mpsc::Sender<Feedback>,
     /// Records to verify and store.
-    ingest: mpsc::Sender<IngestJob>,
+    ingest: IngestSender,
     /// The replica, read to answer peers.
     store: Store,
     /// Which peers hold our own records.

@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 use coopnet_protocol::{RecordId, SignedRecord};
 use libp2p::PeerId;
 use libp2p::request_response::ResponseChannel;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
 use super::membership::is_roster;
 use super::{EventLoop, Pending, framed};
-use crate::ingest::{IngestJob, Source};
+use crate::ingest::{IngestJob, IngestSender, Source};
 use crate::net::Feedback;
 use crate::net::PushPage;
 use crate::net::codec::MAX_PUSH_BYTES;
@@ -288,7 +288,7 @@ async fn take_when_placed(
     peer: PeerId,
     records: Vec<Vec<u8>>,
     places: Arc<Semaphore>,
-    ingest: mpsc::Sender<IngestJob>,
+    ingest: IngestSender,
     waiting: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(u64, u64), ()> {
     let placed = tokio::time::timeout(PUSH_WAIT, places.acquire_owned()).await;
@@ -303,7 +303,9 @@ async fn take_when_placed(
         from: Source::Sync { peer },
         slot: Some(slot),
     };
-    ingest.send(job).await.map_err(|_| ())?;
+    if !ingest.push(job) {
+        return Err(());
+    }
     Ok((bytes, count))
 }
 
@@ -363,7 +365,7 @@ mod tests {
     async fn a_push_waits_for_a_place_and_is_queued_holding_it() {
         let (places, waiting, entered) = full_pipeline();
         let taken = places.clone().try_acquire_owned().unwrap();
-        let (ingest, mut queued) = mpsc::channel(4);
+        let (ingest, mut queued) = crate::ingest::queue();
         let push = tokio::spawn(take_when_placed(
             PeerId::random(),
             contracts(2),
@@ -377,7 +379,8 @@ mod tests {
         let (bytes, records) = push.await.unwrap().unwrap();
         assert_eq!(records, 2);
         assert!(bytes > 0);
-        let job = queued.recv().await.unwrap();
+        let batch = queued.next_batch().await.unwrap();
+        let job = &batch[0];
         assert_eq!(job.records, contracts(2));
         assert!(job.slot.is_some());
         assert_eq!(
@@ -392,10 +395,11 @@ mod tests {
     async fn a_push_that_finds_no_place_in_time_is_refused_and_queues_nothing() {
         let (places, waiting, entered) = full_pipeline();
         let _taken = places.clone().try_acquire_owned().unwrap();
-        let (ingest, mut queued) = mpsc::channel(4);
+        let (ingest, mut queued) = crate::ingest::queue();
         let taken = take_when_placed(PeerId::random(), contracts(2), places, ingest, entered);
         assert_eq!(taken.await, Err(()));
-        assert!(queued.try_recv().is_err());
+        // Its sender gone, the queue ends without a job.
+        assert!(queued.next_batch().await.is_none());
         assert_eq!(waiting.available_permits(), 1, "the waiting room is left");
     }
 }

@@ -261,7 +261,7 @@ impl EventLoop {
                             from,
                             slot: Some(slot),
                         };
-                        let _ = ingest.send(job).await;
+                        ingest.push(job);
                     }
                     let _ = feedback.send(Feedback::Fetched { peer, rest }).await;
                 });

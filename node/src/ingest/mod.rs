@@ -25,15 +25,9 @@ use crate::intake::{Intake, Outcome};
 use crate::net::Feedback;
 use crate::net::limits::{Bucket, Buckets, LogOnce, REGOSSIP, Rate};
 
-/// Jobs that may wait for the pipeline.
-pub const INGEST_QUEUE: usize = 1_024;
-/// Jobs taken into one batch.
-const BATCH_JOBS: usize = 256;
-/// Once a batch holds this many records it takes no more jobs: a few
-/// sync pages, a fraction of a second to store, so the next batch is
-/// verified while this one is stored, and a gossip message queued behind
-/// sync pages does not wait for a whole difference.
-const BATCH_RECORDS: usize = 4_096;
+mod queue;
+
+pub use queue::{GOSSIP_QUEUED, IngestReceiver, IngestSender, Offer, queue};
 /// Pages of sync records (fetched or pushed), from all peers together,
 /// that may wait in the queue or the pipeline at once. A page is at most
 /// 256 KiB (`MAX_RESPONSE_LEN`), so however large a difference sync finds,
@@ -91,8 +85,8 @@ pub fn spawn(
     intake: Intake,
     per_author: Rate,
     feedback: mpsc::Sender<Feedback>,
-) -> (mpsc::Sender<IngestJob>, JoinHandle<()>) {
-    let (jobs_tx, jobs) = mpsc::channel(INGEST_QUEUE);
+) -> (IngestSender, JoinHandle<()>) {
+    let (jobs_tx, jobs) = queue();
     let limits = Limits::new(per_author);
     let task = tokio::spawn(run(jobs, intake, limits, feedback));
     (jobs_tx, task)
@@ -135,7 +129,7 @@ const SPLIT_FROM: usize = 64;
 /// are stored in the order they arrived; the task ends once every queued
 /// job is stored and reported.
 async fn run(
-    jobs: mpsc::Receiver<IngestJob>,
+    jobs: IngestReceiver,
     intake: Intake,
     limits: Limits,
     feedback: mpsc::Sender<Feedback>,
@@ -151,29 +145,14 @@ async fn run(
 /// A verified batch, with the places of the sync pages in it.
 type VerifiedBatch = (Checked, Vec<PageSlot>);
 
-async fn verify_stage(mut jobs: mpsc::Receiver<IngestJob>, checked: mpsc::Sender<VerifiedBatch>) {
-    while let Some(mut batch) = next_batch(&mut jobs).await {
+async fn verify_stage(mut jobs: IngestReceiver, checked: mpsc::Sender<VerifiedBatch>) {
+    while let Some(mut batch) = jobs.next_batch().await {
         let slots: Vec<PageSlot> = batch.iter_mut().filter_map(|j| j.slot.take()).collect();
         let verified = verify_jobs(batch, crate::clock::now()).await;
         if checked.send((verified, slots)).await.is_err() {
             return;
         }
     }
-}
-
-/// Waits for a job, then takes those already queued behind it, up to
-/// [`BATCH_JOBS`] jobs or [`BATCH_RECORDS`] records; `None` once the queue
-/// is closed and empty.
-async fn next_batch(jobs: &mut mpsc::Receiver<IngestJob>) -> Option<Vec<IngestJob>> {
-    let first = jobs.recv().await?;
-    let mut records = first.records.len();
-    let mut batch = vec![first];
-    while batch.len() < BATCH_JOBS && records < BATCH_RECORDS {
-        let Ok(job) = jobs.try_recv() else { break };
-        records += job.records.len();
-        batch.push(job);
-    }
-    Some(batch)
 }
 
 async fn store_stage(
@@ -463,129 +442,4 @@ async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedbac
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use coopnet_protocol::{Body, Draft, samples};
-
-    use super::*;
-
-    /// Contract `i` of sample co-op 1, signed; `tamper` flips a body byte.
-    fn record(i: usize, tamper: bool) -> Vec<u8> {
-        let body = Body::Contract(samples::contract(i));
-        let draft = Draft::new(body, format!("c-{i}"), 1, samples::NOW);
-        let mut bytes = draft.sign(&samples::secret(1)).unwrap().into_bytes();
-        if tamper {
-            let middle = bytes.len() / 2;
-            bytes[middle] ^= 1;
-        }
-        bytes
-    }
-
-    #[tokio::test]
-    async fn a_batch_stops_at_its_job_or_record_limit() {
-        let (jobs, mut queue) = mpsc::channel(INGEST_QUEUE);
-        let job = |records: usize| IngestJob {
-            records: vec![Vec::new(); records],
-            from: Source::Sync {
-                peer: PeerId::random(),
-            },
-            slot: None,
-        };
-        for records in [3_000, 3_000, 3_000] {
-            jobs.send(job(records)).await.unwrap();
-        }
-        for _ in 0..300 {
-            jobs.send(job(1)).await.unwrap();
-        }
-        drop(jobs);
-        let mut sizes = Vec::new();
-        while let Some(batch) = next_batch(&mut queue).await {
-            sizes.push(batch.len());
-        }
-        // Two pages reach the record limit; the third and 255 single
-        // records reach the job limit; 45 remain.
-        assert_eq!(sizes, vec![2, BATCH_JOBS, 45]);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_sync_page_gives_back_its_place_only_once_its_records_are_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::open(dir.path().join("store.db"))
-            .await
-            .unwrap();
-        let intake = Intake {
-            store: store.clone(),
-            gate: crate::gate::Gate::open(),
-            arrivals: tokio::sync::broadcast::channel(16).0,
-        };
-        let (feedback_tx, mut feedback) = mpsc::channel(64);
-        tokio::spawn(async move { while feedback.recv().await.is_some() {} });
-        let (jobs, pipeline) = spawn(intake, crate::net::limits::PER_AUTHOR, feedback_tx);
-        let places = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
-        let page: Vec<Vec<u8>> = (0..300).map(|i| record(i, false)).collect();
-        let job = IngestJob {
-            records: page,
-            from: Source::Sync {
-                peer: PeerId::random(),
-            },
-            slot: Some(places.clone().try_acquire_owned().unwrap()),
-        };
-        jobs.send(job).await.unwrap();
-        // Waits until the pipeline gives the place back...
-        let _place = places.acquire().await.unwrap();
-        // ...by which time the whole page is stored.
-        assert_eq!(store.sync_items().await.unwrap().len(), 300);
-        drop(jobs);
-        pipeline.await.unwrap();
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_batch_split_across_threads_keeps_every_verdict_with_its_job() {
-        let gossip_peer = PeerId::random();
-        let sync_peer = PeerId::random();
-        // A gossip record, then a sync page large enough to be split, with
-        // tampered records at known places, then another gossip record.
-        let page: Vec<Vec<u8>> = (0..300).map(|i| record(i, i % 97 == 5)).collect();
-        let jobs = vec![
-            IngestJob {
-                records: vec![record(1_000, true)],
-                from: Source::Gossip {
-                    message_id: MessageId::new(b"first"),
-                    peer: gossip_peer,
-                },
-                slot: None,
-            },
-            IngestJob {
-                records: page,
-                from: Source::Sync { peer: sync_peer },
-                slot: None,
-            },
-            IngestJob {
-                records: vec![record(1_001, false)],
-                from: Source::Gossip {
-                    message_id: MessageId::new(b"last"),
-                    peer: gossip_peer,
-                },
-                slot: None,
-            },
-        ];
-        let checked = verify_jobs(jobs, samples::NOW).await;
-        assert_eq!(checked.len(), 3);
-        assert!(
-            matches!(&checked[0].0, Source::Gossip { message_id, .. } if message_id == &MessageId::new(b"first"))
-        );
-        assert_eq!(checked[0].1.len(), 1);
-        assert!(checked[0].1[0].is_err());
-        assert!(matches!(checked[1].0, Source::Sync { peer } if peer == sync_peer));
-        let failed: Vec<usize> = (0..300).filter(|&i| checked[1].1[i].is_err()).collect();
-        assert_eq!(failed, vec![5, 102, 199, 296]);
-        for (i, result) in checked[1].1.iter().enumerate() {
-            if let Ok(verified) = result {
-                assert_eq!(verified.record().header().key, format!("c-{i}"));
-            }
-        }
-        assert_eq!(checked[2].1.len(), 1);
-        assert!(checked[2].1[0].is_ok());
-    }
-}
+mod tests;

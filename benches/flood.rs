@@ -191,6 +191,8 @@ struct Honest {
     latencies_ms: Vec<f64>,
     delivered: usize,
     expected: usize,
+    /// Per node, its longest wait for a record (0 for the publisher).
+    slowest_per_node: Vec<f64>,
 }
 
 impl Honest {
@@ -213,7 +215,39 @@ struct Run {
     flood_rate: f64,
     taken_per_s: Vec<f64>,
     peak_rss_mib: Vec<f64>,
-    counters: String,
+    /// Each node's refusal counters (cumulative over the runs).
+    counters: Vec<String>,
+    /// The lowest gossipsub score any node gave an honest peer while
+    /// member 1 published during the flood.
+    lowest_score: f64,
+}
+
+/// Polls every node's peers every 200 ms until `watching` turns false;
+/// the lowest gossip score seen for an honest peer.
+async fn lowest_honest_score(
+    dirs: &[PathBuf],
+    honest: &[String],
+    mut watching: tokio::sync::watch::Receiver<bool>,
+) -> f64 {
+    let mut lowest = f64::INFINITY;
+    while *watching.borrow() {
+        for dir in dirs {
+            let Ok(reply) = call(dir, &Request::Peers).await else {
+                continue;
+            };
+            for peer in reply["peers"].as_array().into_iter().flatten() {
+                let id = peer["peer_id"].as_str().unwrap_or_default();
+                if let (true, Some(score)) = (
+                    honest.iter().any(|h| h == id),
+                    peer["gossip_score"].as_f64(),
+                ) {
+                    lowest = lowest.min(score);
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), watching.changed()).await;
+    }
+    lowest
 }
 
 async fn one_run(
@@ -224,6 +258,9 @@ async fn one_run(
     flooder: &SecretKey,
     run: usize,
 ) -> Run {
+    // The last run's flood settles first: every node holds what the others
+    // took of it (sync spreads it), so the baseline is a quiet network.
+    settle(dirs).await;
     let baseline = publish_honest(sizes, dirs, &format!("base-{run}")).await;
     let hostile = Hostile::start(flooder, topic);
     for dir in dirs {
@@ -252,9 +289,16 @@ async fn one_run(
     let before: Vec<usize> = futures_counts(dirs).await;
     let tag = format!("flood-{run}");
     let started = Instant::now();
-    let (sent, flooded) = tokio::join!(
+    let honest_peers: Vec<String> = dirs.iter().map(|d| peer_of(d).to_string()).collect();
+    let watching = tokio::sync::watch::channel(true);
+    let (sent, flooded, lowest_score) = tokio::join!(
         flood_at(&hostile, flood, sizes.flood_per_s),
-        publish_honest(sizes, dirs, &tag)
+        async {
+            let flooded = publish_honest(sizes, dirs, &tag).await;
+            let _ = watching.0.send(false);
+            flooded
+        },
+        lowest_honest_score(dirs, &honest_peers, watching.1.clone())
     );
     let flood_secs = started.elapsed().as_secs_f64();
     let after: Vec<usize> = futures_counts(dirs).await;
@@ -267,23 +311,48 @@ async fn one_run(
         .iter()
         .map(|&p| proc_status_kb(p, "VmHWM") as f64 / 1024.0)
         .collect();
-    let status = call(&dirs[0], &Request::Status).await.expect("status");
-    let net = &status["net"];
-    let counters = format!(
-        "over the peer's rate {}, over the author's rate {}, dropped for a full queue {}",
-        net["gossip_over_peer_rate"],
-        net["gossip_over_author_rate"],
-        net["gossip_dropped_overloaded"]
-    );
+    let mut counters = Vec::new();
+    for dir in dirs {
+        let status = call(dir, &Request::Status).await.expect("status");
+        let net = &status["net"];
+        counters.push(format!(
+            "over the peer's rate {}, over the author's rate {}, dropped for a full queue {}, \
+             sends failed {}, own gossip deferred {}, fetched by sync {}",
+            net["gossip_over_peer_rate"],
+            net["gossip_over_author_rate"],
+            net["gossip_dropped_overloaded"],
+            net["gossip_sends_failed"],
+            net["own_gossip_deferred"],
+            net["records_fetched"],
+        ));
+    }
     hostile.stop();
     Run {
         baseline,
         flooded,
+        lowest_score,
         flood_rate: sent as f64 / flood_secs,
         taken_per_s,
         peak_rss_mib,
         counters,
     }
+}
+
+/// Waits (up to 2 minutes) until every node holds as many records as the
+/// others, the same count twice a second apart.
+async fn settle(dirs: &[PathBuf]) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut last = Vec::new();
+    while Instant::now() < deadline {
+        let counts = futures_counts(dirs).await;
+        let even = counts.iter().all(|c| *c == counts[0]);
+        if even && counts == last {
+            return;
+        }
+        last = counts;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    eprintln!("the nodes did not settle after the last flood: {last:?}");
 }
 
 async fn futures_counts(dirs: &[PathBuf]) -> Vec<usize> {
@@ -354,24 +423,22 @@ async fn publish_honest(sizes: &Sizes, dirs: &[PathBuf], tag: &str) -> Honest {
         latencies_ms: Vec::new(),
         delivered: 0,
         expected: 0,
+        slowest_per_node: vec![0.0; dirs.len()],
     };
     for key in &keys {
         let issued = views[1][key].0;
         let mut worst = 0.0f64;
-        for view in views
-            .iter()
-            .enumerate()
-            .filter(|(n, _)| *n != 1)
-            .map(|(_, v)| v)
-        {
+        for (n, view) in views.iter().enumerate().filter(|(n, _)| *n != 1) {
             honest.expected += 1;
-            match view.get(key) {
+            let took = match view.get(key) {
                 Some((_, received)) => {
                     honest.delivered += 1;
-                    worst = worst.max(received.saturating_sub(issued) as f64);
+                    received.saturating_sub(issued) as f64
                 }
-                None => worst = f64::INFINITY,
-            }
+                None => f64::INFINITY,
+            };
+            worst = worst.max(took);
+            honest.slowest_per_node[n] = honest.slowest_per_node[n].max(took);
         }
         honest.latencies_ms.push(worst);
     }
@@ -436,9 +503,14 @@ fn report(mode: Mode, sizes: &Sizes, runs: &[Run]) {
         summary.line(format!("  honest, no flood: {}", phase(&r.baseline)));
         summary.line(format!("  honest, during the flood: {}", phase(&r.flooded)));
         summary.line(format!(
-            "  p99 ratio {ratio:.2} (target ≤ 3); founder's counters: {}",
-            r.counters
+            "  p99 ratio {ratio:.2} (target ≤ 3); during the flood, the slowest record per node {} ms; \
+             lowest score of an honest peer {:.1}",
+            list(&r.flooded.slowest_per_node, 0),
+            r.lowest_score
         ));
+        for (n, counters) in r.counters.iter().enumerate() {
+            summary.line(format!("  node {n}: {counters}"));
+        }
     }
     let taken: Vec<f64> = runs.iter().flat_map(|r| r.taken_per_s.clone()).collect();
     let peak: Vec<f64> = runs.iter().flat_map(|r| r.peak_rss_mib.clone()).collect();

@@ -87,17 +87,29 @@ pub struct Proc {
 
 impl Procs {
     /// Starts `coopnet run --data dir --listen /ip4/127.0.0.1/tcp/0` with
-    /// `extra` arguments, and waits for its "listening on" line.
+    /// `extra` arguments, and waits for its "listening on" line. With
+    /// `COOPNET_BENCH_LOGS=<dir>` each node's log (at `RUST_LOG`, default
+    /// `warn`) is kept in `<dir>/<its data dir's name>.log`.
     pub fn spawn(&mut self, dir: &Path, extra: &[String]) -> Proc {
+        let (stderr, level) = match std::env::var_os("COOPNET_BENCH_LOGS") {
+            Some(logs) => {
+                let name = dir.file_name().unwrap_or_default().to_string_lossy();
+                let file = std::fs::File::create(Path::new(&logs).join(format!("{name}.log")))
+                    .expect("create the node's log");
+                let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+                (Stdio::from(file), level)
+            }
+            None => (Stdio::null(), "warn".to_owned()),
+        };
         let mut child = Command::new(coopnet_bin())
             .args(["run", "--data"])
             .arg(dir)
             .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--http", "127.0.0.1:0"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start coopnet run");
         let pid = child.id();

@@ -90,9 +90,15 @@ pub enum Request {
 /// Serves the control socket until the task is aborted.
 pub async fn serve(node: Arc<Node>) -> std::io::Result<()> {
     let path = socket_path(node.data_dir());
-    let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    // Bound under a temporary name, made 0600, then renamed into place: the
+    // socket never exists at its path with looser permissions.
+    let bound = node
+        .data_dir()
+        .join(format!("{SOCKET_FILE}.{}", std::process::id()));
+    let _ = std::fs::remove_file(&bound);
+    let listener = UnixListener::bind(&bound)?;
+    std::fs::set_permissions(&bound, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::rename(&bound, &path)?;
     loop {
         let (stream, _) = listener.accept().await?;
         let node = Arc::clone(&node);

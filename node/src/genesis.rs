@@ -80,7 +80,12 @@ pub fn save(genesis: &Genesis, path: &Path) -> Result<(), GenesisError> {
             ""
         },
     );
-    std::fs::write(path, text).map_err(|source| GenesisError::Write {
+    // With the network key, only its owner may read it.
+    let written = match genesis.network_key {
+        Some(_) => crate::private::write_file(path, &text),
+        None => std::fs::write(path, text),
+    };
+    written.map_err(|source| GenesisError::Write {
         path: shown,
         source,
     })
@@ -132,6 +137,10 @@ mod tests {
         let path = dir.path().join("federation.toml");
         save(&genesis(), &path).unwrap();
         assert_eq!(load(&path).unwrap().id(), genesis().id());
+        // It holds the network key: its owner's only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

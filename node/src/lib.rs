@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod intake;
 pub mod net;
 mod node;
+pub mod private;
 pub mod search_cache;
 pub mod store;
 

@@ -168,12 +168,20 @@ fn parse_addrs(list: &[String]) -> Result<Vec<Multiaddr>, NodeError> {
 impl Node {
     /// Starts the node whose data directory is `data_dir`.
     pub async fn start(data_dir: &Path, overrides: Overrides) -> Result<Node, NodeError> {
+        crate::private::tighten_data_dir(data_dir);
         let secret = identity::load(data_dir)?;
         let config = Config::load(data_dir)?;
         let store = Store::open(data_dir.join(STORE_FILE)).await?;
         tracing::info!("start-up: store open");
         let genesis = match &config.federation {
-            Some(path) => Some(crate::genesis::load(&data_dir.join(path))?),
+            Some(path) => {
+                let path = data_dir.join(path);
+                let genesis = crate::genesis::load(&path)?;
+                if genesis.network_key.is_some() {
+                    crate::private::tighten_logged(&path, crate::private::FILE_MODE);
+                }
+                Some(genesis)
+            }
             None => None,
         };
         let gate = open_gate(genesis.as_ref(), &store).await?;

@@ -103,7 +103,8 @@ async fn start_web(node: &Arc<Node>, i: usize) -> anyhow::Result<(WebServer, Str
 
 /// Makes (or reuses) node `i`'s data directory; returns its co-op key.
 fn prepare(dir: &Path, i: usize) -> anyhow::Result<PublicKey> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    coopnet_node::private::create_dir(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     if dir.join(identity::KEY_FILE).exists() {
         return Ok(identity::load(dir)?.public());
     }

@@ -25,7 +25,7 @@ pub struct Args {
 
 /// Creates the identity (refusing to overwrite one) and the config.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data)
+    coopnet_node::private::create_dir(&args.data)
         .with_context(|| format!("cannot create {}", args.data.display()))?;
     let secret = identity::create(&args.data)?;
     let mut config = Config::new(&args.name);

@@ -14,6 +14,7 @@ mod partition;
 mod phone;
 mod protocol_smoke;
 mod push;
+mod secrets;
 mod skills;
 mod web;
 

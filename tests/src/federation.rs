@@ -14,7 +14,7 @@ use crate::{DEADLINE, TestNode, wait_for};
 
 /// Creates a node directory whose config points at `genesis_file`.
 pub fn prepare_member(dir: &Path, name: &str, genesis_file: &Path) -> coopnet_protocol::PublicKey {
-    std::fs::create_dir_all(dir).expect("create data dir");
+    coopnet_node::private::create_dir(dir).expect("create data dir");
     let secret = identity::create(dir).expect("create identity");
     let mut config = Config::new(name);
     config.federation = Some(genesis_file.to_owned());
@@ -109,7 +109,7 @@ pub async fn start_federation_with(
     sync_interval: Duration,
 ) -> Federation {
     let founder_dir = root.join("founder");
-    std::fs::create_dir_all(&founder_dir).expect("dir");
+    coopnet_node::private::create_dir(&founder_dir).expect("dir");
     let founder_key = identity::create(&founder_dir).expect("identity").public();
     let (genesis, file) = found(root, founder_key, network_key);
     let mut config = Config::new("Founder Co-op");

@@ -71,7 +71,7 @@ pub async fn start_node_syncing_every(
     interval: Duration,
 ) -> TestNode {
     if !dir.join(identity::KEY_FILE).exists() {
-        std::fs::create_dir_all(dir).expect("create data dir");
+        coopnet_node::private::create_dir(dir).expect("create data dir");
         identity::create(dir).expect("create identity");
         Config::new(name).save(dir).expect("save config");
     }

@@ -400,6 +400,9 @@ enum Verdict {
 }
 
 async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedback>) {
+    if let (Source::Gossip { peer, .. }, Verdict::OverRate { by_author: true }) = (from, &verdict) {
+        let _ = feedback.send(Feedback::Flooded { peer: *peer }).await;
+    }
     let message = match (from, verdict) {
         (Source::Gossip { message_id, peer }, verdict) => {
             let acceptance = match verdict {
@@ -412,10 +415,11 @@ async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedbac
                 // Not a member (yet), or revoked: an honest peer with an
                 // older roster may relay it, so do not blame, just drop.
                 Verdict::Taken(Outcome::Held | Outcome::Refused(_)) => MessageAcceptance::Ignore,
-                // The author's own node flooding: penalised. Relayed by
-                // another peer: that peer may have had room for it.
-                Verdict::OverRate { by_author: true } => MessageAcceptance::Reject,
-                Verdict::OverRate { by_author: false } => MessageAcceptance::Ignore,
+                // Over the author's rate: not relayed, nobody blamed by
+                // gossipsub (a Reject would count against every peer that
+                // relayed a copy too). The author's own node flooding gets
+                // flood points instead, below.
+                Verdict::OverRate { .. } => MessageAcceptance::Ignore,
                 Verdict::Invalid(e) if e.is_honest_mistake() => MessageAcceptance::Ignore,
                 Verdict::Invalid(e) => {
                     tracing::warn!(%peer, "invalid record by gossip: {e}");

@@ -21,6 +21,12 @@ pub enum Feedback {
     /// Gossip records refused in a batch for being over their author's
     /// rate.
     OverRate(u64),
+    /// The author's own node sent a record over the author's rate: flood
+    /// points for it (`flooding.rs`).
+    Flooded {
+        /// The author's node.
+        peer: PeerId,
+    },
     /// The verdict on a gossip message.
     Gossip {
         /// Gossipsub's id for it.

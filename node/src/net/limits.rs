@@ -3,14 +3,14 @@
 //! without waiting.
 //!
 //! - **Per peer**, before verification: what one connected peer may send
-//!   us by gossip. The excess is rejected unverified (the peer's gossip
-//!   score falls): an honest node relays only records it accepted, each
-//!   author's within its own limit, so it stays far below this.
+//!   us by gossip. The excess is ignored unverified and the peer earns
+//!   flood points (`flooding.rs`): an honest node relays only records it
+//!   accepted, each author's within its own limit, so it stays far below
+//!   this.
 //! - **Per author**, after verification: how many of one co-op's records
 //!   this node takes by gossip. The excess is not stored nor relayed (sync
-//!   brings it later, at the pace sync goes); it is rejected when the peer
-//!   that sent it is the author itself, and ignored when an honest relayer
-//!   passed it on.
+//!   brings it later, at the pace sync goes); it is ignored, and the peer
+//!   that sent it earns flood points when it is the author's own node.
 //! - **Own**: this node gossips its own records at half the per-author
 //!   limit, so honest nodes never trip it; records beyond it reach the
 //!   others by sync.

@@ -5,6 +5,7 @@
 pub mod behaviour;
 pub mod codec;
 mod event_loop;
+pub mod flooding;
 pub mod guard;
 mod holders;
 mod inbox;

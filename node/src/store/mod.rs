@@ -106,14 +106,20 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the store at `path`, and
-    /// starts its thread. Refuses a file from a newer coopnet with
+    /// Opens (creating if needed, readable by its owner only: SQLite gives
+    /// `-wal` and `-shm` the same mode) and migrates the store at `path`,
+    /// and starts its thread. Refuses a file from a newer coopnet with
     /// [`StoreError::NewerSchema`]. The blocking work happens on the
     /// store's thread, not the caller's.
     pub async fn open(path: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let path: PathBuf = path.into();
         let opener = path.clone();
-        Self::start(move || Connection::open(opener), Some(path.into())).await
+        let open = move || {
+            // If this fails, opening fails too, and says why.
+            let _ = crate::private::create_file(&opener);
+            Connection::open(opener)
+        };
+        Self::start(open, Some(path.into())).await
     }
 
     /// A store in memory, gone when closed; for tests.

@@ -1,5 +1,6 @@
 //! A member floods the federation with valid records: the excess is
-//! refused and counted, the flooder penalised, honest gossip keeps flowing,
+//! refused and counted, the flooder penalised (and no honest relay with
+//! it), honest gossip keeps flowing,
 //! memory stays bounded, and the nodes converge by sync afterwards.
 
 use std::time::{Duration, Instant};
@@ -23,6 +24,31 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The lowest score any node gives another (honest) node, polled every
+/// 20 ms until `watching` turns false, and who gave it to whom.
+async fn lowest_honest_score(
+    nodes: Vec<std::sync::Arc<coopnet_node::Node>>,
+    mut watching: tokio::sync::watch::Receiver<bool>,
+) -> (f64, String) {
+    let mut lowest = (f64::INFINITY, String::new());
+    while *watching.borrow() {
+        for (i, node) in nodes.iter().enumerate() {
+            let peers = node.net().peers().await.unwrap_or_default();
+            for (j, other) in nodes.iter().enumerate().filter(|(j, _)| *j != i) {
+                let score = peers
+                    .iter()
+                    .find(|p| p.key == Some(other.key()))
+                    .and_then(|p| p.gossip_score);
+                if let Some(score) = score.filter(|s| *s < lowest.0) {
+                    lowest = (score, format!("node {i} scored honest node {j}"));
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(20), watching.changed()).await;
+    }
+    lowest
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_member_is_throttled_and_penalised_while_honest_gossip_flows() {
     let root = tempfile::tempdir().unwrap();
@@ -40,6 +66,12 @@ async fn a_flooding_member_is_throttled_and_penalised_while_honest_gossip_flows(
         .collect();
     let peak_before = peak_rss_kib();
 
+    // Honest nodes relay copies of the flood that were within the author's
+    // rate where they were taken: none of them may be blamed for it, at any
+    // moment (penalties decay, so the scores are watched throughout).
+    let watching = tokio::sync::watch::channel(true);
+    let nodes = fed.nodes.iter().map(|n| n.node.clone()).collect();
+    let lowest = tokio::spawn(lowest_honest_score(nodes, watching.1));
     let started = Instant::now();
     let sent = hostile.gossip(records).await;
     let rate = sent as f64 / started.elapsed().as_secs_f64();
@@ -78,6 +110,9 @@ async fn a_flooding_member_is_throttled_and_penalised_while_honest_gossip_flows(
         converged(&fed.nodes)
     })
     .await;
+    let _ = watching.0.send(false);
+    let (lowest, who) = lowest.await.unwrap();
+    assert!(lowest >= 0.0, "{who} at {lowest}");
     let growth_mib = peak_rss_kib().saturating_sub(peak_before) / 1024;
     eprintln!("peak memory grew by {growth_mib} MiB");
     assert!(growth_mib < 256, "peak memory grew by {growth_mib} MiB");

@@ -49,11 +49,12 @@ impl EventLoop {
         }
     }
 
-    /// Gossipsub's application score for `peer`: 0 for a member, far below
-    /// the graylist for anyone else, so it gets no gossip and gives none.
+    /// Gossipsub's application score for `peer`: for a member, minus its
+    /// flood points (0 unless it floods); far below the graylist for anyone
+    /// else, so it gets no gossip and gives none.
     pub(super) fn score_membership(&mut self, peer: PeerId) {
         let score = if self.is_member(&peer) {
-            0.0
+            -self.scoring.flood.get(&peer, Instant::now())
         } else {
             NON_MEMBER_SCORE
         };
@@ -61,6 +62,24 @@ impl EventLoop {
             .behaviour_mut()
             .gossip
             .set_application_score(&peer, score);
+    }
+
+    /// `peer` sent a message over a rate: a flood point (see
+    /// `flooding.rs`), and its score lowered at once.
+    pub(super) fn flooded(&mut self, peer: PeerId) {
+        self.scoring.flood.add(peer, Instant::now());
+        self.score_membership(peer);
+    }
+
+    /// Brings flooders' scores up to date as their points decay, and
+    /// forgets those whose points are gone.
+    pub(super) fn rescore_flooders(&mut self) {
+        let now = Instant::now();
+        let recovered = self.scoring.flood.recovered(now);
+        let flooders: Vec<PeerId> = self.scoring.flood.scored(now).map(|(p, _)| p).collect();
+        for peer in recovered.into_iter().chain(flooders) {
+            self.score_membership(peer);
+        }
     }
 
     /// A ping result: a reported failure (libp2p reports the second in a

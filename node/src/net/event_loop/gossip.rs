@@ -40,12 +40,15 @@ impl EventLoop {
         };
         let now = Instant::now();
         if !self.scoring.limits.per_peer.take(peer, now) {
-            // Unverified, and more than an honest node relays: penalised.
+            // More than an honest node relays: the sender is penalised by
+            // flood points. Not rejected: gossipsub would also blame every
+            // honest peer that relayed a copy of the same message.
             self.stats.gossip_over_peer_rate += 1;
             if self.scoring.limits.log.due(now) {
                 tracing::warn!(%peer, "gossip refused: peer over its rate of messages");
             }
-            self.verdict(&message_id, &peer, MessageAcceptance::Reject);
+            self.verdict(&message_id, &peer, MessageAcceptance::Ignore);
+            self.flooded(peer);
             return;
         }
         let job = IngestJob {

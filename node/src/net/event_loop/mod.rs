@@ -33,6 +33,7 @@ use transport::build_swarm;
 
 use super::Feedback;
 use super::behaviour::{Behaviour, BehaviourEvent};
+use super::flooding::FloodPoints;
 use super::holders::Holders;
 use super::limits::{GossipLimits, Rate};
 use super::peers::{PeerBook, Verdict};
@@ -191,6 +192,7 @@ pub fn spawn(
         scoring: Scoring {
             book: PeerBook::default(),
             limits: GossipLimits::new(params.per_peer, params.per_author),
+            flood: FloodPoints::default(),
         },
         stats: NetStats::default(),
     };
@@ -292,6 +294,8 @@ struct Scoring {
     book: PeerBook,
     /// Gossip rates: each peer's, and our own pace.
     limits: GossipLimits,
+    /// Points of peers that sent more than a rate.
+    flood: FloodPoints,
 }
 
 type FindReply = tokio::sync::oneshot::Sender<Result<Vec<Multiaddr>, super::FindError>>;
@@ -325,6 +329,7 @@ impl EventLoop {
                     self.sync_with_everyone(false);
                 }
                 _ = probation_timer.tick() => {
+                    self.rescore_flooders();
                     self.end_expired_probation();
                     self.refresh_lapsed_memberships();
                     self.retry_due();
@@ -417,6 +422,7 @@ impl EventLoop {
             } => self.verdict(&message_id, &source, acceptance),
             Feedback::Forward(records) => self.forward(records),
             Feedback::OverRate(count) => self.stats.gossip_over_author_rate += count,
+            Feedback::Flooded { peer } => self.flooded(peer),
             Feedback::Malformed { peer, reason } => {
                 tracing::warn!(%peer, "malformed sync request: {reason}");
                 self.penalise(peer, MALFORMED_FRAME_POINTS);

@@ -59,6 +59,10 @@ enum UserCommand {
 enum TokenCommand {
     /// Create an API token (printed once).
     Create(cli::users::TokenArgs),
+    /// List a user's API tokens.
+    List(cli::users::TokenListArgs),
+    /// Revoke an API token (at once, also while the node runs).
+    Revoke(cli::users::TokenRevokeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -85,6 +89,12 @@ fn main() -> std::process::ExitCode {
         }
         Command::Token(TokenCommand::Create(args)) => {
             cli::runtime().and_then(|rt| rt.block_on(cli::users::token(args)))
+        }
+        Command::Token(TokenCommand::List(args)) => {
+            cli::runtime().and_then(|rt| rt.block_on(cli::users::token_list(args)))
+        }
+        Command::Token(TokenCommand::Revoke(args)) => {
+            cli::runtime().and_then(|rt| rt.block_on(cli::users::token_revoke(args)))
         }
         Command::Inspect(args) => inspect::run(&args),
     };

@@ -112,12 +112,38 @@ impl Default for NetworkConfig {
 pub struct HttpConfig {
     /// Address the web app listens on.
     pub address: String,
+    /// The address members use, when it differs (behind a TLS proxy):
+    /// `https://…` makes the session cookies `Secure`.
+    pub public_url: Option<String>,
+    /// Proxies in front of the web app whose `X-Forwarded-For` names the
+    /// client (log-in throttling counts per client address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             address: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// Whether members reach the web app over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match self.public_url.as_deref() {
+            Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => Err(
+                format!("http.public_url must start with https:// or http://, not {url:?}"),
+            ),
+            _ => Ok(()),
         }
     }
 }
@@ -141,10 +167,15 @@ impl Config {
             path: shown.clone(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: shown,
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
             message: e.to_string(),
-        })
+        })?;
+        config.http.check().map_err(|message| ConfigError::Parse {
+            path: shown,
+            message,
+        })?;
+        Ok(config)
     }
 
     /// Writes `config.toml` to `dir`, with a comment on every setting.
@@ -188,7 +219,11 @@ impl Config {
              gossip_per_peer = {per_peer}\n\n\
              [http]\n\
              # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\
-             address = {http}\n",
+             address = {http}\n\
+             # The address members use behind the proxy; https:// makes cookies Secure.\n\
+             {public_url}\n\
+             # Proxies whose X-Forwarded-For header names the client, e.g. [\"127.0.0.1\"].\n\
+             trusted_proxies = {proxies}\n",
             name = toml_value(&self.name),
             listen = list(&self.network.listen),
             bootstrap = list(&self.network.bootstrap),
@@ -198,6 +233,11 @@ impl Config {
             per_author = self.network.gossip_per_author,
             per_peer = self.network.gossip_per_peer,
             http = toml_value(&self.http.address),
+            public_url = match &self.http.public_url {
+                Some(url) => format!("public_url = {}", toml_value(url)),
+                None => "# public_url = \"https://coopnet.example.coop\"".to_owned(),
+            },
+            proxies = toml_value(&self.http.trusted_proxies),
         )
     }
 }
@@ -223,6 +263,31 @@ mod tests {
         assert_eq!(Config::load(dir.path()).unwrap(), config);
         let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
         assert!(text.contains("# Where the web app listens"));
+        assert!(text.contains("# public_url = "));
+
+        config.http.public_url = Some("https://coopnet.example.coop".into());
+        config.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        config.save(dir.path()).unwrap();
+        let loaded = Config::load(dir.path()).unwrap();
+        assert_eq!(loaded, config);
+        assert!(loaded.http.is_https());
+    }
+
+    #[test]
+    fn a_public_url_must_be_http_or_https_and_proxies_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        for (http, wrong) in [
+            ("public_url = \"ftp://x\"", "public_url"),
+            ("trusted_proxies = [\"proxy.local\"]", "trusted_proxies"),
+        ] {
+            std::fs::write(
+                dir.path().join(CONFIG_FILE),
+                format!("name = \"x\"\n[http]\n{http}\n"),
+            )
+            .unwrap();
+            let err = Config::load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains(wrong), "{err}");
+        }
     }
 
     #[test]

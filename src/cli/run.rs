@@ -50,11 +50,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("listening on {addr}{peer}");
     }
     let control = tokio::spawn(control::serve(Arc::clone(&node)));
-    let http = match args.http {
-        Some(http) => http,
-        None => coopnet_node::config::Config::load(&args.data)?.http.address,
+    let settings = coopnet_node::config::Config::load(&args.data)?.http;
+    let http = args
+        .http
+        .clone()
+        .unwrap_or_else(|| settings.address.clone());
+    let web_config = coopnet_web::WebConfig {
+        secure_cookies: settings.is_https(),
+        trusted_proxies: settings.trusted_proxies.clone(),
+        ..coopnet_web::WebConfig::plain_http()
     };
-    let web = coopnet::web::serve(Arc::clone(&node), &http).await?;
+    let web = coopnet::web::serve_with(Arc::clone(&node), &http, web_config).await?;
     println!("web app on {}", web.url());
     super::shutdown_signal().await;
     tracing::info!("shutting down");

@@ -1,5 +1,6 @@
-//! `coopnet user add` and `coopnet token create`: local accounts of a
-//! node's web app. They work whether or not the node is running.
+//! `coopnet user add` and `coopnet token create|list|revoke`: local
+//! accounts of a node's web app. They work whether or not the node is
+//! running; a revoked token stops working at once.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -41,6 +42,30 @@ pub struct TokenArgs {
     name: String,
 }
 
+/// Arguments of `coopnet token list`.
+#[derive(Debug, clap::Args)]
+pub struct TokenListArgs {
+    /// The node's data directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// Whose tokens.
+    #[arg(long)]
+    user: String,
+}
+
+/// Arguments of `coopnet token revoke`.
+#[derive(Debug, clap::Args)]
+pub struct TokenRevokeArgs {
+    /// The node's data directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// Whose token.
+    #[arg(long)]
+    user: String,
+    /// The token's id (from `coopnet token list`) or its name.
+    token: String,
+}
+
 /// Adds a user and prints its password when it was generated.
 pub async fn add(args: AddArgs) -> anyhow::Result<()> {
     let store = users::open_store(&args.data).await?;
@@ -76,4 +101,46 @@ pub async fn token(args: TokenArgs) -> anyhow::Result<()> {
         args.user
     );
     Ok(())
+}
+
+/// Lists a user's API tokens (never the tokens themselves).
+pub async fn token_list(args: TokenListArgs) -> anyhow::Result<()> {
+    let store = users::open_store(&args.data).await?;
+    let tokens = users::list_tokens(&store, &args.user).await?;
+    store.close().await?;
+    if tokens.is_empty() {
+        println!("{} has no API tokens.", args.user);
+        return Ok(());
+    }
+    println!("{:<12}  {:<20}  {:<17}  last used", "id", "name", "created");
+    for token in tokens {
+        let used = token.last_used_at.map_or("never".to_owned(), when);
+        println!(
+            "{:<12}  {:<20}  {:<17}  {used}",
+            token.id,
+            token.name,
+            when(token.created_at)
+        );
+    }
+    Ok(())
+}
+
+/// Deletes one of a user's API tokens.
+pub async fn token_revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
+    let store = users::open_store(&args.data).await?;
+    let revoked = users::revoke_token(&store, &args.user, &args.token).await;
+    store.close().await?;
+    let revoked = revoked?;
+    println!(
+        "Revoked {}'s token {} ({}): it no longer works.",
+        args.user, revoked.id, revoked.name
+    );
+    Ok(())
+}
+
+/// A Unix-ms time as `2026-12-07 14:05 UTC`.
+fn when(ms: u64) -> String {
+    let day = coopnet_protocol::Timestamp(ms).day();
+    let minutes = (ms / 60_000) % (24 * 60);
+    format!("{day} {:02}:{:02} UTC", minutes / 60, minutes % 60)
 }

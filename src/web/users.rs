@@ -79,3 +79,74 @@ pub async fn create_token(store: &Store, username: &str, name: &str) -> anyhow::
         .await?;
     Ok(token)
 }
+
+/// One API token, as `coopnet token list` shows it (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenLine {
+    /// The first 12 hex digits of the token's hash: how to name it to
+    /// `coopnet token revoke`.
+    pub id: String,
+    /// Its label.
+    pub name: String,
+    /// When it was made, Unix ms.
+    pub created_at: u64,
+    /// When it was last used, Unix ms (to within a minute).
+    pub last_used_at: Option<u64>,
+}
+
+/// Digits of a token hash shown and accepted as its id.
+const TOKEN_ID_LEN: usize = 12;
+
+/// `username`'s API tokens, oldest first.
+pub async fn list_tokens(store: &Store, username: &str) -> anyhow::Result<Vec<TokenLine>> {
+    let user = store
+        .user_by_name(username.to_owned())
+        .await?
+        .with_context(|| format!("there is no user called {username}"))?;
+    Ok(store
+        .tokens(user.id)
+        .await?
+        .into_iter()
+        .map(|t| TokenLine {
+            id: hex::encode(t.token_hash)[..TOKEN_ID_LEN].to_owned(),
+            name: t.name,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+        })
+        .collect())
+}
+
+/// Deletes `username`'s token named by `which` (its id from
+/// [`list_tokens`], or its label if no other token has it). Takes effect at
+/// once, also on a running node. Returns the deleted token's line.
+pub async fn revoke_token(store: &Store, username: &str, which: &str) -> anyhow::Result<TokenLine> {
+    let user = store
+        .user_by_name(username.to_owned())
+        .await?
+        .with_context(|| format!("there is no user called {username}"))?;
+    let tokens = store.tokens(user.id).await?;
+    let by_id: Vec<_> = tokens
+        .iter()
+        .filter(|t| {
+            which.len() >= 6 && hex::encode(t.token_hash).starts_with(&which.to_lowercase())
+        })
+        .collect();
+    let by_name: Vec<_> = tokens.iter().filter(|t| t.name == which).collect();
+    let token = match (by_id.as_slice(), by_name.as_slice()) {
+        ([one], _) | ([], [one]) => *one,
+        ([], []) => anyhow::bail!(
+            "{username} has no token with id or name {which:?}; `coopnet token list` shows them"
+        ),
+        _ => anyhow::bail!(
+            "several of {username}'s tokens match {which:?}; name one by the id \
+             `coopnet token list` shows"
+        ),
+    };
+    store.delete_token(token.token_hash).await?;
+    Ok(TokenLine {
+        id: hex::encode(token.token_hash)[..TOKEN_ID_LEN].to_owned(),
+        name: token.name.clone(),
+        created_at: token.created_at,
+        last_used_at: token.last_used_at,
+    })
+}

@@ -209,3 +209,60 @@ async fn an_ocds_file_posted_to_the_api_becomes_contracts_and_a_bad_file_is_refu
     assert!(error["error"].as_str().unwrap().contains("OCDS"), "{error}");
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_with_the_cli_stops_working_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = WebNode::start(&dir.path().join("a"), "Node A", &[]).await;
+    let data = node.node.dir.to_str().unwrap().to_owned();
+    let cli = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::coopnet(&args)
+        })
+    };
+    let args = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+    let made = cli(args(&[
+        "token", "create", "--data", &data, "--user", "admin", "--name", "nightly",
+    ]))
+    .await
+    .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    let api = Api {
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        base: node.web.url(),
+        token,
+    };
+    let (status, _) = api.call("GET", "/api/v1/status", "").await;
+    assert_eq!(status, 200);
+
+    let listed = cli(args(&["token", "list", "--data", &data, "--user", "admin"]))
+        .await
+        .unwrap();
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert!(listing.contains("nightly"), "{listing}");
+    assert!(
+        !listing.contains(&api.token),
+        "the token itself is never shown"
+    );
+
+    let revoked = cli(args(&[
+        "token", "revoke", "--data", &data, "--user", "admin", "nightly",
+    ]))
+    .await
+    .unwrap();
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    // At once: no cache keeps it alive.
+    let (status, body) = api.call("GET", "/api/v1/status", "").await;
+    assert_eq!(status, 401, "{body}");
+    node.stop().await;
+}

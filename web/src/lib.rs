@@ -23,10 +23,10 @@ mod pages;
 pub mod paging;
 pub mod query;
 pub mod security;
+mod server;
 #[cfg(test)]
 mod tests;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -45,10 +45,12 @@ pub const MAX_UPLOAD: usize = 16 * 1024 * 1024;
 /// How the web app is set up.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
-    /// Mark cookies `Secure` (serve behind HTTPS).
+    /// Mark cookies `Secure` (members reach it over HTTPS).
     pub secure_cookies: bool,
     /// The largest ordinary request body.
     pub max_body: usize,
+    /// Proxies whose `X-Forwarded-For` header names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl WebConfig {
@@ -57,6 +59,7 @@ impl WebConfig {
         Self {
             secure_cookies: false,
             max_body: MAX_BODY,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -68,8 +71,6 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     /// Failed log-ins.
     pub throttle: Arc<auth::throttle::Throttle>,
-    /// API tokens recently checked.
-    pub tokens: Arc<auth::tokens::TokenCache>,
     /// The set-up.
     pub config: Arc<WebConfig>,
 }
@@ -93,7 +94,6 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
     let state = AppState {
         backend,
         throttle: Arc::default(),
-        tokens: Arc::default(),
         config: Arc::new(config),
     };
     Router::new()
@@ -120,16 +120,4 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     security::respond(uri.path(), error::Failure::not_found("this page"))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
+pub use server::{HEADER_TIMEOUT, REQUEST_TIMEOUT, serve};

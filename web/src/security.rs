@@ -15,6 +15,11 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
                        data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
                        frame-ancestors 'none'";
 
+/// The Permissions-Policy: no page needs any of these powerful features.
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), display-capture=(), \
+                                      geolocation=(), gyroscope=(), microphone=(), midi=(), \
+                                      payment=(), usb=(), interest-cohort=()";
+
 /// Adds the security headers to every response.
 pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -27,6 +32,10 @@ pub async fn headers(request: Request, next: Next) -> Response {
         (
             header::HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
+        ),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            PERMISSIONS_POLICY,
         ),
     ];
     for (name, value) in fixed {

@@ -95,7 +95,11 @@ pub fn spawn(
 /// The store stage's rate limits.
 #[derive(Debug)]
 struct Limits {
+    /// Each author's records taken by gossip, whoever relayed them.
     per_author: Buckets<PublicKey>,
+    /// Each author's records sent by the author's own node: an honest node
+    /// sends its own at half this rate, so only a flooder exceeds it.
+    author_sends: Buckets<PublicKey>,
     regossip: Bucket,
     log: LogOnce,
 }
@@ -104,6 +108,7 @@ impl Limits {
     fn new(per_author: Rate) -> Self {
         Self {
             per_author: Buckets::new(per_author),
+            author_sends: Buckets::new(per_author),
             regossip: Bucket::full(REGOSSIP, Instant::now()),
             log: LogOnce::default(),
         }
@@ -251,16 +256,14 @@ async fn take_and_report(
                     skipped.push(verified.record().id());
                     Check::NotTaken
                 }
-                Ok(verified) => match within_rate(&from, &verified, limits, now) {
-                    true => {
+                Ok(verified) => match pace(&from, &verified, limits, now) {
+                    Pace::Within => {
                         valid.push(verified);
                         Check::Valid
                     }
-                    false => {
+                    Pace::Over { flooding } => {
                         over_rate += 1;
-                        Check::OverRate {
-                            by_author: sent_by_author(&from, &verified),
-                        }
+                        Check::OverRate { flooding }
                     }
                 },
                 Err(error) => Check::Invalid(error),
@@ -276,7 +279,7 @@ async fn take_and_report(
     for (from, check) in verdicts {
         let verdict = match check {
             Check::Invalid(error) => Verdict::Invalid(error),
-            Check::OverRate { by_author } => Verdict::OverRate { by_author },
+            Check::OverRate { flooding } => Verdict::OverRate { flooding },
             Check::NotTaken => continue,
             Check::Valid => match (outcomes.next(), candidates.next()) {
                 (Some(outcome), candidate) => {
@@ -315,10 +318,10 @@ async fn take_and_report(
 enum Check {
     Valid,
     Invalid(RecordError),
-    /// Over its author's gossip rate; `by_author` if the author's own node
-    /// sent it.
+    /// Over its author's gossip rate; `flooding` if the author's own node
+    /// sent it over its own sending rate.
     OverRate {
-        by_author: bool,
+        flooding: bool,
     },
     /// Not a record its source may give us (a non-member's, not roster).
     NotTaken,
@@ -336,23 +339,30 @@ fn may_come_from(from: &Source, verified: &VerifiedRecord) -> bool {
     }
 }
 
-/// Whether a verified record is within its author's gossip rate (records
-/// that did not come by gossip always are).
-fn within_rate(
-    from: &Source,
-    verified: &VerifiedRecord,
-    limits: &mut Limits,
-    now: Instant,
-) -> bool {
+/// A gossip record against its author's rate.
+enum Pace {
+    /// Within it (or not gossip: sync is not limited per author).
+    Within,
+    /// Over it; `flooding` if the author's own node sent it over the rate
+    /// of what that node sends itself, which no honest node does.
+    Over { flooding: bool },
+}
+
+/// Whether a verified record is within its author's gossip rate.
+fn pace(from: &Source, verified: &VerifiedRecord, limits: &mut Limits, now: Instant) -> Pace {
     let Source::Gossip { peer, .. } = from else {
-        return true;
+        return Pace::Within;
     };
     let author = verified.record().header().author;
-    let within = limits.per_author.take(author, now);
-    if !within {
-        limits.log_over_rate(&author, peer, now);
+    // Only the author's own sends count here: records of an honest author
+    // that relays forward (after a partition, say) may use up the shared
+    // bucket below, and must not make the author look like a flooder.
+    let flooding = sent_by_author(from, verified) && !limits.author_sends.take(author, now);
+    if limits.per_author.take(author, now) && !flooding {
+        return Pace::Within;
     }
-    within
+    limits.log_over_rate(&author, peer, now);
+    Pace::Over { flooding }
 }
 
 /// Whether the peer that sent a record by gossip is its author.
@@ -396,11 +406,11 @@ fn forward_within_rate(records: Vec<Vec<u8>>, limits: &mut Limits, now: Instant)
 enum Verdict {
     Taken(Outcome),
     Invalid(RecordError),
-    OverRate { by_author: bool },
+    OverRate { flooding: bool },
 }
 
 async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedback>) {
-    if let (Source::Gossip { peer, .. }, Verdict::OverRate { by_author: true }) = (from, &verdict) {
+    if let (Source::Gossip { peer, .. }, Verdict::OverRate { flooding: true }) = (from, &verdict) {
         let _ = feedback.send(Feedback::Flooded { peer: *peer }).await;
     }
     let message = match (from, verdict) {

@@ -5,12 +5,16 @@
 //! rejected message against every peer that delivered it, and an honest
 //! peer that relayed a copy (valid, within the author's rate where it
 //! was) would be punished with the flooder. Instead the peer that sent
-//! the excess itself — over its own rate, or the author's own node over
-//! the author's rate — earns a point per message, and its gossipsub
+//! the excess itself — over its own rate, or the author's own node sending
+//! its records faster than the author's rate (counted apart from copies
+//! others relay) — earns a point per message, and its gossipsub
 //! application score is minus its points. The points halve every
 //! [`HALF_LIFE`], so a peer that stops flooding recovers; 80 points more
 //! than its good behaviour earned put it below the graylist, where its
-//! messages are dropped unread.
+//! messages are dropped unread. At [`BLOCK_AT`] points (a sustained excess
+//! of about 3.5 messages a second, beyond the bursts every rate allows) it is disconnected and blocked like a
+//! peer that sends malformed frames: a graylisted peer still costs the
+//! node the work of reading what it sends.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -23,6 +27,8 @@ pub const HALF_LIFE: Duration = Duration::from_secs(10);
 const NEGLIGIBLE: f64 = 0.5;
 /// Most points a peer can hold (its score is at least minus this).
 pub const MAX_POINTS: f64 = 1_000.0;
+/// At this many points a peer is disconnected and blocked.
+pub const BLOCK_AT: f64 = 50.0;
 /// Most peers remembered; the fewest points are forgotten first.
 const MAX_PEERS: usize = 4_096;
 

@@ -240,6 +240,9 @@ pub fn create_session(
     expires_at_ms: u64,
     now_ms: u64,
 ) -> Result<(), StoreError> {
+    // Each log-in clears the sessions that have run out, so the table
+    // holds no more than the live ones and those of the last few days.
+    delete_expired_sessions(conn, now_ms)?;
     let inserted = conn
         .prepare_cached(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) \
@@ -335,6 +338,34 @@ pub fn token_user(
     token_hash: &[u8; 32],
     now_ms: u64,
 ) -> Result<Option<User>, StoreError> {
+    let Some((user, last_used)) = token_lookup(conn, token_hash)? else {
+        return Ok(None);
+    };
+    if use_is_stale(last_used, now_ms) {
+        note_token_use(conn, token_hash, now_ms)?;
+    }
+    Ok(Some(user))
+}
+
+/// Whether a token last used at `last_used` should have its use noted
+/// again at `now_ms`.
+fn use_is_stale(last_used: Option<u64>, now_ms: u64) -> bool {
+    last_used.is_none_or(|at| at.saturating_add(TOKEN_USE_GRANULARITY_MS) <= now_ms)
+}
+
+/// Records that a token was used at `now_ms`.
+fn note_token_use(conn: &Connection, token_hash: &[u8; 32], now_ms: u64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1")?
+        .execute(params![&token_hash[..], to_column(now_ms)])?;
+    Ok(())
+}
+
+/// The user a token belongs to and when the token was last used, without
+/// writing anything.
+fn token_lookup(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+) -> Result<Option<(User, Option<u64>)>, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT u.id, u.username, u.password_hash, u.role, u.created_at, t.last_used_at \
@@ -348,13 +379,7 @@ pub fn token_user(
     let Some((user, last_used)) = row else {
         return Ok(None);
     };
-    let stale = last_used
-        .is_none_or(|at| from_column(at).saturating_add(TOKEN_USE_GRANULARITY_MS) <= now_ms);
-    if stale {
-        conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1")?
-            .execute(params![&token_hash[..], to_column(now_ms)])?;
-    }
-    to_user(user).map(Some)
+    Ok(Some((to_user(user)?, last_used.map(from_column))))
 }
 
 /// A user's tokens, oldest first.
@@ -504,13 +529,24 @@ impl Store {
         .await
     }
 
-    /// The user a token belongs to; notes its use (by the store's clock,
-    /// to within [`TOKEN_USE_GRANULARITY_MS`]).
+    /// The user a token belongs to, read afresh every time (a deleted
+    /// token stops working at once); notes its use (by the store's clock,
+    /// to within [`TOKEN_USE_GRANULARITY_MS`], so a busy client costs a
+    /// write a minute, not one a request).
     pub async fn token_user(&self, token_hash: [u8; 32]) -> Result<Option<User>, StoreError> {
-        self.write_job(NORMAL, move |conn, now| {
-            token_user(conn, &token_hash, now.0)
-        })
-        .await
+        let found = self
+            .read(move |conn| token_lookup(conn, &token_hash))
+            .await?;
+        let Some((user, last_used)) = found else {
+            return Ok(None);
+        };
+        if use_is_stale(last_used, crate::clock::now().0) {
+            self.write_job(NORMAL, move |conn, now| {
+                note_token_use(conn, &token_hash, now.0)
+            })
+            .await?;
+        }
+        Ok(Some(user))
     }
 
     /// A user's tokens, oldest first.

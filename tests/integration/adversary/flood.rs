@@ -118,3 +118,38 @@ async fn a_flooding_member_is_throttled_and_penalised_while_honest_gossip_flows(
     assert!(growth_mib < 256, "peak memory grew by {growth_mib} MiB");
     stop_all(fed.nodes).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_keeps_flooding_is_disconnected_and_blocked() {
+    let root = tempfile::tempdir().unwrap();
+    let fed = start_federation_with(root.path(), 1, None, GRACE, Duration::from_secs(1)).await;
+    let flooder = SecretKey::from_seed(&[96; 32]);
+    fed.admit(flooder.public(), "Flooder").await;
+    // Connected to the founder alone, so every record it takes comes from
+    // the flooder itself.
+    let hostile = hostile_connected_to(&fed, &flooder, &[0]).await;
+    wait_subscribed(&fed, &hostile, &[0]).await;
+    let now = coopnet_node::clock::now();
+    let records: Vec<Vec<u8>> = (0..3_000)
+        .map(|i| {
+            let body = Body::Contract(samples::contract(i));
+            signed(&flooder, body, &format!("flood-{i}"), 1, now).into_bytes()
+        })
+        .collect();
+    hostile.gossip(records).await;
+    let founder = &fed.nodes[0];
+    wait_for("the founder to block the flooder", DEADLINE, || async {
+        founder.node.net().stats().await.unwrap().peers_blocked >= 1
+    })
+    .await;
+    wait_for("the flooder to be disconnected", DEADLINE, || async {
+        standing(founder, flooder.public()).await.is_none()
+    })
+    .await;
+    // An honest member is still connected and in good standing.
+    let member = fed.nodes[1].node.key();
+    let (score, points) = standing(founder, member).await.unwrap();
+    assert!(score >= 0.0 && points == 0, "{score} {points}");
+    hostile.stop();
+    stop_all(fed.nodes).await;
+}

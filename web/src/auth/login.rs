@@ -77,17 +77,60 @@ pub struct LoginForm {
 }
 
 /// The client's IP address, when the server knows it (not in tests that
-/// call the router directly).
+/// call the router directly): the connection's, or, when that is a
+/// trusted proxy, the last address in `X-Forwarded-For` that is not one.
 #[derive(Debug)]
 pub struct ClientAddr(Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let info = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientAddr(info.map(|c| c.0.ip().to_string())))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let proxies = &state.config.trusted_proxies;
+        Ok(ClientAddr(peer.map(|peer| {
+            client_behind(peer, &parts.headers, proxies).to_string()
+        })))
     }
+}
+
+/// The client of a request that came from `peer`: `peer` itself unless it
+/// is one of `proxies`, in which case the nearest address in
+/// `X-Forwarded-For` (read from the right, as each proxy appends) that is
+/// not a proxy. A header that does not parse is not believed.
+fn client_behind(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    proxies: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !proxies.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(address) => {
+                client = address;
+                if !proxies.contains(&address) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// Only same-site paths are followed after log-in: a `/` not followed by
@@ -250,7 +293,34 @@ pub async fn logout(
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::*;
+
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_last_untrusted_hop() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxies = [ip("127.0.0.1"), ip("10.0.0.2")];
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 198.51.100.7, 10.0.0.2".parse().unwrap(),
+        );
+        // Through two proxies: the client is the hop before them. What it
+        // claims further left is not believed.
+        assert_eq!(
+            client_behind(ip("127.0.0.1"), &headers, &proxies),
+            ip("198.51.100.7")
+        );
+        // Not from a proxy: the header is not believed at all.
+        assert_eq!(
+            client_behind(ip("203.0.113.9"), &headers, &proxies),
+            ip("203.0.113.9")
+        );
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(
+            client_behind(ip("127.0.0.1"), &headers, &proxies),
+            ip("127.0.0.1")
+        );
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -8,7 +8,6 @@ pub mod login;
 pub mod password;
 pub(crate) mod resubmit;
 pub mod throttle;
-pub mod tokens;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
@@ -138,18 +137,8 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Viewer
                      `coopnet token create`",
                 )
             })?;
-        let hash = token_hash(token);
-        let now = std::time::Instant::now();
-        let user = match state.tokens.get(&hash, now) {
-            Some(user) => Some(user),
-            None => {
-                let user = state.backend.token_user(hash).await?;
-                if let Some(user) = &user {
-                    state.tokens.put(hash, user.clone(), now);
-                }
-                user
-            }
-        };
+        // Asked afresh every time: a revoked token stops working at once.
+        let user = state.backend.token_user(token_hash(token)).await?;
         return match user {
             Some(user) => Ok(Some(Viewer { user, csrf: None })),
             None => Err(Failure::new(

@@ -9,7 +9,8 @@ use libp2p::swarm::{ConnectionId, DialError};
 use libp2p::{Multiaddr, PeerId, ping};
 
 use super::EventLoop;
-use crate::net::score::NON_MEMBER_SCORE;
+use crate::net::flooding;
+use crate::net::score::{BLOCK_AT_POINTS, NON_MEMBER_SCORE};
 
 impl EventLoop {
     /// A connection opened; `first` if it is the peer's only one.
@@ -67,8 +68,14 @@ impl EventLoop {
     /// `peer` sent a message over a rate: a flood point (see
     /// `flooding.rs`), and its score lowered at once.
     pub(super) fn flooded(&mut self, peer: PeerId) {
-        self.scoring.flood.add(peer, Instant::now());
+        let now = Instant::now();
+        let points = self.scoring.flood.add(peer, now);
         self.score_membership(peer);
+        let guard = &mut self.swarm.behaviour_mut().guard;
+        if points >= flooding::BLOCK_AT && !guard.blocked.contains(&peer, now) {
+            tracing::warn!(%peer, "flooding: {points:.0} messages over its rates lately");
+            self.penalise(peer, BLOCK_AT_POINTS);
+        }
     }
 
     /// Brings flooders' scores up to date as their points decay, and

@@ -458,7 +458,7 @@ impl EventLoop {
         }
     }
 
-    fn penalise(&mut self, peer: PeerId, points: u32) {
+    pub(super) fn penalise(&mut self, peer: PeerId, points: u32) {
         if self.scoring.book.penalise(peer, points, Instant::now()) == Verdict::Block {
             tracing::warn!(%peer, "blocking peer for repeated misbehaviour");
             self.stats.peers_blocked += 1;

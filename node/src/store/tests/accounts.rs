@@ -86,25 +86,39 @@ async fn a_session_lasts_until_it_expires_or_is_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let (store, alice) = store_with_alice(&dir).await;
     let (token, other) = ([1; 32], [2; 32]);
+    // Both end after the time the store writes by (its clock).
+    let end = crate::clock::now().0 + 3_600_000;
     store
-        .create_session(token, alice, "csrf-1".to_owned(), 10_000)
+        .create_session(token, alice, "csrf-1".to_owned(), end)
         .await
         .unwrap();
     store
-        .create_session(other, alice, "csrf-2".to_owned(), 20_000)
+        .create_session(other, alice, "csrf-2".to_owned(), end + 10_000)
         .await
         .unwrap();
 
-    let (user, csrf) = store.session(token, 9_999).await.unwrap().unwrap();
+    let (user, csrf) = store.session(token, end - 1).await.unwrap().unwrap();
     assert_eq!((user.id, csrf.as_str()), (alice, "csrf-1"));
-    assert_eq!(store.session(token, 10_000).await.unwrap(), None);
+    assert_eq!(store.session(token, end).await.unwrap(), None);
     assert_eq!(store.session([3; 32], 0).await.unwrap(), None);
 
-    assert_eq!(store.delete_expired_sessions(10_000).await.unwrap(), 1);
-    assert!(store.session(other, 10_000).await.unwrap().is_some());
+    assert_eq!(store.delete_expired_sessions(end).await.unwrap(), 1);
+    assert!(store.session(other, end).await.unwrap().is_some());
     assert!(store.delete_session(other).await.unwrap());
     assert!(!store.delete_session(other).await.unwrap());
     assert_eq!(store.session(other, 0).await.unwrap(), None);
+
+    // A log-in clears sessions that have run out.
+    store
+        .create_session([4; 32], alice, "old".to_owned(), 10_000)
+        .await
+        .unwrap();
+    store
+        .create_session([5; 32], alice, "new".to_owned(), end)
+        .await
+        .unwrap();
+    assert_eq!(store.session([4; 32], 0).await.unwrap(), None, "deleted");
+    assert!(store.session([5; 32], 0).await.unwrap().is_some());
 
     // A session for nobody is refused.
     let error = store
@@ -199,9 +213,10 @@ async fn deleting_a_users_sessions_leaves_other_users_sessions() {
         .add_user("bob".to_owned(), HASH.to_owned(), Role::Member)
         .await
         .unwrap();
+    let end = crate::clock::now().0 + 3_600_000;
     for (token, user) in [([1; 32], alice), ([2; 32], alice), ([3; 32], bob)] {
         store
-            .create_session(token, user, "c".to_owned(), 1_000)
+            .create_session(token, user, "c".to_owned(), end)
             .await
             .unwrap();
     }

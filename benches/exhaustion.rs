@@ -140,6 +140,7 @@ async fn member_joins(founder: &Path, member: &Path, addr: &str, run: usize) -> 
             kind: Some("contract".into()),
             author: None,
             limit: Some(10_000),
+            offset: None,
         };
         if let Ok(reply) = call(member, &list).await {
             let records = reply["records"].as_array().cloned().unwrap_or_default();

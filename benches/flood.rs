@@ -166,6 +166,7 @@ async fn count(dir: &Path, kind: Option<&str>) -> usize {
                 kind: Some(kind.to_owned()),
                 author: None,
                 limit: Some(100_000),
+                offset: None,
             };
             call(dir, &request)
                 .await
@@ -452,6 +453,7 @@ async fn held(dir: &Path, keys: &[String]) -> HashMap<String, (u64, u64)> {
         kind: Some("contract".into()),
         author: None,
         limit: Some(100_000),
+        offset: None,
     };
     let reply = call(dir, &request).await.unwrap_or_default();
     let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();

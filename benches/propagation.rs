@@ -388,7 +388,7 @@ async fn measure(
             expires_at: None,
         };
         let reply = call(&dirs[from], &request).await.expect("publish");
-        let id = reply["receipt"]["id"]
+        let id = reply["receipt"]["record_id"]
             .as_str()
             .expect("a receipt id")
             .to_owned();
@@ -468,6 +468,7 @@ async fn held(dir: &std::path::Path) -> HashMap<String, (u64, u64)> {
         kind: Some("contract".into()),
         author: None,
         limit: Some(100_000),
+        offset: None,
     };
     let reply = call(dir, &request).await.expect("list");
     reply["records"]
@@ -476,7 +477,7 @@ async fn held(dir: &std::path::Path) -> HashMap<String, (u64, u64)> {
         .iter()
         .map(|r| {
             (
-                r["id"].as_str().expect("id").to_owned(),
+                r["record_id"].as_str().expect("record_id").to_owned(),
                 (
                     r["issued_at"].as_u64().expect("issued_at"),
                     r["received_at"].as_u64().expect("received_at"),

@@ -221,7 +221,7 @@ fn keys(path: &str, body: &[u8]) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("{path}: no list of co-ops: {json}"));
     hits.iter()
-        .map(|h| h["key"].as_str().expect("a hit's key").to_owned())
+        .map(|h| h["coop_key"].as_str().expect("a hit's key").to_owned())
         .collect()
 }
 

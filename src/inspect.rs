@@ -27,7 +27,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let verified = validate(record, now).context("the record does not verify")?;
     let kind = Kind::from_code(header.kind).map_or("unknown", Kind::name);
     let output = serde_json::json!({
-        "id": verified.record().id(),
+        "record_id": verified.record().id(),
         "author": header.author,
         "kind": header.kind.0,
         "kind_name": kind,

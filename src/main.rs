@@ -67,11 +67,13 @@ enum TokenCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Demo(_));
-    cli::logging::init(if quiet {
-        cli::logging::QUIET
-    } else {
+    // Only a running node logs what it does; a command's output is its
+    // answer, with warnings and errors alone beside it.
+    let running = matches!(cli.command, Command::Run(_));
+    cli::logging::init(if running {
         cli::logging::DEFAULT
+    } else {
+        cli::logging::QUIET
     });
     let result = match cli.command {
         Command::Init(args) => cli::init::run(&args),
@@ -100,6 +102,8 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `coopnet list | head`: the reader has all it wanted.
+        Err(error) if cli::out::is_closed(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("coopnet: {error:#}");
             std::process::ExitCode::FAILURE

@@ -71,7 +71,7 @@ pub struct NetworkConfig {
     /// Seconds between anti-entropy rounds with each connected peer.
     pub sync_interval_secs: u64,
     /// Records of one co-op this node takes by gossip per second (bursts of
-    /// ten times as many pass); this node gossips its own at half of it.
+    /// twice as many pass); this node gossips its own at half of it.
     pub gossip_per_author: u32,
     /// Gossip messages one peer may send per second (bursts of twice as
     /// many pass).
@@ -82,7 +82,7 @@ impl NetworkConfig {
     /// The per-author gossip limit.
     pub fn per_author(&self) -> crate::net::limits::Rate {
         let rate = f64::from(self.gossip_per_author.max(1));
-        crate::net::limits::Rate::new(rate, rate * 10.0)
+        crate::net::limits::Rate::new(rate, rate * 2.0)
     }
 
     /// The per-peer gossip limit.
@@ -212,7 +212,7 @@ impl Config {
              heartbeat_ms = {heartbeat}\n\
              # Seconds between anti-entropy rounds with each connected peer.\n\
              sync_interval_secs = {sync}\n\
-             # Records of one co-op taken by gossip per second (bursts of 10x pass;\n\
+             # Records of one co-op taken by gossip per second (bursts of 2x pass;\n\
              # the rest arrive by sync). This node gossips its own at half of it.\n\
              gossip_per_author = {per_author}\n\
              # Gossip messages one peer may send per second (bursts of 2x pass).\n\

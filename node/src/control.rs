@@ -57,9 +57,13 @@ pub enum Request {
         /// Only this author.
         #[serde(default)]
         author: Option<PublicKey>,
-        /// At most this many (default 1,000).
+        /// At most this many (default 1,000; at most 100,000).
         #[serde(default)]
         limit: Option<usize>,
+        /// Skip this many first (default 0); with `limit`, at most
+        /// 100,000 together.
+        #[serde(default)]
+        offset: Option<usize>,
     },
     /// Admit a co-op to the federation (coordinators only).
     Admit {
@@ -196,10 +200,12 @@ async fn handle(node: &Node, request: Request) -> Result<Value, String> {
             kind,
             author,
             limit,
+            offset,
         } => {
             let kind = kind.as_deref().map(kind_of).transpose()?.map(Kind::code);
-            let records = list(node, kind, author, limit.unwrap_or(1_000)).await?;
-            Ok(json!({"ok": true, "records": records}))
+            let (limit, offset) = (limit.unwrap_or(1_000), offset.unwrap_or(0));
+            let (records, more) = list(node, kind, author, limit, offset).await?;
+            Ok(json!({"ok": true, "records": records, "more": more}))
         }
         Request::Admit {
             member,
@@ -228,20 +234,35 @@ async fn handle(node: &Node, request: Request) -> Result<Value, String> {
     }
 }
 
+/// Most records a list may reach into (offset and limit together).
+const MAX_LISTED: usize = 100_000;
+
+/// Up to `limit` records after the first `offset`, newest first, and
+/// whether more follow.
 async fn list(
     node: &Node,
     kind: Option<KindCode>,
     author: Option<PublicKey>,
     limit: usize,
-) -> Result<Vec<Value>, String> {
+    offset: usize,
+) -> Result<(Vec<Value>, bool), String> {
+    let limit = limit.min(MAX_LISTED.saturating_sub(offset));
     let filter = ListFilter {
         kind,
         author,
-        limit: limit.min(100_000),
+        // One more than asked, to tell whether more exist.
+        limit: offset + limit + 1,
         ..ListFilter::default()
     };
     let stored = node.store().list(filter).await.map_err(|e| e.to_string())?;
-    Ok(stored.iter().map(record_json).collect())
+    let more = stored.len() > offset + limit;
+    let page = stored
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(record_json)
+        .collect();
+    Ok((page, more))
 }
 
 /// A stored record as JSON for scripts; `received_at` is when this node
@@ -255,7 +276,7 @@ pub fn record_json(stored: &crate::store::StoredRecord) -> Value {
         })
     });
     json!({
-        "id": record.id(),
+        "record_id": record.id(),
         "author": header.author,
         "kind": Kind::from_code(header.kind).map_or_else(|| header.kind.0.to_string(), |k| k.name().to_owned()),
         "key": header.key,

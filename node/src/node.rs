@@ -87,7 +87,8 @@ pub enum NodeError {
 /// What publishing a record did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Receipt {
-    /// The record's id.
+    /// The record's id (the hash of its bytes), `record_id` in JSON.
+    #[serde(rename = "record_id")]
     pub id: RecordId,
     /// Its version.
     pub version: u64,

@@ -6,6 +6,8 @@ use anyhow::{Context, bail};
 use coopnet_node::control::{Request, call};
 use serde_json::Value;
 
+use super::out::Out;
+
 /// The data directory of the running node.
 #[derive(Debug, clap::Args)]
 pub struct DataArgs {
@@ -59,8 +61,11 @@ pub struct ListArgs {
     #[arg(long)]
     author: Option<String>,
     /// At most this many records.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 100)]
     limit: usize,
+    /// Skip this many first (for the next page).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
     /// Print JSON (one array) instead of a table.
     #[arg(long)]
     json: bool,
@@ -105,7 +110,7 @@ pub fn withdraw(args: &WithdrawArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `coopnet list`.
+/// `coopnet list`: a page of records, and how to get the next.
 pub fn list(args: &ListArgs) -> anyhow::Result<()> {
     let author = match &args.author {
         Some(text) => Some(text.parse().map_err(|e| anyhow::anyhow!("--author: {e}"))?),
@@ -115,72 +120,114 @@ pub fn list(args: &ListArgs) -> anyhow::Result<()> {
         kind: args.kind.clone(),
         author,
         limit: Some(args.limit),
+        offset: Some(args.offset),
     };
     let reply = ask(&args.data, &request)?;
     let records = reply["records"].as_array().cloned().unwrap_or_default();
+    let more = reply["more"].as_bool().unwrap_or(false);
+    let mut out = Out;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&records)?);
-        return Ok(());
+        return out.line(serde_json::to_string_pretty(&records)?);
     }
-    println!(
-        "{:<12} {:<10} {:<24} {:>14}  summary",
-        "author", "kind", "key", "version"
-    );
+    out.line(format_args!(
+        "{:<12} {:<10} {:<24} {:<16}  summary",
+        "author", "kind", "key", "published"
+    ))?;
     for r in &records {
         let author = r["author"].as_str().unwrap_or_default();
         let title = r["body"]["name"]
             .as_str()
             .or(r["body"]["title"].as_str())
             .unwrap_or("");
-        println!(
-            "{:<12} {:<10} {:<24} {:>14}  {}",
+        out.line(format_args!(
+            "{:<12} {:<10} {:<24} {:<16}  {}",
             &author[..author.len().min(12)],
             r["kind"].as_str().unwrap_or_default(),
             r["key"].as_str().unwrap_or_default(),
-            r["version"],
+            r["issued_at"].as_u64().map(when).unwrap_or_default(),
             title.chars().take(50).collect::<String>(),
-        );
+        ))?;
     }
-    println!("{} records", records.len());
-    Ok(())
+    let first = args.offset + usize::from(!records.is_empty());
+    let last = args.offset + records.len();
+    match more {
+        true => out.line(format_args!(
+            "records {first}–{last}; more exist: add --offset {last} for the next {}",
+            args.limit
+        )),
+        false => out.line(format_args!("records {first}–{last}, the last of them")),
+    }
+}
+
+/// A Unix-ms time as `2026-12-07 14:05` (UTC).
+fn when(ms: u64) -> String {
+    let day = coopnet_protocol::Timestamp(ms).day();
+    let minutes = (ms / 60_000) % (24 * 60);
+    format!("{day} {:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// `coopnet peers`.
 pub fn peers(args: &DataArgs) -> anyhow::Result<()> {
     let reply = ask(&args.data, &Request::Peers)?;
+    let mut out = Out;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reply["peers"])?);
-        return Ok(());
+        return out.line(serde_json::to_string_pretty(&reply["peers"])?);
     }
     let peers = reply["peers"].as_array().cloned().unwrap_or_default();
     for p in &peers {
-        println!(
+        out.line(format_args!(
             "{}  score {}  penalty {}",
             p["peer_id"].as_str().unwrap_or_default(),
             p["gossip_score"],
             p["penalty_points"]
-        );
+        ))?;
     }
-    println!("{} peers connected", peers.len());
-    Ok(())
+    out.line(format_args!("{} peers connected", peers.len()))
 }
 
-/// `coopnet status`.
+/// `coopnet status`: one fact a line, as people read them.
 pub fn status(args: &DataArgs) -> anyhow::Result<()> {
     let reply = ask(&args.data, &Request::Status)?;
+    let mut out = Out;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reply)?);
-        return Ok(());
+        return out.line(serde_json::to_string_pretty(&reply)?);
     }
     let Some(name) = reply["name"].as_str() else {
         bail!("unexpected reply from the node")
     };
-    println!("{name}");
-    println!("  key:    {}", reply["key"].as_str().unwrap_or_default());
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    out.line(name)?;
+    out.line(format_args!("  key:        {}", text(&reply["key"])))?;
     for addr in reply["listen"].as_array().into_iter().flatten() {
-        println!("  listen: {}", addr.as_str().unwrap_or_default());
+        out.line(format_args!("  listening:  {}", text(addr)))?;
     }
-    println!("  peers:  {}", reply["peers_connected"]);
-    println!("  records:{}", reply["records"]);
-    Ok(())
+    match reply["federation"]["name"].as_str() {
+        Some(federation) => {
+            let standing = match reply["member"].as_bool() {
+                Some(true) => "a member",
+                _ => "not (yet) a member",
+            };
+            out.line(format_args!("  federation: {federation} ({standing})"))?;
+        }
+        None => out.line("  federation: none (an open network)")?,
+    }
+    out.line(format_args!(
+        "  peers:      {} connected",
+        reply["peers_connected"]
+    ))?;
+    out.line(format_args!("  records:    {}", reply["records"]))?;
+    if let Some(held) = reply["held"].as_u64().filter(|h| *h > 0) {
+        out.line(format_args!(
+            "  held:       {held} (their authors' membership has not arrived)"
+        ))?;
+    }
+    let net = &reply["net"];
+    out.line(format_args!(
+        "  synced:     {} rounds, {} records fetched",
+        net["syncs_completed"], net["records_fetched"]
+    ))?;
+    out.line(format_args!(
+        "  refused:    {} gossip over a peer's rate, {} over an author's, {} peers blocked",
+        net["gossip_over_peer_rate"], net["gossip_over_author_rate"], net["peers_blocked"]
+    ))
 }

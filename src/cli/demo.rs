@@ -182,12 +182,17 @@ async fn print_summary(
         println!("  {:<30} {}", node.name(), dial_address(node).await?);
     }
     println!();
+    // The binary as it was started (`cargo run` puts it under target/),
+    // so the hints work as printed.
+    let bin = std::env::current_exe()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|_| "coopnet".to_owned());
     println!("Open a web address above and log in; or, in another terminal:");
     println!(
-        "  coopnet list --data {} --kind profile",
+        "  {bin} list --data {} --kind profile",
         root.join("node-1").display()
     );
-    println!("  coopnet peers --data {}", root.join("node-0").display());
+    println!("  {bin} status --data {}", root.join("node-0").display());
     println!("Passwords are new on every run. Press Ctrl-C to stop.");
     Ok(())
 }

@@ -1,6 +1,7 @@
-//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`
-//! for coopnet, `warn` for everything else; `warn` throughout for the demo,
-//! whose own summary says what runs).
+//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (for `coopnet run`,
+//! default `info` for coopnet and `warn` for everything else; `warn`
+//! throughout for every other command, whose output is its answer, and
+//! for the demo, whose own summary says what runs).
 
 use tracing_subscriber::EnvFilter;
 

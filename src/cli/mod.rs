@@ -6,6 +6,7 @@ mod demo_data;
 pub mod federation;
 pub mod init;
 pub mod logging;
+pub mod out;
 pub mod run;
 pub mod users;
 

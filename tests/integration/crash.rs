@@ -47,7 +47,11 @@ async fn publish_until_killed(dir: PathBuf, round: usize, acked: Arc<Mutex<Vec<R
         let Ok(reply) = call(&dir, &request).await else {
             return;
         };
-        let id: RecordId = reply["receipt"]["id"].as_str().unwrap().parse().unwrap();
+        let id: RecordId = reply["receipt"]["record_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         acked.lock().unwrap().push(id);
     }
 }

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversary;
+mod api_doc;
 mod browser;
 mod cli;
+mod cli_output;
 mod crash;
 mod federation;
 mod holders;

@@ -25,7 +25,7 @@ fn coopnet_inspect_prints_a_verified_record_and_refuses_a_forged_one() {
     );
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["body"]["name"], "Tidewater Design Collective");
-    assert_eq!(json["id"], record.id().to_string());
+    assert_eq!(json["record_id"], record.id().to_string());
 
     let mut forged = record.bytes().to_vec();
     forged[40] ^= 1;

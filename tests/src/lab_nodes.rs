@@ -122,6 +122,7 @@ impl LabNodes {
             kind: Some("contract".into()),
             author: None,
             limit: Some(100_000),
+            offset: None,
         };
         let Ok(reply) = call(&self.dirs[host], &request).await else {
             return Default::default();

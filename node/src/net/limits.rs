@@ -43,7 +43,7 @@ impl Rate {
 }
 
 /// Default: records of one author taken by gossip.
-pub const PER_AUTHOR: Rate = Rate::new(50.0, 500.0);
+pub const PER_AUTHOR: Rate = Rate::new(50.0, 100.0);
 /// Default: gossip messages one peer may send.
 pub const PER_PEER: Rate = Rate::new(1_000.0, 2_000.0);
 /// Records learned otherwise than by gossip that are forwarded by gossip.

@@ -7,16 +7,17 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::types::{
-    ContractAdded, ContractJson, ContractList, ContractPage, CoopResult, NewContract,
+    ContractAdded, ContractJson, ContractList, ContractPage, CoopResult, NewContract, OcdsFile,
 };
 use crate::AppState;
 use crate::backend::ImportReport;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, Failure};
 use crate::ops::{self, ContractFilter};
 use crate::paging::Paging;
 
 /// Filters of the contract list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Free text.
     #[serde(default)]
@@ -27,9 +28,10 @@ pub struct ListQuery {
     /// `open` (default), `closed`, `awarded` or `all`.
     #[serde(default)]
     status: String,
-    /// Only our own.
+    /// Only our own: `true` or `false` (default).
     #[serde(default)]
-    mine: bool,
+    #[param(value_type = Option<bool>)]
+    mine: String,
     /// `deadline` (default: soonest first), `newest` or `value`.
     #[serde(default)]
     sort: String,
@@ -46,17 +48,22 @@ pub struct ListQuery {
 /// Contracts: those with the soonest deadline first, then those without
 /// one, newest first; a page at a time.
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", params(ListQuery),
-    responses((status = 200, body = ContractList), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ContractList, description = "A page of contracts"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ContractList>, ApiError> {
     let paging = Paging::read(&query.offset, &query.limit, 50)?;
+    let mine = match query.mine.as_str() {
+        "" | "false" => false,
+        "true" => true,
+        _ => return Err(Failure::invalid("mine", "must be true or false").into()),
+    };
     let filter = ContractFilter {
         text: query.q,
         skill: query.skill,
         status: query.status,
-        mine: query.mine,
+        mine,
         sort: query.sort,
     };
     let found = ops::contracts(state.backend.as_ref(), &filter).await?;
@@ -71,14 +78,14 @@ pub async fn list(
 
 /// Publishes a contract of our co-op.
 #[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", request_body = NewContract,
-    responses((status = 201, body = ContractAdded), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ContractAdded, description = "Created"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn add(
     State(state): State<AppState>,
     Json(new): Json<NewContract>,
 ) -> Result<(StatusCode, Json<ContractAdded>), ApiError> {
     let (id, published) = ops::add_contract(state.backend.as_ref(), new.key, new.fields).await?;
     let added = ContractAdded {
-        id,
+        contract_id: id,
         record_id: published.id.to_string(),
         version: published.version,
     };
@@ -86,9 +93,9 @@ pub async fn add(
 }
 
 /// A contract and the co-ops that could cover its skills in its period.
-#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts",
-    params(("id" = String, Path, description = "The contract's id (author key, `-`, record key)")),
-    responses((status = 200, body = ContractPage), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/contracts/{contract_id}", tag = "contracts",
+    params(("contract_id" = String, Path, description = "The contract's id (the publishing co-op's key, `-`, its record key)")),
+    responses((status = 200, body = ContractPage, description = "The contract, and the co-ops that could cover it"), (status = 404, body = ErrorBody, description = "Not found")))]
 pub async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -107,9 +114,9 @@ pub async fn one(
 /// Imports an OCDS release package or record package (the request body, up
 /// to 16 MiB): each tender becomes a contract of ours keyed by its `ocid`.
 #[utoipa::path(post, path = "/api/v1/contracts/import", tag = "contracts",
-    request_body(content = String, content_type = "application/json",
-        description = "An OCDS release package, record package or release"),
-    responses((status = 200, body = ImportReport), (status = 413, body = ErrorBody),
+    request_body(content = OcdsFile, content_type = "application/json",
+        description = "The OCDS file as published: a release package, record package or release"),
+    responses((status = 200, body = ImportReport, description = "What the import did with each tender"), (status = 413, body = ErrorBody, description = "Larger than this endpoint takes"),
         (status = 422, description = "Not UTF-8, not JSON or not OCDS", body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,

@@ -25,7 +25,7 @@ use crate::query::CoopParams;
         ("limit" = Option<u32>, Query, description = "At most this many results (1-200, default 50)"),
         ("offset" = Option<u32>, Query, description = "Skip this many of the best (default 0)"),
     ),
-    responses((status = 200, body = CoopList), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CoopList, description = "A page of partner co-ops, best match first"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -48,9 +48,9 @@ pub async fn search(
 }
 
 /// A co-op's published profile, skills, capacity and contracts.
-#[utoipa::path(get, path = "/api/v1/coops/{key}", tag = "partners",
-    params(("key" = String, Path, description = "The co-op's key, 64 hex characters")),
-    responses((status = 200, body = CoopJson), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/coops/{coop_key}", tag = "partners",
+    params(("coop_key" = String, Path, description = "The co-op's key, 64 hex characters")),
+    responses((status = 200, body = CoopJson, description = "The co-op's published records"), (status = 404, body = ErrorBody, description = "Not found")))]
 pub async fn one(
     State(state): State<AppState>,
     Path(key): Path<String>,

@@ -12,7 +12,13 @@ use super::{contracts, coops, own};
     info(title = "coopnet node API", version = "1",
         description = "A coopnet node's members' API: our co-op's records, partner search, contracts. \
             Authenticate with `Authorization: Bearer <token>` (`coopnet token create`), or with the \
-            browser session cookie plus the `X-CSRF-Token` header on state-changing calls."),
+            browser session cookie plus the `X-CSRF-Token` header on state-changing calls. \
+            Errors are JSON `{\"error\": …, \"field\": …}`: 400 when the request cannot be read at \
+            all (not JSON, not a form), 422 when it can but a value breaks its field's rule (the \
+            field is named, as in `entries[2].level`), 401 without a valid token, 404 for \
+            nothing there, 413 for a body over the limit, 429 with `Retry-After` when throttled. \
+            Ids: `coop_key` is a co-op's public key (64 hex), `record_id` a signed record's \
+            hash (64 hex), `contract_id` a contract's stable id (`<coop_key>-<key>`)."),
     paths(own::health, own::status, own::get_profile, own::put_profile, own::get_skills,
         own::put_skills, own::get_capacity, own::put_capacity, own::suggest, coops::search,
         coops::one, contracts::list, contracts::add, contracts::one, contracts::import),

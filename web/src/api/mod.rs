@@ -30,11 +30,11 @@ pub fn routes() -> Router<AppState> {
         .route("/capacity", get(own::get_capacity).put(own::put_capacity))
         .route("/taxonomy/suggest", get(own::suggest))
         .route("/coops", get(coops::search))
-        .route("/coops/{key}", get(coops::one))
+        .route("/coops/{coop_key}", get(coops::one))
         .route("/contracts", get(contracts::list).post(contracts::add))
         .route(
             "/contracts/import",
             post(contracts::import).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD)),
         )
-        .route("/contracts/{id}", get(contracts::one))
+        .route("/contracts/{contract_id}", get(contracts::one))
 }

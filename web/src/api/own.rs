@@ -25,14 +25,14 @@ pub async fn health() -> &'static str {
 
 /// This node: name, key, federation, peers connected, record counts.
 #[utoipa::path(get, path = "/api/v1/status", tag = "node",
-    responses((status = 200, body = NodeInfo), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = NodeInfo, description = "This node and our co-op"), (status = 401, body = ErrorBody, description = "Not logged in")))]
 pub async fn status(State(state): State<AppState>) -> ApiResult<NodeInfo> {
     Ok(Json(state.backend.info().await?))
 }
 
 /// Our co-op's profile as published.
 #[utoipa::path(get, path = "/api/v1/profile", tag = "our co-op",
-    responses((status = 200, body = OwnRecord<ProfileFields>)))]
+    responses((status = 200, body = OwnRecord<ProfileFields>, description = "Our profile as published")))]
 pub async fn get_profile(State(state): State<AppState>) -> ApiResult<OwnRecord<ProfileFields>> {
     let own = ops::own(state.backend.as_ref(), Kind::Profile).await?;
     Ok(Json(OwnRecord::new(own, |b| match b {
@@ -43,7 +43,7 @@ pub async fn get_profile(State(state): State<AppState>) -> ApiResult<OwnRecord<P
 
 /// Publishes our co-op's profile.
 #[utoipa::path(put, path = "/api/v1/profile", tag = "our co-op", request_body = ProfileFields,
-    responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Published, description = "Published: signed, stored and sent to peers"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn put_profile(
     State(state): State<AppState>,
     Json(fields): Json<ProfileFields>,
@@ -55,7 +55,7 @@ pub async fn put_profile(
 
 /// Our co-op's skills as published.
 #[utoipa::path(get, path = "/api/v1/skills", tag = "our co-op",
-    responses((status = 200, body = OwnRecord<SkillsFields>)))]
+    responses((status = 200, body = OwnRecord<SkillsFields>, description = "Our skills as published")))]
 pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<SkillsFields>> {
     let own = ops::own(state.backend.as_ref(), Kind::Skills).await?;
     Ok(Json(OwnRecord::new(own, |b| match b {
@@ -68,7 +68,7 @@ pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<Sk
 /// taxonomy recognises is linked to its concept ("js" to JavaScript)
 /// unless the entry names one.
 #[utoipa::path(put, path = "/api/v1/skills", tag = "our co-op", request_body = SkillsFields,
-    responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Published, description = "Published: signed, stored and sent to peers"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn put_skills(
     State(state): State<AppState>,
     Json(fields): Json<SkillsFields>,
@@ -80,7 +80,7 @@ pub async fn put_skills(
 
 /// Our co-op's capacity windows as published.
 #[utoipa::path(get, path = "/api/v1/capacity", tag = "our co-op",
-    responses((status = 200, body = OwnRecord<CapacityFields>)))]
+    responses((status = 200, body = OwnRecord<CapacityFields>, description = "Our capacity as published")))]
 pub async fn get_capacity(State(state): State<AppState>) -> ApiResult<OwnRecord<CapacityFields>> {
     let own = ops::own(state.backend.as_ref(), Kind::Capacity).await?;
     Ok(Json(OwnRecord::new(own, |b| match b {
@@ -91,7 +91,7 @@ pub async fn get_capacity(State(state): State<AppState>) -> ApiResult<OwnRecord<
 
 /// Publishes our co-op's capacity windows.
 #[utoipa::path(put, path = "/api/v1/capacity", tag = "our co-op", request_body = CapacityFields,
-    responses((status = 200, body = Published), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Published, description = "Published: signed, stored and sent to peers"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn put_capacity(
     State(state): State<AppState>,
     Json(fields): Json<CapacityFields>,
@@ -103,6 +103,7 @@ pub async fn put_capacity(
 
 /// `?q=` of the suggestions.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestQuery {
     /// What has been typed so far.
     #[serde(default)]
@@ -111,7 +112,7 @@ pub struct SuggestQuery {
 
 /// Skills from the ESCO taxonomy for a partly typed name, best first.
 #[utoipa::path(get, path = "/api/v1/taxonomy/suggest", tag = "our co-op", params(SuggestQuery),
-    responses((status = 200, body = Vec<Suggestion>)))]
+    responses((status = 200, body = Vec<Suggestion>, description = "Suggestions, best first (none for no real match)")))]
 pub async fn suggest(Query(query): Query<SuggestQuery>) -> Json<Vec<Suggestion>> {
     let q: String = query.q.chars().take(100).collect();
     let found = Taxonomy::esco()

@@ -18,8 +18,8 @@ pub struct OwnRecord<T> {
 /// A published record's identity and spread.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublishedInfo {
-    /// The record id, 64 hex characters.
-    pub id: String,
+    /// The record's id (the hash of its bytes), 64 hex characters.
+    pub record_id: String,
     /// Its version (strictly increasing per slot).
     pub version: u64,
     /// When it was issued, Unix milliseconds.
@@ -34,7 +34,7 @@ impl<T> OwnRecord<T> {
     /// Builds the JSON from [`Own`], taking the body out with `pick`.
     pub fn new(own: Own, pick: impl FnOnce(coopnet_protocol::Body) -> Option<T>) -> Self {
         let published = own.record.as_ref().map(|r: &RecordView| PublishedInfo {
-            id: r.id.to_string(),
+            record_id: r.id.to_string(),
             version: r.version,
             issued_at: r.issued_at.0,
             withdrawn: r.body.is_none(),
@@ -50,8 +50,8 @@ impl<T> OwnRecord<T> {
 /// A co-op found by a partner search.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CoopResult {
-    /// The co-op's key.
-    pub key: String,
+    /// The co-op's key, 64 hex characters (`/coops/{coop_key}`).
+    pub coop_key: String,
     /// Its name.
     pub name: String,
     /// Its summary.
@@ -77,7 +77,7 @@ impl CoopResult {
     pub fn new(hit: CoopHit, window: bool) -> Self {
         let why = ops::why(&hit, window);
         CoopResult {
-            key: hit.author.to_string(),
+            coop_key: hit.author.to_string(),
             name: hit.name,
             summary: hit.summary,
             region: hit.region,
@@ -120,11 +120,12 @@ pub struct ContractList {
 /// A contract.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContractJson {
-    /// Its stable id (author key, `-`, record key), for `/contracts/{id}`.
-    pub id: String,
-    /// Who published it.
-    pub author: String,
-    /// Its record key.
+    /// Its stable id (the publishing co-op's key, `-`, its record key),
+    /// for `/contracts/{contract_id}`.
+    pub contract_id: String,
+    /// The key of the co-op that published it.
+    pub coop_key: String,
+    /// Its record key (the publisher's own name for it).
     pub key: String,
     /// Its version.
     pub version: u64,
@@ -136,8 +137,8 @@ pub struct ContractJson {
 impl From<ContractItem> for ContractJson {
     fn from(item: ContractItem) -> Self {
         ContractJson {
-            id: item.id,
-            author: item.author.to_string(),
+            contract_id: item.id,
+            coop_key: item.author.to_string(),
             key: item.key,
             version: item.version,
             fields: item.fields,
@@ -168,7 +169,7 @@ pub struct NewContract {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContractAdded {
     /// The contract's stable id.
-    pub id: String,
+    pub contract_id: String,
     /// The record id.
     pub record_id: String,
     /// Its version.
@@ -178,8 +179,8 @@ pub struct ContractAdded {
 /// A co-op's published records.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CoopJson {
-    /// Its key.
-    pub key: String,
+    /// The co-op's key.
+    pub coop_key: String,
     /// Its profile.
     pub profile: Option<ProfileFields>,
     /// Its skills.
@@ -193,7 +194,7 @@ pub struct CoopJson {
 impl From<CoopDetail> for CoopJson {
     fn from(detail: CoopDetail) -> Self {
         CoopJson {
-            key: detail.key.to_string(),
+            coop_key: detail.key.to_string(),
             profile: detail.profile,
             skills: detail.skills,
             capacity: detail.capacity,
@@ -215,3 +216,11 @@ pub struct Suggestion {
     /// The ESCO concept it is or is linked to, if any.
     pub uri: Option<String>,
 }
+
+/// An OCDS file as its publisher serves it: a release package, a record
+/// package or a single release
+/// (<https://standard.open-contracting.org/latest/en/schema/>), up to 16
+/// MiB, UTF-8 or a legacy encoding it declares.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = Object, example = json!({"uri": "https://www.contractsfinder.service.gov.uk/Published/Notice/releases/…", "releases": [{"ocid": "ocds-b5fd17-…", "tender": {"title": "…"}}]}))]
+pub struct OcdsFile(pub serde_json::Value);

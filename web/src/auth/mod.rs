@@ -109,9 +109,13 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) -> S
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
-/// Paths anyone may fetch: the log-in page, health checks, static assets.
+/// Paths anyone may fetch: the log-in page, health checks, static assets
+/// and the API's description.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/health" | "/api/v1/health") || path.starts_with("/static/")
+    matches!(
+        path,
+        "/login" | "/health" | "/api/v1/health" | "/api/v1/openapi.json"
+    ) || path.starts_with("/static/")
 }
 
 fn is_api(path: &str) -> bool {

@@ -124,7 +124,7 @@ pub async fn csv(
             let r = CoopResult::new(hit, window);
             csv.row([
                 r.name,
-                r.key,
+                r.coop_key,
                 r.region,
                 r.summary,
                 r.matched_skills.join("; "),

@@ -140,9 +140,9 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/skills",
         "/api/v1/capacity",
         "/api/v1/coops",
-        "/api/v1/coops/{key}",
+        "/api/v1/coops/{coop_key}",
         "/api/v1/contracts",
-        "/api/v1/contracts/{id}",
+        "/api/v1/contracts/{contract_id}",
         "/api/v1/contracts/import",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");

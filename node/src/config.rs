@@ -88,7 +88,7 @@ impl NetworkConfig {
     /// The per-peer gossip limit.
     pub fn per_peer(&self) -> crate::net::limits::Rate {
         let rate = f64::from(self.gossip_per_peer.max(1));
-        crate::net::limits::Rate::new(rate, rate * 2.0)
+        crate::net::limits::Rate::new(rate, rate)
     }
 }
 
@@ -215,7 +215,7 @@ impl Config {
              # Records of one co-op taken by gossip per second (bursts of 2x pass;\n\
              # the rest arrive by sync). This node gossips its own at half of it.\n\
              gossip_per_author = {per_author}\n\
-             # Gossip messages one peer may send per second (bursts of 2x pass).\n\
+             # Gossip messages one peer may send per second (as many at once).\n\
              gossip_per_peer = {per_peer}\n\n\
              [http]\n\
              # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\

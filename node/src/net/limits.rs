@@ -45,9 +45,9 @@ impl Rate {
 /// Default: records of one author taken by gossip.
 pub const PER_AUTHOR: Rate = Rate::new(50.0, 100.0);
 /// Default: gossip messages one peer may send.
-pub const PER_PEER: Rate = Rate::new(1_000.0, 2_000.0);
+pub const PER_PEER: Rate = Rate::new(1_000.0, 1_000.0);
 /// Records learned otherwise than by gossip that are forwarded by gossip.
-pub const REGOSSIP: Rate = Rate::new(200.0, 1_000.0);
+pub const REGOSSIP: Rate = Rate::new(200.0, 400.0);
 /// Most keys (authors or peers) a [`Buckets`] remembers.
 pub const MAX_KEYS: usize = 10_000;
 

@@ -73,8 +73,8 @@ pub struct NetworkConfig {
     /// Records of one co-op this node takes by gossip per second (bursts of
     /// twice as many pass); this node gossips its own at half of it.
     pub gossip_per_author: u32,
-    /// Gossip messages one peer may send per second (bursts of twice as
-    /// many pass).
+    /// Gossip messages one peer may send per second (as many may come at
+    /// once).
     pub gossip_per_peer: u32,
 }
 

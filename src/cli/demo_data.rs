@@ -2,6 +2,7 @@
 //! capacity over the coming months, and open contracts.
 
 use coopnet_node::Node;
+use coopnet_node::ocds::Action;
 use coopnet_protocol::kinds::{Capacity, CapacityWindow, RateBand, WorkMode};
 use coopnet_protocol::{Body, Day, Kind, samples};
 
@@ -42,27 +43,17 @@ pub async fn seed_ocds(nodes: &[std::sync::Arc<Node>]) -> anyhow::Result<usize> 
     let mut published = 0;
     for (f, (name, bytes)) in coopnet_node::ocds::demo_files().into_iter().enumerate() {
         let node = &nodes[f % nodes.len()];
-        let imported = match coopnet_node::ocds::parse(bytes) {
-            Ok(imported) => imported,
+        let report = match node.import_ocds(bytes.to_vec()).await {
+            Ok(report) => report,
             Err(e) => {
                 println!("  {name}: not imported: {e}");
                 continue;
             }
         };
-        for item in imported {
-            let (Some(key), Ok(fields)) = (item.key(), item.outcome) else {
-                continue;
-            };
-            let contract = coopnet_protocol::kinds::Contract::parse(fields)?;
-            node.publish(
-                Kind::Contract.code(),
-                &key,
-                Some(Body::Contract(contract)),
-                None,
-            )
-            .await?;
-            published += 1;
+        for note in &report.notes {
+            println!("  {name}: {note}");
         }
+        published += report.lines.len() - report.count(Action::Skipped);
     }
     Ok(published)
 }

@@ -175,15 +175,14 @@ impl Backend for NodeBackend {
     }
 
     async fn import_ocds(&self, bytes: Vec<u8>) -> Result<ImportReport, BackendError> {
-        let parsed = tokio::task::spawn_blocking(move || ocds::parse(&bytes))
-            .await
-            .map_err(internal)?
-            .map_err(|e| BackendError::Refused(e.to_string()))?;
-        let mut report = ImportReport::default();
-        for imported in parsed {
-            report.lines.push(self.import_one(imported).await?);
-        }
-        Ok(report)
+        let report = self.node.import_ocds(bytes).await.map_err(|e| match e {
+            ocds::ImportError::Ocds(e) => BackendError::Refused(e.to_string()),
+            ocds::ImportError::Node(e) => node_error(e),
+        })?;
+        Ok(ImportReport {
+            notes: report.notes,
+            lines: report.lines.into_iter().map(import_line).collect(),
+        })
     }
 
     async fn count_users(&self) -> Result<u64, BackendError> {
@@ -263,44 +262,18 @@ impl Backend for NodeBackend {
     }
 }
 
-impl NodeBackend {
-    /// Publishes one imported release as our contract (unless unchanged).
-    async fn import_one(&self, imported: ocds::Imported) -> Result<ImportLine, BackendError> {
-        let key = imported.key();
-        let mut line = ImportLine {
-            ocid: imported.ocid.clone(),
-            title: None,
-            key: key.clone(),
-            action: ImportAction::Skipped,
-            notes: imported.notes.clone(),
-        };
-        let fields = match imported.outcome {
-            Ok(fields) => fields,
-            Err(skipped) => {
-                line.notes.insert(0, skipped.reason);
-                return Ok(line);
-            }
-        };
-        let Some(key) = key else {
-            line.notes.insert(0, "The release has no ocid.".to_owned());
-            return Ok(line);
-        };
-        line.title = Some(fields.title.clone());
-        let contract =
-            coopnet_protocol::kinds::Contract::parse(fields).map_err(BackendError::Field)?;
-        let current = self.current(self.node.key(), Kind::Contract, &key).await?;
-        line.action = match current.and_then(|c| c.body) {
-            Some(Body::Contract(existing)) if existing == contract => {
-                return Ok(ImportLine {
-                    action: ImportAction::Unchanged,
-                    ..line
-                });
-            }
-            Some(_) => ImportAction::Updated,
-            None => ImportAction::Imported,
-        };
-        self.publish(Kind::Contract, &key, Some(Body::Contract(contract)))
-            .await?;
-        Ok(line)
+fn import_line(line: ocds::Line) -> ImportLine {
+    ImportLine {
+        ocid: line.ocid,
+        title: line.title,
+        key: line.key,
+        action: match line.action {
+            ocds::Action::Imported => ImportAction::Imported,
+            ocds::Action::Updated => ImportAction::Updated,
+            ocds::Action::Unchanged => ImportAction::Unchanged,
+            ocds::Action::Skipped => ImportAction::Skipped,
+        },
+        status: line.status,
+        notes: line.notes,
     }
 }

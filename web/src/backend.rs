@@ -134,13 +134,17 @@ pub struct ImportLine {
     pub key: Option<String>,
     /// What happened.
     pub action: ImportAction,
-    /// Why it was skipped, or what was left out or cut to make it valid.
+    /// The contract's status, when there is a contract.
+    pub status: Option<coopnet_protocol::kinds::ContractStatus>,
+    /// Why it was skipped, or every change made to make it a contract.
     pub notes: Vec<String>,
 }
 
 /// The report of an OCDS import.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
+    /// About the file as a whole (how it was decoded, say).
+    pub notes: Vec<String>,
     /// One line per release or record, in file order.
     pub lines: Vec<ImportLine>,
 }
@@ -149,6 +153,14 @@ impl ImportReport {
     /// How many lines have this action.
     pub fn count(&self, action: &ImportAction) -> usize {
         self.lines.iter().filter(|l| &l.action == action).count()
+    }
+
+    /// How many contracts have this status.
+    pub fn with_status(&self, status: coopnet_protocol::kinds::ContractStatus) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.status == Some(status))
+            .count()
     }
 }
 

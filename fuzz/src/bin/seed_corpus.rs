@@ -6,7 +6,10 @@
 //! - `sync_codec`: every frame of `protocol/testdata/wire.json`;
 //! - `reconciliation`: its negentropy messages and sketch cells, behind
 //!   the byte that picks the path;
-//! - `roster`: a few sequences of admissions and revocations.
+//! - `roster`: a few sequences of admissions and revocations;
+//! - `ocds`: the OCDS files the node ships for its demo and tests (real
+//!   packages from three countries, one in ISO-8859-1), and small releases
+//!   with HTML entities, fractional and zero values and odd dates.
 //!
 //! Each seed is named by the hex SHA-256 of its bytes, so reruns add
 //! nothing twice.
@@ -41,6 +44,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     write("sync_codec", &frame_seeds(&wire))?;
     write("reconciliation", &reconciliation_seeds(&wire)?)?;
     write("roster", &roster_seeds())?;
+    write("ocds", &ocds_seeds())?;
     Ok(())
 }
 
@@ -172,4 +176,24 @@ fn vector_seeds(path: &Path, seeds: &mut BTreeSet<Vec<u8>>) -> Result<usize, Box
         }
     }
     Ok(count)
+}
+
+/// The shipped OCDS files, and a few small releases with the awkward parts
+/// of real data.
+fn ocds_seeds() -> BTreeSet<Vec<u8>> {
+    let mut seeds: BTreeSet<Vec<u8>> = coopnet_node::ocds::demo_files()
+        .into_iter()
+        .map(|(_, bytes)| bytes.to_vec())
+        .collect();
+    for tender in [
+        r#"{"title": "Repairs &amp; Maintenance &#8217;26", "value": {"amount": 51365.26, "currency": "gbp"}}"#,
+        r#"{"title": "Lots", "value": {"amount": 0.1, "currency": "GBP"}, "minValue": {"amount": 300000, "currency": "GBP"}}"#,
+        r#"{"title": " Spaces \n and\tbreaks ", "tenderPeriod": {"endDate": "2027-02-30T25:00:00+14:00"}, "status": "weird"}"#,
+    ] {
+        let release = format!(
+            r#"{{"releases": [{{"ocid": "ocds-seed-1", "buyer": {{"name": "Leeds City Council"}}, "tender": {tender}}}]}}"#
+        );
+        seeds.insert(release.into_bytes());
+    }
+    seeds
 }

@@ -92,7 +92,7 @@ fn fields_of(
             }
             ok.then(|| ocid.to_owned())
         }),
-        status: status(release, tender),
+        status: status(release, tender, notes),
     })
 }
 
@@ -118,7 +118,15 @@ fn buyer_name<'a>(release: &'a Release, tender: &'a Tender) -> Option<&'a str> {
 
 fn description_of(tender: &Tender, notes: &mut Vec<String>) -> String {
     let text = match non_empty(tender.description.as_deref()) {
-        Some(text) => text.to_owned(),
+        Some(text) => {
+            let decoded = super::entities::decode(text);
+            if decoded != text {
+                notes.push(
+                    "description: HTML character references decoded (&amp; became &)".to_owned(),
+                );
+            }
+            decoded.into_owned()
+        }
         None => tender
             .items
             .iter()
@@ -166,7 +174,7 @@ fn skills(tender: &Tender) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut skills = Vec::new();
     for label in labels {
-        let Some(skill) = taxonomy.resolve(label) else {
+        let Some(skill) = taxonomy.resolve(&super::entities::decode(label)) else {
             continue;
         };
         let name = fit("", collapse(&skill.name), 100, &mut Vec::new());
@@ -196,13 +204,21 @@ fn value(tender: &Tender, notes: &mut Vec<String>) -> Option<Money> {
     if !(0.0..=MAX_AMOUNT).contains(&rounded) {
         return left_out("the amount is negative or too large");
     }
+    if amount == 0.0 {
+        return left_out("the amount is 0, which publishers write for unknown");
+    }
     if rounded == 0.0 {
-        return left_out("the amount is 0, taken as unknown");
+        return left_out(&format!("the amount {amount} is under one whole unit"));
     }
     let currency = value.currency.as_deref().unwrap_or_default().trim();
     let currency = currency.to_ascii_uppercase();
     if fields::currency("currency", &currency).is_err() {
         return left_out("no three-letter currency code");
+    }
+    if rounded != amount {
+        notes.push(format!(
+            "value: {amount} rounded to {rounded} (contracts hold whole units)"
+        ));
     }
     Some(Money {
         // The range check above makes this cast exact.
@@ -324,8 +340,11 @@ fn source_url(release: &Release, tender: &Tender) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn status(release: &Release, tender: &Tender) -> ContractStatus {
+fn status(release: &Release, tender: &Tender, notes: &mut Vec<String>) -> ContractStatus {
     let status = tender.status.as_deref().unwrap_or_default().trim();
+    if status.is_empty() && release.awards.is_empty() {
+        notes.push("status: not given, taken as open".to_owned());
+    }
     let is = |names: &[&str]| names.iter().any(|n| status.eq_ignore_ascii_case(n));
     let live_award = release.awards.iter().any(|award| {
         let status = award.status.as_deref().unwrap_or_default().trim();
@@ -350,9 +369,23 @@ fn collapse(text: &str) -> String {
         .join(" ")
 }
 
-/// One line of at most `max` characters.
+/// One line of at most `max` characters, its HTML character references
+/// decoded (noted), and line breaks and runs of spaces as single spaces
+/// (noted when the text had any inside it).
 fn fit_line(field: &str, text: &str, max: usize, notes: &mut Vec<String>) -> String {
-    fit(field, collapse(text), max, notes)
+    let decoded = super::entities::decode(text);
+    if decoded != text {
+        notes.push(format!(
+            "{field}: HTML character references decoded (&amp; became &)"
+        ));
+    }
+    let line = collapse(&decoded);
+    if !field.is_empty() && line != decoded.trim() {
+        notes.push(format!(
+            "{field}: line breaks and runs of spaces made single spaces"
+        ));
+    }
+    fit(field, line, max, notes)
 }
 
 /// A name (SPEC §3.2) of at most `max` characters: one line, without the

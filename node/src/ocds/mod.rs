@@ -51,8 +51,14 @@
 //! reported in [`Imported::notes`].
 
 mod convert;
+mod entities;
+mod import;
 mod release;
 
+pub use import::{Action, ImportError, Line, Report};
+
+#[cfg(test)]
+mod notes_tests;
 #[cfg(test)]
 mod tests;
 
@@ -73,13 +79,6 @@ pub enum OcdsError {
     TooLarge {
         /// The input's length in bytes.
         len: usize,
-    },
-    /// The input is not UTF-8 text (OCDS data must be), e.g. it was saved
-    /// as ISO-8859-1 or Windows-1252.
-    #[error("the file is not UTF-8 (byte {offset}); save it as UTF-8 and try again")]
-    NotUtf8 {
-        /// Offset of the first byte that is not valid UTF-8.
-        offset: usize,
     },
     /// The input is UTF-8 but not JSON.
     #[error("the file is not valid JSON (line {line}, column {column}): {message}")]
@@ -132,21 +131,45 @@ impl Skipped {
     }
 }
 
+/// What [`parse`] read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// One per release or record, in file order.
+    pub releases: Vec<Imported>,
+    /// About the file as a whole: how it was decoded, if not as UTF-8.
+    pub notes: Vec<String>,
+}
+
 /// Reads an OCDS release package, record package or single release: one
 /// [`Imported`] per release or record, in file order.
+///
+/// OCDS data must be UTF-8, but publishers' older systems save ISO-8859-1
+/// or Windows-1252: a file that is not UTF-8 is read as Windows-1252 (of
+/// which ISO-8859-1's letters are a part), and [`Parsed::notes`] says so.
 ///
 /// # Errors
 ///
 /// [`OcdsError`] when the input as a whole is unusable: too large, not
-/// UTF-8, not JSON, or not OCDS. Problems with a single release only skip it.
-pub fn parse(bytes: &[u8]) -> Result<Vec<Imported>, OcdsError> {
+/// JSON, or not OCDS. Problems with a single release only skip it.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, OcdsError> {
     if bytes.len() > MAX_INPUT_LEN {
         return Err(OcdsError::TooLarge { len: bytes.len() });
     }
-    let text = std::str::from_utf8(bytes).map_err(|error| OcdsError::NotUtf8 {
-        offset: error.valid_up_to(),
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut notes = Vec::new();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(error) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            notes.push(format!(
+                "The file is not UTF-8 (byte {} is not): it was read as Windows-1252 \
+                 (ISO-8859-1), the legacy encoding publishers use; check that accented \
+                 letters look right.",
+                error.valid_up_to()
+            ));
+            text
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let json: serde_json::Value = serde_json::from_str(text).map_err(|error| {
         let line = error.line();
         let column = error.column();
@@ -160,13 +183,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Imported>, OcdsError> {
         }
     })?;
     let units = release::units(json).ok_or(OcdsError::NotOcds)?;
-    let imported: Vec<Imported> = units.into_iter().map(convert::convert).collect();
+    let releases: Vec<Imported> = units.into_iter().map(convert::convert).collect();
     tracing::debug!(
-        releases = imported.len(),
-        contracts = imported.iter().filter(|i| i.outcome.is_ok()).count(),
+        releases = releases.len(),
+        contracts = releases.iter().filter(|i| i.outcome.is_ok()).count(),
         "read OCDS data"
     );
-    Ok(imported)
+    Ok(Parsed { releases, notes })
 }
 
 /// The contract record key for an ocid: `ocds:` and the ocid, if that is a

@@ -15,6 +15,11 @@ const PARAGUAY: &[u8] = include_bytes!("../../demo-data/ocds/release-package_1.1
 const LATIN_1: &[u8] =
     include_bytes!("../../demo-data/ocds/release-package_encoding-iso-8859-1.json");
 
+/// The releases [`super::parse`] read (its file notes are tested apart).
+fn parse(bytes: &[u8]) -> Result<Vec<Imported>, OcdsError> {
+    super::parse(bytes).map(|parsed| parsed.releases)
+}
+
 fn contracts(bytes: &[u8]) -> Vec<ContractFields> {
     parse(bytes)
         .unwrap()
@@ -52,10 +57,7 @@ fn every_sample_file_imports_or_gives_its_specific_error() {
         ("release-package-2.json", Ok((1, 1))),
         ("record-package-2.json", Ok((1, 0))),
         ("release-package_1.1-2.json", Ok((0, 1))),
-        (
-            "release-package_encoding-iso-8859-1.json",
-            Err(OcdsError::NotUtf8 { offset: 592 }),
-        ),
+        ("release-package_encoding-iso-8859-1.json", Ok((1, 2))),
     ];
     let files = demo_files();
     assert_eq!(files.len(), expected.len());
@@ -238,13 +240,24 @@ fn the_paraguay_contract_release_is_skipped_for_having_no_tender() {
 }
 
 #[test]
-fn the_iso_8859_1_file_is_refused_as_not_utf8() {
-    let error = parse(LATIN_1).unwrap_err();
-    assert_eq!(error, OcdsError::NotUtf8 { offset: 592 });
-    assert_eq!(
-        error.to_string(),
-        "the file is not UTF-8 (byte 592); save it as UTF-8 and try again"
+fn the_iso_8859_1_file_is_read_as_windows_1252_and_says_so() {
+    let parsed = super::parse(LATIN_1).unwrap();
+    assert_eq!(parsed.notes.len(), 1, "{:?}", parsed.notes);
+    assert!(
+        parsed.notes[0].contains("not UTF-8 (byte 592"),
+        "{:?}",
+        parsed.notes
     );
+    let contract = parsed
+        .releases
+        .iter()
+        .find_map(|r| r.outcome.clone().ok())
+        .unwrap();
+    let text = format!("{} {}", contract.title, contract.description);
+    assert!(!text.contains('\u{fffd}'), "{text}");
+    assert!(text.chars().any(|c| "áéíóúñÁÉÍÓÚÑ".contains(c)), "{text}");
+    // UTF-8 files carry no such note.
+    assert!(super::parse(BARNET).unwrap().notes.is_empty());
 }
 
 #[test]

@@ -326,6 +326,9 @@ struct ImportPage {
     updated: usize,
     unchanged: usize,
     skipped: usize,
+    open: usize,
+    closed: usize,
+    awarded: usize,
 }
 
 /// `POST /contracts/import` (multipart: the CSRF token `_csrf` first,
@@ -371,6 +374,9 @@ pub async fn import(
         updated: report.count(&ImportAction::Updated),
         unchanged: report.count(&ImportAction::Unchanged),
         skipped: report.count(&ImportAction::Skipped),
+        open: report.with_status(ContractStatus::Open),
+        closed: report.with_status(ContractStatus::Closed),
+        awarded: report.with_status(ContractStatus::Awarded),
         report,
     };
     Ok(render(&page)?.into_response())

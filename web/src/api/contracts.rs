@@ -1,9 +1,11 @@
 //! Contracts: list, add, one with its matches, OCDS import.
 
-use axum::Json;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::types::{
@@ -14,6 +16,17 @@ use crate::backend::ImportReport;
 use crate::error::{ApiError, ErrorBody, Failure};
 use crate::ops::{self, ContractFilter};
 use crate::paging::Paging;
+
+/// The contract routes (an import may be up to 16 MiB).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contracts", get(list).post(add))
+        .route(
+            "/contracts/import",
+            post(import).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD)),
+        )
+        .route("/contracts/{contract_id}", get(one))
+}
 
 /// Filters of the contract list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -1,13 +1,21 @@
 //! Partner search and a co-op's records.
 
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
 
 use super::types::{CoopJson, CoopList, CoopResult};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::ops;
 use crate::query::CoopParams;
+
+/// The partner routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/coops", get(search))
+        .route("/coops/{coop_key}", get(one))
+}
 
 /// Finds partner co-ops (not ours), ranked: more of the asked skills first,
 /// then more person-days available in the window, then lower day rate.

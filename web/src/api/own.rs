@@ -1,8 +1,9 @@
 //! `/status`, our co-op's profile, skills and capacity, and skill
 //! suggestions.
 
-use axum::Json;
 use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
 use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
 use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Kind};
@@ -99,6 +100,18 @@ pub async fn put_capacity(
     Ok(Json(
         ops::save_capacity(state.backend.as_ref(), fields).await?,
     ))
+}
+
+/// Our co-op's routes: health, status, profile, skills, capacity and the
+/// taxonomy's suggestions.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/status", get(status))
+        .route("/profile", get(get_profile).put(put_profile))
+        .route("/skills", get(get_skills).put(put_skills))
+        .route("/capacity", get(get_capacity).put(put_capacity))
+        .route("/taxonomy/suggest", get(suggest))
 }
 
 /// `?q=` of the suggestions.

@@ -2,9 +2,11 @@
 //! contract's page with the co-ops that could cover it.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, RawQuery, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use coopnet_protocol::kinds::{ContractFields, ContractStatus, Money, Period};
 use serde::Deserialize;
 
@@ -81,6 +83,18 @@ struct NewForm {
     end: String,
     location: String,
     source_url: String,
+}
+
+/// The contract pages' routes (an upload may be up to 16 MiB).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contracts", get(list).post(add))
+        .route("/contracts.csv", get(csv))
+        .route(
+            "/contracts/import",
+            post(import).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD)),
+        )
+        .route("/contracts/{id}", get(one))
 }
 
 #[derive(Template)]

@@ -11,29 +11,17 @@ mod partners;
 pub(crate) mod show;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use crate::{AppState, Viewer};
 
-/// The pages' routes.
+/// The pages' routes: each page's module brings its own.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::show))
-        .route("/our-coop", get(own::show))
-        .route("/our-coop/profile", post(own::save_profile))
-        .route("/our-coop/skills", post(own::save_skills))
-        .route("/our-coop/capacity", post(own::save_capacity))
-        .route("/partners", get(partners::search))
-        .route("/partners.csv", get(partners::csv))
-        .route("/coops/{key}", get(partners::coop))
-        .route("/contracts", get(contracts::list).post(contracts::add))
-        .route("/contracts.csv", get(contracts::csv))
-        .route(
-            "/contracts/import",
-            post(contracts::import).layer(DefaultBodyLimit::max(crate::MAX_UPLOAD)),
-        )
-        .route("/contracts/{id}", get(contracts::one))
+        .merge(own::router())
+        .merge(partners::router())
+        .merge(contracts::router())
 }
 
 /// What the layout shows on every page.

@@ -3,9 +3,11 @@
 //! A refused form comes back with what was typed and the error beside it.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use coopnet_protocol::kinds::{
     CapacityFields, CapacityWindow, ProfileFields, RateBand, SkillEntry, SkillLevel, SkillsFields,
     WorkMode,
@@ -209,6 +211,15 @@ fn pad<T: Default>(rows: &mut Vec<T>, blank: usize, empty: impl Fn(&T) -> bool) 
     if rows.last().is_none_or(|row| !empty(row)) {
         rows.extend(std::iter::repeat_with(T::default).take(blank));
     }
+}
+
+/// *Our co-op*'s routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/our-coop", get(show))
+        .route("/our-coop/profile", post(save_profile))
+        .route("/our-coop/skills", post(save_skills))
+        .route("/our-coop/capacity", post(save_capacity))
 }
 
 /// `?saved=` after a successful save.

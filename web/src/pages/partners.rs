@@ -2,9 +2,11 @@
 //! and day rate, ranked, each result saying why; and a co-op's page.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
 
 use super::labels::{Form, said};
@@ -16,6 +18,14 @@ use crate::ops::{self, ContractItem};
 use crate::paging::{Pager, Paging};
 use crate::query::CoopParams;
 use crate::{AppState, Viewer};
+
+/// The partner pages' routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/partners", get(search))
+        .route("/partners.csv", get(csv))
+        .route("/coops/{key}", get(coop))
+}
 
 #[derive(Template)]
 #[template(path = "partners.html")]

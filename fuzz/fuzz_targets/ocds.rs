@@ -12,10 +12,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for imported in parsed.releases {
+        let key = imported.key();
         if let Ok(fields) = imported.outcome {
             assert!(!fields.title.is_empty());
             assert!(Contract::parse(fields).is_ok());
-            if let Some(key) = imported.key() {
+            if let Some(key) = key {
                 assert!(key.starts_with("ocds:"));
                 assert!(key.len() <= coopnet_protocol::MAX_KEY_LEN);
             }

@@ -20,6 +20,7 @@ mod node;
 pub mod private;
 pub mod search_cache;
 pub mod store;
+mod upgrade;
 
 pub use node::{DEFAULT_GRACE, ImportReport, Node, NodeError, OPEN_TOPIC, Overrides, Receipt};
 

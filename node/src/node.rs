@@ -236,7 +236,7 @@ impl Node {
             feedback,
             feedback_tx,
         )?;
-        Ok(Node {
+        let node = Node {
             key: secret.public(),
             secret: Arc::new(secret),
             name: config.name,
@@ -249,7 +249,9 @@ impl Node {
             publish_lock: Mutex::new(()),
             searches: crate::search_cache::SearchCache::default(),
             tasks: std::sync::Mutex::new(vec![ingest_task, net_task]),
-        })
+        };
+        node.upgrade_own_contracts().await?;
+        Ok(node)
     }
 
     /// The co-op's key.

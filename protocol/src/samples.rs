@@ -5,10 +5,10 @@
 use crate::keys::{PublicKey, SecretKey};
 use crate::kinds::{
     BidNotice, BidNoticeFields, BidStatus, Body, Capacity, CapacityFields, CapacityWindow,
-    Contract, ContractFields, ContractStatus, Coordinates, FederationId, Membership,
-    MembershipFields, Money, NodeStatus, NodeStatusFields, Period, Profile, ProfileFields,
-    RateBand, Revocation, RevocationFields, Role, SkillEntry, SkillLevel, Skills, SkillsFields,
-    WorkMode,
+    Contract, ContractFields, ContractStatus, ContractV1, ContractV1Fields, ContractValue,
+    Coordinates, FederationId, Membership, MembershipFields, Money, NodeStatus, NodeStatusFields,
+    Period, Profile, ProfileFields, RateBand, Revocation, RevocationFields, Role, SkillEntry,
+    SkillLevel, Skills, SkillsFields, WorkMode,
 };
 use crate::time::{Day, Timestamp};
 
@@ -156,8 +156,9 @@ pub fn contract(n: usize) -> Contract {
                       Standard and WCAG 2.2 AA."
             .to_owned(),
         required_skills: vec!["user-centred design".into(), "JavaScript".into()],
-        value: Some(Money {
-            amount: 120_000 + 1_000 * n as u64,
+        value: Some(ContractValue {
+            amount: Some((120_000 + 1_000 * n as u64) * 100),
+            min: None,
             currency: "GBP".into(),
         }),
         deadline: Some(NOW.plus_millis(21 * 86_400_000)),
@@ -171,6 +172,29 @@ pub fn contract(n: usize) -> Contract {
         status: ContractStatus::Open,
     };
     parse(Contract::parse(fields))
+}
+
+/// Sample co-op `n`'s contract in the first schema (kind 4), as nodes
+/// published them before kind 9: its value in whole units.
+pub fn contract_v1(n: usize) -> ContractV1 {
+    let current = contract(n).into_fields();
+    let fields = ContractV1Fields {
+        title: current.title,
+        buyer: current.buyer,
+        description: current.description,
+        required_skills: current.required_skills,
+        value: Some(Money {
+            amount: 120_000 + 1_000 * n as u64,
+            currency: "GBP".into(),
+        }),
+        deadline: current.deadline,
+        period: current.period,
+        location: current.location,
+        source_url: current.source_url,
+        ocid: current.ocid,
+        status: current.status,
+    };
+    parse(ContractV1::parse(fields))
 }
 
 /// A membership of `member` in the sample federation.
@@ -238,6 +262,7 @@ pub fn bodies(n: usize) -> Vec<(Body, String)> {
         (Body::Skills(skills(n, 6)), String::new()),
         (Body::Capacity(capacity(n, 3)), String::new()),
         (Body::Contract(contract(n)), format!("contract-{n}")),
+        (Body::ContractV1(contract_v1(n)), format!("contract-v1-{n}")),
         (
             Body::Membership(membership(partner, "Partner Co-op", Role::Member)),
             partner.to_string(),
@@ -273,7 +298,7 @@ mod tests {
     #[test]
     fn every_sample_body_is_valid_for_many_coops() {
         for n in 0..40 {
-            assert_eq!(super::bodies(n).len(), 8);
+            assert_eq!(super::bodies(n).len(), crate::kinds::ALL_KINDS.len());
             assert_eq!(super::capacity(n, 100).windows.len(), 100);
             assert_eq!(super::skills(n, 10).entries.len(), 10);
         }

@@ -18,6 +18,7 @@ mod protocol_smoke;
 mod push;
 mod secrets;
 mod skills;
+mod upgrade;
 mod web;
 
 /// The `coopnet` binary Cargo built for this test run.

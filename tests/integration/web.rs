@@ -79,12 +79,23 @@ impl Api {
     /// Sends a request; returns the status and the body as JSON (or a JSON
     /// string holding the text).
     pub async fn call(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        self.call_bytes(method, path, body.as_bytes().to_vec())
+            .await
+    }
+
+    /// [`Api::call`] with a body of any bytes.
+    pub async fn call_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
         let request = hyper::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
             .header("authorization", format!("Bearer {}", self.token))
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.to_owned())))
+            .body(Full::new(Bytes::from(body)))
             .unwrap();
         let response = self.client.request(request).await.unwrap();
         let status = response.status().as_u16();
@@ -201,6 +212,37 @@ async fn an_ocds_file_posted_to_the_api_becomes_contracts_and_a_bad_file_is_refu
         .await;
     assert_eq!(listed["contracts"].as_array().unwrap().len(), imported);
     assert_eq!(listed["total"], imported);
+    // Barnet's tender gives a range (minValue to value), kept in pence,
+    // and the report says each contract's status.
+    let contract = &listed["contracts"][0];
+    assert_eq!(contract["value"]["amount"], 110_000_000, "{contract}");
+    assert_eq!(contract["value"]["min"], 60_000_000, "{contract}");
+    assert!(lines.iter().any(|l| l["status"] == "open"), "{report}");
+    let page = format!("/contracts/{}", contract["contract_id"].as_str().unwrap());
+    let (status, html) = api.call("GET", &page, "").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.as_str().unwrap().contains("£600,000–£1,100,000"),
+        "the page shows the range as people write it"
+    );
+
+    // The shipped ISO-8859-1 file imports, and the report says how it was read.
+    let latin = coopnet_node::ocds::demo_files()
+        .into_iter()
+        .find(|(name, _)| name.contains("iso-8859-1"))
+        .unwrap()
+        .1;
+    let (status, report) = api
+        .call_bytes("POST", "/api/v1/contracts/import", latin.to_vec())
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("Windows-1252"),
+        "{report}"
+    );
 
     let (status, error) = api
         .call("POST", "/api/v1/contracts/import", "{\"hello\": 1}")

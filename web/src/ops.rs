@@ -100,9 +100,13 @@ pub struct ContractItem {
 }
 
 impl ContractItem {
+    /// A contract record of either schema (SPEC §3.3: a kind 4 one reads
+    /// as the kind 9 one it converts to).
     fn from_record(record: RecordView) -> Option<ContractItem> {
-        let Some(Body::Contract(contract)) = record.body else {
-            return None;
+        let fields = match record.body {
+            Some(Body::Contract(contract)) => contract.into_fields(),
+            Some(Body::ContractV1(old)) => ContractFields::from(old.into_fields()),
+            _ => return None,
         };
         Some(ContractItem {
             id: contract_id(&record.author, &record.key),
@@ -110,8 +114,13 @@ impl ContractItem {
             key: record.key,
             version: record.version,
             issued_at: record.issued_at,
-            fields: contract.into_fields(),
+            fields,
         })
+    }
+
+    /// The most it may be worth, in hundredths, for sorting.
+    fn worth(&self) -> Option<u64> {
+        self.fields.value.as_ref().and_then(|v| v.amount.or(v.min))
     }
 
     /// The status as a word.
@@ -127,6 +136,25 @@ impl ContractItem {
     pub fn path_id(&self) -> String {
         form_urlencoded::byte_serialize(self.id.as_bytes()).collect()
     }
+}
+
+/// The live contract records among `records`, one per (author, key): a
+/// co-op that has both a kind 9 and a kind 4 contract under one key means
+/// the kind 9 one (SPEC §3.3).
+fn one_per_key(records: Vec<RecordView>) -> Vec<RecordView> {
+    let current: std::collections::HashSet<(PublicKey, String)> = records
+        .iter()
+        .filter(|r| r.kind == Kind::Contract && r.body.is_some())
+        .map(|r| (r.author, r.key.clone()))
+        .collect();
+    records
+        .into_iter()
+        .filter(|r| match r.kind {
+            Kind::Contract => true,
+            Kind::ContractV1 => !current.contains(&(r.author, r.key.clone())),
+            _ => false,
+        })
+        .collect()
 }
 
 /// A contract's stable id.
@@ -178,15 +206,21 @@ pub async fn contracts(
     };
     let records = if filter.text.trim().is_empty() {
         let author = filter.mine.then(|| backend.own_key());
-        backend.list(Kind::Contract, author, CONTRACT_SCAN).await?
+        let mut records = backend.list(Kind::Contract, author, CONTRACT_SCAN).await?;
+        records.extend(
+            backend
+                .list(Kind::ContractV1, author, CONTRACT_SCAN)
+                .await?,
+        );
+        records
     } else {
         backend.search_text(&filter.text, CONTRACT_SCAN).await?
     };
     let skill = skill_key(&filter.skill);
     let own = backend.own_key();
-    let mut found: Vec<ContractItem> = records
+    let mut found: Vec<ContractItem> = one_per_key(records)
         .into_iter()
-        .filter(|r| r.kind == Kind::Contract && (!filter.mine || r.author == own))
+        .filter(|r| !filter.mine || r.author == own)
         .filter_map(ContractItem::from_record)
         .filter(|c| status.is_none_or(|s| c.fields.status == s))
         .filter(|c| {
@@ -204,10 +238,9 @@ pub async fn contracts(
             (deadline.is_none(), deadline, std::cmp::Reverse(c.issued_at))
         }),
         "newest" => found.sort_by_key(|c| std::cmp::Reverse(c.issued_at)),
-        "value" => found.sort_by_key(|c| {
-            let amount = c.fields.value.as_ref().map(|v| v.amount);
-            (std::cmp::Reverse(amount), std::cmp::Reverse(c.issued_at))
-        }),
+        "value" => {
+            found.sort_by_key(|c| (std::cmp::Reverse(c.worth()), std::cmp::Reverse(c.issued_at)))
+        }
         _ => {
             return Err(Failure::invalid(
                 "sort",
@@ -252,7 +285,10 @@ pub async fn contract(
     id: &str,
 ) -> Result<(ContractItem, Vec<CoopHit>), Failure> {
     let (author, key) = parse_contract_id(id)?;
-    let record = backend.current(author, Kind::Contract, &key).await?;
+    let record = match backend.current(author, Kind::Contract, &key).await? {
+        Some(record) => Some(record),
+        None => backend.current(author, Kind::ContractV1, &key).await?,
+    };
     let item = record
         .and_then(ContractItem::from_record)
         .ok_or_else(|| Failure::not_found("that contract"))?;
@@ -334,9 +370,9 @@ pub async fn coop(backend: &dyn Backend, key: &str) -> Result<CoopDetail, Failur
         Some(Body::Capacity(c)) => Some(c.into_fields()),
         _ => None,
     };
-    let contracts: Vec<ContractItem> = backend
-        .list(Kind::Contract, Some(key), 100)
-        .await?
+    let mut records = backend.list(Kind::Contract, Some(key), 100).await?;
+    records.extend(backend.list(Kind::ContractV1, Some(key), 100).await?);
+    let contracts: Vec<ContractItem> = one_per_key(records)
         .into_iter()
         .filter_map(ContractItem::from_record)
         .collect();

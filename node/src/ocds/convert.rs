@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use coopnet_protocol::kinds::{Contract, ContractFields, ContractStatus, Money, Period, fields};
+use coopnet_protocol::kinds::{
+    Contract, ContractFields, ContractStatus, ContractValue, Period, fields,
+};
 use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Day, Timestamp};
 
@@ -11,7 +13,8 @@ use super::release::{Address, Organisation, Release, Tender, Unit};
 use super::{Imported, Skipped};
 
 const MAX_SKILLS: usize = 10;
-const MAX_AMOUNT: f64 = 1e15;
+/// The most a value may be, in hundredths (SPEC §3.3).
+const MAX_HUNDREDTHS: f64 = 1e17;
 /// The description's byte budget, so that with every other field at its
 /// limit the signed record stays under the protocol's 64 KiB.
 const MAX_DESCRIPTION_BYTES: usize = 48 * 1024;
@@ -188,43 +191,79 @@ fn skills(tender: &Tender) -> Vec<String> {
     skills
 }
 
-fn value(tender: &Tender, notes: &mut Vec<String>) -> Option<Money> {
-    let value = tender.value.as_ref()?;
+fn value(tender: &Tender, notes: &mut Vec<String>) -> Option<ContractValue> {
+    let amount = hundredths("value", tender.value.as_ref(), notes);
+    let mut min = hundredths("minValue", tender.min_value.as_ref(), notes);
+    let currency = match (&amount, &min) {
+        (Some((_, currency)), _) | (None, Some((_, currency))) => currency.clone(),
+        (None, None) => return None,
+    };
+    if let Some((_, other)) = &min
+        && *other != currency
+    {
+        notes.push(format!(
+            "minValue: left out, in {other} while the value is in {currency}"
+        ));
+        min = None;
+    }
+    let amount = amount.map(|(hundredths, _)| hundredths);
+    let mut min = min.map(|(hundredths, _)| hundredths);
+    if let (Some(low), Some(high)) = (min, amount)
+        && low > high
+    {
+        notes.push("minValue: left out, more than the value".to_owned());
+        min = None;
+    }
+    Some(ContractValue {
+        amount,
+        min,
+        currency,
+    })
+}
+
+/// An OCDS amount as hundredths of its currency (pence, cents), and its
+/// currency; `None` (noted) when unusable. An amount of 0 is taken as
+/// unknown (publishers write 0 for that), and one with more than two
+/// decimals is rounded to the nearest hundredth (noted).
+fn hundredths(
+    field: &str,
+    value: Option<&super::release::Amount>,
+    notes: &mut Vec<String>,
+) -> Option<(u64, String)> {
+    let value = value?;
     if value.amount.is_none() && value.currency.is_none() {
         return None;
     }
-    let mut left_out = |why: &str| {
-        notes.push(format!("value: left out, {why}"));
+    let mut left_out = |why: String| {
+        notes.push(format!("{field}: left out, {why}"));
         None
     };
     let Some(amount) = value.amount else {
-        return left_out("no usable amount");
+        return left_out("no usable amount".into());
     };
-    let rounded = amount.round();
-    if !(0.0..=MAX_AMOUNT).contains(&rounded) {
-        return left_out("the amount is negative or too large");
-    }
     if amount == 0.0 {
-        return left_out("the amount is 0, which publishers write for unknown");
+        return left_out("the amount is 0, which publishers write for unknown".into());
     }
-    if rounded == 0.0 {
-        return left_out(&format!("the amount {amount} is under one whole unit"));
+    let scaled = (amount * 100.0).round();
+    if !(0.0..=MAX_HUNDREDTHS).contains(&scaled) {
+        return left_out("the amount is negative or too large".into());
+    }
+    if scaled == 0.0 {
+        return left_out(format!("the amount {amount} is under a hundredth"));
     }
     let currency = value.currency.as_deref().unwrap_or_default().trim();
     let currency = currency.to_ascii_uppercase();
     if fields::currency("currency", &currency).is_err() {
-        return left_out("no three-letter currency code");
+        return left_out("no three-letter currency code".into());
     }
-    if rounded != amount {
+    if (scaled / 100.0 - amount).abs() > 1e-9 * amount.abs().max(1.0) {
         notes.push(format!(
-            "value: {amount} rounded to {rounded} (contracts hold whole units)"
+            "{field}: {amount} rounded to {:.2} (values keep two decimals)",
+            scaled / 100.0
         ));
     }
-    Some(Money {
-        // The range check above makes this cast exact.
-        amount: rounded as u64,
-        currency,
-    })
+    // The range check above makes this cast exact.
+    Some((scaled as u64, currency))
 }
 
 fn deadline(tender: &Tender, notes: &mut Vec<String>) -> Option<Timestamp> {

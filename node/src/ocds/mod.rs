@@ -37,7 +37,7 @@
 //! | buyer | `buyer.name`, else the party with role `buyer`, then `procuringEntity`, else `tender.procuringEntity.name`, else skipped |
 //! | description | `tender.description`, else the item descriptions one per line |
 //! | required_skills | up to 10 `classification` and `additionalClassifications` descriptions of `tender.items` (and of the tender), each as written (white space cleaned; ones with no letters or digits skipped), unique ignoring case; partner matching resolves them through [`Taxonomy::esco`](coopnet_protocol::taxonomy::Taxonomy::esco) |
-//! | value | `tender.value`: amount (number or text) rounded to whole units, currency upper-cased; left out if either is missing or invalid, or the amount is 0 (publishers write 0 for "unknown") |
+//! | value | `tender.value` as `amount` and `tender.minValue` as `min`, each in hundredths (pence kept; more decimals rounded, noted), currency upper-cased; each left out (noted) if its amount or currency is missing or invalid, or its amount is 0 (publishers write 0 for "unknown"); `min` left out if it is more than the value or in another currency |
 //! | deadline | `tender.tenderPeriod.endDate`, ISO 8601 with `Z` or an offset (none means UTC); a bare date means 00:00 UTC that day |
 //! | period | the calendar dates of `tender.contractPeriod` `startDate` and `endDate`; left out unless both parse and end ≥ start |
 //! | location | the first of `tender.deliveryAddresses`/`deliveryLocations`, the items' `deliveryAddress(es)`/`deliveryLocation(s)`, the buyer's address, the procuring entity's address: locality, region, country |
@@ -46,9 +46,11 @@
 //! | status | `tender.status` `cancelled`/`unsuccessful`/`withdrawn` → closed; `complete`/`awarded`, or any award not cancelled or unsuccessful → awarded; otherwise (`active`, `planning`, `planned`, missing) → open |
 //!
 //! Single-line text has its line breaks and runs of spaces collapsed, and
-//! text over its limit is cut at a character boundary and ends with "…".
-//! Every optional field left out for being invalid, and every cut, is
-//! reported in [`Imported::notes`].
+//! text over its limit is cut at a character boundary and ends with "…";
+//! HTML character references (`&amp;`) are decoded. Every change — an
+//! optional field left out, a cut, collapsed spaces, decoded references,
+//! a rounded value, a status taken as open — is reported in
+//! [`Imported::notes`].
 
 mod convert;
 mod entities;

@@ -78,6 +78,8 @@ pub(super) struct Tender {
     #[serde(default, deserialize_with = "lenient")]
     pub value: Option<Amount>,
     #[serde(default, deserialize_with = "lenient")]
+    pub min_value: Option<Amount>,
+    #[serde(default, deserialize_with = "lenient")]
     pub tender_period: Option<Period>,
     #[serde(default, deserialize_with = "lenient")]
     pub contract_period: Option<Period>,

@@ -1,4 +1,4 @@
-use coopnet_protocol::kinds::{Contract, ContractFields, ContractStatus, Money, Period};
+use coopnet_protocol::kinds::{Contract, ContractFields, ContractStatus, ContractValue, Period};
 use coopnet_protocol::{
     Body, Day, Draft, MAX_KEY_LEN, SecretKey, Timestamp, samples, verify_bytes,
 };
@@ -89,10 +89,12 @@ fn the_barnet_tender_imports_with_its_title_buyer_value_deadline_and_ocid() {
     let contract = all[0].outcome.clone().unwrap();
     assert_eq!(contract.title, "Planned cycle lane improvements");
     assert_eq!(contract.buyer, "London Borough of Barnet");
+    // The range the buyer gave: minValue to value, in pence.
     assert_eq!(
         contract.value,
-        Some(Money {
-            amount: 1_100_000,
+        Some(ContractValue {
+            amount: Some(110_000_000),
+            min: Some(60_000_000),
             currency: "GBP".to_owned()
         })
     );
@@ -135,7 +137,10 @@ fn the_mexico_release_packages_import_their_tenders_despite_the_misspelt_field()
     assert_eq!(first.title, "ARRENDAMIENTO DE BIENES INFORMÁTICOS");
     assert_eq!(first.buyer, "SECRETARÍA DE FINANZAS");
     assert_eq!(first.description, "471 COMPUTADORA PORTÁTIL");
-    assert_eq!(first.value.as_ref().map(|v| v.amount), Some(1_311_264));
+    assert_eq!(
+        first.value.as_ref().and_then(|v| v.amount),
+        Some(131_126_400)
+    );
     assert_eq!(first.value.map(|v| v.currency).as_deref(), Some("MXN"));
     // 2015-12-22T00:00:00-06:00 is 06:00 UTC.
     assert_eq!(first.deadline, Some(Timestamp(1_450_764_000_000)));
@@ -143,8 +148,8 @@ fn the_mexico_release_packages_import_their_tenders_despite_the_misspelt_field()
 
     let second = only_contract(MEXICO_2);
     assert_eq!(second.title, "RENOVACIÓN DEL LICENCIAMIENTO SELECT BENTLEY");
-    // 1,471,566.72 rounds to whole pesos.
-    assert_eq!(second.value.map(|v| v.amount), Some(1_471_567));
+    // 1,471,566.72 keeps its centavos.
+    assert_eq!(second.value.and_then(|v| v.amount), Some(147_156_672));
     assert_eq!(
         second.ocid.as_deref(),
         Some("OCDS-87SD3T-AD-SF-DRM-065-2015")
@@ -366,8 +371,9 @@ fn amounts_and_text_may_arrive_as_the_other_type() {
     assert_eq!(contract.title, "2024");
     assert_eq!(
         contract.value,
-        Some(Money {
-            amount: 1501,
+        Some(ContractValue {
+            amount: Some(150_050),
+            min: None,
             currency: "EUR".to_owned()
         })
     );

@@ -27,6 +27,11 @@ pub fn searchable_text(body: &Body) -> Option<String> {
             parts.extend(c.required_skills.iter().map(String::as_str));
             parts.push(&c.location);
         }
+        Body::ContractV1(c) => {
+            parts.extend([&c.title, &c.buyer, &c.description].map(String::as_str));
+            parts.extend(c.required_skills.iter().map(String::as_str));
+            parts.push(&c.location);
+        }
         _ => return None,
     }
     Some(parts.join("\n"))
@@ -61,7 +66,7 @@ pub fn fts_terms(input: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coopnet_protocol::samples;
+    use coopnet_protocol::{Kind, samples};
 
     #[test]
     fn a_query_is_quoted_term_by_term() {
@@ -78,15 +83,25 @@ mod tests {
     }
 
     #[test]
-    fn only_the_four_searchable_kinds_have_text() {
-        let with_text: Vec<bool> = samples::bodies(0)
-            .iter()
-            .map(|(body, _)| searchable_text(body).is_some())
-            .collect();
-        assert_eq!(
-            with_text,
-            [true, true, true, true, false, false, false, false]
-        );
+    fn only_profiles_skills_capacity_and_contracts_have_text() {
+        for (body, _) in samples::bodies(0) {
+            let searched = matches!(
+                body.kind(),
+                Some(
+                    Kind::Profile
+                        | Kind::Skills
+                        | Kind::Capacity
+                        | Kind::Contract
+                        | Kind::ContractV1
+                )
+            );
+            assert_eq!(
+                searchable_text(&body).is_some(),
+                searched,
+                "{:?}",
+                body.kind()
+            );
+        }
     }
 
     #[test]

@@ -108,6 +108,26 @@ fn schema(code: u16) -> Option<Vec<(&'static str, Ty)>> {
                 Enum(&["forming", "submitted", "won", "lost", "withdrawn"]),
             ),
         ],
+        9 => vec![
+            ("title", Str),
+            ("buyer", Str),
+            ("description", Str),
+            ("required_skills", list(Str)),
+            (
+                "value",
+                opt(Struct(vec![
+                    ("amount", opt(U64)),
+                    ("min", opt(U64)),
+                    ("currency", Str),
+                ])),
+            ),
+            ("deadline", opt(Millis)),
+            ("period", opt(Struct(vec![("start", Day), ("end", Day)]))),
+            ("location", Str),
+            ("source_url", opt(Str)),
+            ("ocid", opt(Str)),
+            ("status", Enum(&["open", "closed", "awarded"])),
+        ],
         8 => vec![
             ("software_version", Str),
             ("records_held", U64),

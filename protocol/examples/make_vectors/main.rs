@@ -202,6 +202,31 @@ fn valid_vectors() -> Vec<Value> {
         5,
         draft(Body::Contract(bare), "lead-17"),
     ));
+    for (name, amount, min) in [
+        (
+            "contract valued as a range, in pence",
+            Some(5_136_526),
+            Some(1_000_000),
+        ),
+        (
+            "contract valued only by its minimum",
+            None,
+            Some(30_000_000),
+        ),
+    ] {
+        let mut fields = samples::contract(6).into_fields();
+        fields.value = Some(coopnet_protocol::kinds::ContractValue {
+            amount,
+            min,
+            currency: "GBP".into(),
+        });
+        let contract = coopnet_protocol::kinds::Contract::parse(fields).unwrap();
+        out.push(valid(
+            name,
+            5,
+            draft(Body::Contract(contract), "ocds:ocds-b5fd17-range"),
+        ));
+    }
     out
 }
 

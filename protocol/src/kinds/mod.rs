@@ -17,7 +17,10 @@ mod skills;
 
 pub use bid_notice::{BidNotice, BidNoticeFields, BidStatus};
 pub use capacity::{Capacity, CapacityFields, CapacityWindow, RateBand, WorkMode};
-pub use contract::{Contract, ContractFields, ContractStatus, Money, Period};
+pub use contract::{
+    Contract, ContractFields, ContractStatus, ContractV1, ContractV1Fields, ContractValue,
+    MAX_VALUE_HUNDREDTHS, Money, Period,
+};
 pub use federation::{
     FederationId, Membership, MembershipFields, Revocation, RevocationFields, Role,
 };
@@ -82,8 +85,9 @@ pub enum Kind {
     Skills = 2,
     /// A co-op's spare capacity windows. One per co-op (empty key).
     Capacity = 3,
-    /// An opportunity a member found or imported; key chosen by the author.
-    Contract = 4,
+    /// An opportunity in the first contract schema (value in whole units):
+    /// read, no longer published; key chosen by the author.
+    ContractV1 = 4,
     /// A coordinator's admission of a member; key = the member's key.
     Membership = 5,
     /// A coordinator's revocation of a member; key = the member's key.
@@ -92,18 +96,22 @@ pub enum Kind {
     BidNotice = 7,
     /// A node's periodic signed heartbeat. One per co-op (empty key).
     NodeStatus = 8,
+    /// An opportunity a member found or imported (value in hundredths, as
+    /// an estimate, a range or a minimum); key chosen by the author.
+    Contract = 9,
 }
 
 /// Every kind, in code order.
-pub const ALL_KINDS: [Kind; 8] = [
+pub const ALL_KINDS: [Kind; 9] = [
     Kind::Profile,
     Kind::Skills,
     Kind::Capacity,
-    Kind::Contract,
+    Kind::ContractV1,
     Kind::Membership,
     Kind::Revocation,
     Kind::BidNotice,
     Kind::NodeStatus,
+    Kind::Contract,
 ];
 
 impl Kind {
@@ -123,6 +131,7 @@ impl Kind {
             Kind::Profile => "profile",
             Kind::Skills => "skills",
             Kind::Capacity => "capacity",
+            Kind::ContractV1 => "contract-v1",
             Kind::Contract => "contract",
             Kind::Membership => "membership",
             Kind::Revocation => "revocation",
@@ -160,6 +169,8 @@ pub enum Body {
     Skills(Skills),
     /// See [`Capacity`].
     Capacity(Capacity),
+    /// See [`ContractV1`].
+    ContractV1(ContractV1),
     /// See [`Contract`].
     Contract(Contract),
     /// See [`Membership`].
@@ -219,6 +230,7 @@ impl Body {
             Body::Profile(_) => Kind::Profile,
             Body::Skills(_) => Kind::Skills,
             Body::Capacity(_) => Kind::Capacity,
+            Body::ContractV1(_) => Kind::ContractV1,
             Body::Contract(_) => Kind::Contract,
             Body::Membership(_) => Kind::Membership,
             Body::Revocation(_) => Kind::Revocation,
@@ -234,6 +246,7 @@ impl Body {
             Body::Profile(b) => postcard::to_allocvec(&**b),
             Body::Skills(b) => postcard::to_allocvec(&**b),
             Body::Capacity(b) => postcard::to_allocvec(&**b),
+            Body::ContractV1(b) => postcard::to_allocvec(&**b),
             Body::Contract(b) => postcard::to_allocvec(&**b),
             Body::Membership(b) => postcard::to_allocvec(&**b),
             Body::Revocation(b) => postcard::to_allocvec(&**b),
@@ -259,6 +272,7 @@ impl Body {
             Kind::Profile => Body::Profile(decode_as(kind, bytes, Profile::parse)?),
             Kind::Skills => Body::Skills(decode_as(kind, bytes, Skills::parse)?),
             Kind::Capacity => Body::Capacity(decode_as(kind, bytes, Capacity::parse)?),
+            Kind::ContractV1 => Body::ContractV1(decode_as(kind, bytes, ContractV1::parse)?),
             Kind::Contract => Body::Contract(decode_as(kind, bytes, Contract::parse)?),
             Kind::Membership => Body::Membership(decode_as(kind, bytes, Membership::parse)?),
             Kind::Revocation => Body::Revocation(decode_as(kind, bytes, Revocation::parse)?),
@@ -306,6 +320,7 @@ impl serde::Serialize for Body {
             Body::Profile(b) => b.serialize(s),
             Body::Skills(b) => b.serialize(s),
             Body::Capacity(b) => b.serialize(s),
+            Body::ContractV1(b) => b.serialize(s),
             Body::Contract(b) => b.serialize(s),
             Body::Membership(b) => b.serialize(s),
             Body::Revocation(b) => b.serialize(s),
@@ -328,6 +343,7 @@ impl Body {
             Kind::Profile => Body::Profile(Profile::deserialize(d)?),
             Kind::Skills => Body::Skills(Skills::deserialize(d)?),
             Kind::Capacity => Body::Capacity(Capacity::deserialize(d)?),
+            Kind::ContractV1 => Body::ContractV1(ContractV1::deserialize(d)?),
             Kind::Contract => Body::Contract(Contract::deserialize(d)?),
             Kind::Membership => Body::Membership(Membership::deserialize(d)?),
             Kind::Revocation => Body::Revocation(Revocation::deserialize(d)?),

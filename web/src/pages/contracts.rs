@@ -7,10 +7,10 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use coopnet_protocol::kinds::{ContractFields, ContractStatus, Money, Period};
+use coopnet_protocol::kinds::{ContractFields, ContractStatus, ContractValue, Period};
 use serde::Deserialize;
 
-use super::form::{Fields, list as split_list, number, optional};
+use super::form::{Fields, hundredths, list as split_list, optional};
 use super::labels::{Form, said};
 use super::{Frame, show};
 use crate::auth::{CSRF_FIELD, check_upload};
@@ -77,6 +77,7 @@ struct NewForm {
     description: String,
     skills: String,
     value: String,
+    min: String,
     currency: String,
     deadline: String,
     start: String,
@@ -168,6 +169,7 @@ pub async fn csv(
         "status",
         "deadline",
         "value",
+        "minimum",
         "currency",
         "starts",
         "ends",
@@ -186,10 +188,8 @@ pub async fn csv(
             f.buyer.clone(),
             c.status().to_owned(),
             f.deadline.as_ref().map(instant).unwrap_or_default(),
-            f.value
-                .as_ref()
-                .map(|v| v.amount.to_string())
-                .unwrap_or_default(),
+            decimal(f.value.as_ref().and_then(|v| v.amount)),
+            decimal(f.value.as_ref().and_then(|v| v.min)),
             f.value
                 .as_ref()
                 .map(|v| v.currency.clone())
@@ -213,6 +213,11 @@ pub async fn csv(
     Ok(csv.download("contracts.csv"))
 }
 
+/// Hundredths as a plain decimal for spreadsheets (`51365.26`).
+fn decimal(hundredths: Option<u64>) -> String {
+    hundredths.map_or_else(String::new, |h| format!("{}.{:02}", h / 100, h % 100))
+}
+
 fn read_new(form: &NewForm) -> Result<ContractFields, Failure> {
     let day = |text: &str, field: &str| {
         text.parse()
@@ -234,13 +239,17 @@ fn read_new(form: &NewForm) -> Result<ContractFields, Failure> {
             Some(coopnet_protocol::Timestamp(ms + 86_400_000 - 1))
         }
     };
-    let value = match form.value.as_str() {
-        "" => None,
-        text => Some(Money {
-            amount: number(text, "value.amount")?,
-            currency: form.currency.to_uppercase(),
-        }),
-    };
+    let amount = optional(&form.value)
+        .map(|text| hundredths(&text, "value.amount"))
+        .transpose()?;
+    let min = optional(&form.min)
+        .map(|text| hundredths(&text, "value.min"))
+        .transpose()?;
+    let value = (amount.is_some() || min.is_some()).then(|| ContractValue {
+        amount,
+        min,
+        currency: form.currency.trim().to_uppercase(),
+    });
     Ok(ContractFields {
         title: form.title.clone(),
         buyer: form.buyer.clone(),
@@ -269,6 +278,7 @@ pub async fn add(
         description: fields.get("description"),
         skills: fields.get("skills"),
         value: fields.get("value"),
+        min: fields.get("min"),
         currency: fields.get("currency"),
         deadline: fields.get("deadline"),
         start: fields.get("start"),

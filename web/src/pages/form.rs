@@ -57,6 +57,25 @@ pub fn number<T: std::str::FromStr>(text: &str, field: &str) -> Result<T, Failur
         .map_err(|_| Failure::invalid(field, "must be a whole number"))
 }
 
+/// An amount of money as people type it (`51,365.26`, `£1,100,000`,
+/// `300000`) in hundredths of the unit, or a 422 naming the field.
+pub fn hundredths(text: &str, field: &str) -> Result<u64, Failure> {
+    let bad = || Failure::invalid(field, "must be an amount like 51,365.26");
+    let text = text.trim().trim_start_matches(['£', '€', '$']).trim();
+    let digits: String = text.chars().filter(|c| *c != ',').collect();
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+    let ascii = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !ascii(whole) || !ascii(fraction) || fraction.len() > 2 {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let fraction: u64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(bad)
+}
+
 /// Comma-separated text as a list, empty items dropped.
 pub fn list(text: &str) -> Vec<String> {
     text.split(',')
@@ -70,4 +89,21 @@ pub fn list(text: &str) -> Vec<String> {
 pub fn optional(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        assert_eq!(hundredths("51,365.26", "v").unwrap(), 5_136_526);
+        assert_eq!(hundredths(" £1,100,000 ", "v").unwrap(), 110_000_000);
+        assert_eq!(hundredths("300000", "v").unwrap(), 30_000_000);
+        assert_eq!(hundredths("0.5", "v").unwrap(), 50);
+        for bad in ["", "12.345", "ten", "1.2.3", "-5", "1e6", "."] {
+            let failure = hundredths(bad, "value.amount").unwrap_err();
+            assert_eq!(failure.field.as_deref(), Some("value.amount"), "{bad}");
+        }
+    }
 }

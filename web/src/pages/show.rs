@@ -2,9 +2,9 @@
 //! (£1,100,000; €250,000), dates as "3 December 2026", times of
 //! publication rather than version numbers, and links only for the web
 //! addresses and e-mails that are safe to follow. Templates call these as
-//! `show::money(..)`; each returns plain text (escaped by askama).
+//! `show::value(..)`; each returns plain text (escaped by askama).
 
-use coopnet_protocol::kinds::{Money, SkillEntry};
+use coopnet_protocol::kinds::{ContractValue, SkillEntry};
 use coopnet_protocol::taxonomy::{Concept, Taxonomy, fold};
 use coopnet_protocol::{Day, Timestamp};
 
@@ -55,9 +55,29 @@ pub fn amount(amount: u64, currency: &str) -> String {
     }
 }
 
-/// A contract's value.
-pub fn money(value: &Money) -> String {
-    amount(value.amount, &value.currency)
+/// An amount in hundredths: `£51,365.26`, or `£1,100,000` when whole.
+pub fn hundredths(hundredths: u64, currency: &str) -> String {
+    let whole = amount(hundredths / 100, currency);
+    match hundredths % 100 {
+        0 => whole,
+        pence => format!("{whole}.{pence:02}"),
+    }
+}
+
+/// A contract's value as people write one: `£1,100,000`, a range
+/// `£600,000–£1,100,000`, or a minimum `from £300,000`.
+pub fn value(value: &ContractValue) -> String {
+    let currency = &value.currency;
+    match (value.min, value.amount) {
+        (Some(min), Some(amount)) if min < amount => format!(
+            "{}–{}",
+            hundredths(min, currency),
+            hundredths(amount, currency)
+        ),
+        (_, Some(amount)) => hundredths(amount, currency),
+        (Some(min), None) => format!("from {}", hundredths(min, currency)),
+        (None, None) => String::new(),
+    }
 }
 
 /// A day rate band: `£350–£450 a day` (or one figure when equal).
@@ -166,15 +186,23 @@ mod tests {
 
     #[test]
     fn money_is_written_as_people_write_it() {
-        let value = |amount, currency: &str| Money {
+        let of = |min, amount, currency: &str| ContractValue {
             amount,
+            min,
             currency: currency.into(),
         };
-        assert_eq!(money(&value(1_100_000, "GBP")), "£1,100,000");
-        assert_eq!(money(&value(250_000, "EUR")), "€250,000");
-        assert_eq!(money(&value(999, "USD")), "$999");
-        assert_eq!(money(&value(2_500, "CHF")), "CHF 2,500");
-        assert_eq!(money(&value(0, "GBP")), "£0");
+        assert_eq!(value(&of(None, Some(110_000_000), "GBP")), "£1,100,000");
+        assert_eq!(value(&of(None, Some(25_000_000), "EUR")), "€250,000");
+        assert_eq!(value(&of(None, Some(99_900), "USD")), "$999");
+        assert_eq!(value(&of(None, Some(250_000), "CHF")), "CHF 2,500");
+        assert_eq!(value(&of(None, Some(5_136_526), "GBP")), "£51,365.26");
+        assert_eq!(value(&of(None, Some(5), "GBP")), "£0.05");
+        assert_eq!(
+            value(&of(Some(1_000_000), Some(5_000_000), "GBP")),
+            "£10,000–£50,000"
+        );
+        assert_eq!(value(&of(Some(30_000_000), None, "GBP")), "from £300,000");
+        assert_eq!(value(&of(Some(100), Some(100), "GBP")), "£1");
         assert_eq!(rate(&350, &450, "GBP"), "£350–£450 a day");
         assert_eq!(rate(&400, &400, "GBP"), "£400 a day");
     }

@@ -411,7 +411,7 @@ async fn contracts_download_as_csv_with_every_match() {
     let csv = text(response).await;
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 8, "a header and seven rows: {csv}");
-    assert!(lines[0].starts_with("title,buyer,status,deadline,value,currency"));
+    assert!(lines[0].starts_with("title,buyer,status,deadline,value,minimum,currency"));
     assert!(
         lines[1].starts_with("\"Contract 0, due 20\","),
         "{}",

@@ -89,7 +89,9 @@ fn urlencode(text: &str) -> String {
 }
 
 async fn publish_profile(api: &Api, name: &str) {
-    let mut profile = serde_json::to_value(&*coopnet_protocol::samples::profile(1)).unwrap();
+    let profile = coopnet_protocol::samples::profile(1).into_fields();
+    let mut profile =
+        serde_json::to_value(coopnet_web::api::bodies::ProfileJson::from(profile)).unwrap();
     profile["name"] = name.into();
     let (status, put) = api
         .call("PUT", "/api/v1/profile", &profile.to_string())

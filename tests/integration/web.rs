@@ -116,7 +116,9 @@ async fn a_profile_put_through_the_api_is_found_by_partner_search_on_another_nod
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["name"], "Node A");
 
-    let mut profile = serde_json::to_value(&*coopnet_protocol::samples::profile(3)).unwrap();
+    let profile = coopnet_protocol::samples::profile(3).into_fields();
+    let mut profile =
+        serde_json::to_value(coopnet_web::api::bodies::ProfileJson::from(profile)).unwrap();
     profile["name"] = "Rivet Works Co-operative".into();
     profile["region"] = "Yorkshire".into();
     let (status, put) = api_a

@@ -11,6 +11,8 @@ use serde::Deserialize;
 use super::types::{
     ContractAdded, ContractJson, ContractList, ContractPage, CoopResult, NewContract, OcdsFile,
 };
+use coopnet_protocol::kinds::ContractFields;
+
 use crate::AppState;
 use crate::backend::ImportReport;
 use crate::error::{ApiError, ErrorBody, Failure};
@@ -96,7 +98,8 @@ pub async fn add(
     State(state): State<AppState>,
     Json(new): Json<NewContract>,
 ) -> Result<(StatusCode, Json<ContractAdded>), ApiError> {
-    let (id, published) = ops::add_contract(state.backend.as_ref(), new.key, new.fields).await?;
+    let fields = ContractFields::try_from(new.body)?;
+    let (id, published) = ops::add_contract(state.backend.as_ref(), new.key, fields).await?;
     let added = ContractAdded {
         contract_id: id,
         record_id: published.id.to_string(),

@@ -18,7 +18,9 @@ use super::{contracts, coops, own};
             field is named, as in `entries[2].level`), 401 without a valid token, 404 for \
             nothing there, 413 for a body over the limit, 429 with `Retry-After` when throttled. \
             Ids: `coop_key` is a co-op's public key (64 hex), `record_id` a signed record's \
-            hash (64 hex), `contract_id` a contract's stable id (`<coop_key>-<key>`)."),
+            hash (64 hex), `contract_id` a contract's stable id (`<coop_key>-<key>`). \
+            A contract's value is in hundredths of its currency's unit (pence, cents); day \
+            rates are in whole units; dates are `YYYY-MM-DD`, instants Unix milliseconds."),
     paths(own::health, own::status, own::get_profile, own::put_profile, own::get_skills,
         own::put_skills, own::get_capacity, own::put_capacity, own::suggest, coops::search,
         coops::one, contracts::list, contracts::add, contracts::one, contracts::import),

@@ -4,6 +4,7 @@
 //! (`Authorization: Bearer …`) or a browser session (then state-changing
 //! calls carry the `X-CSRF-Token` header).
 
+pub mod bodies;
 mod contracts;
 mod coops;
 mod doc;

@@ -1,10 +1,10 @@
 //! `/status`, our co-op's profile, skills and capacity, and skill
 //! suggestions.
 
+use super::bodies::{CapacityJson, ProfileJson, SkillsJson};
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use coopnet_protocol::kinds::{CapacityFields, ProfileFields, SkillsFields};
 use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Kind};
 use serde::Deserialize;
@@ -33,34 +33,34 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<NodeInfo> {
 
 /// Our co-op's profile as published.
 #[utoipa::path(get, path = "/api/v1/profile", tag = "our co-op",
-    responses((status = 200, body = OwnRecord<ProfileFields>, description = "Our profile as published")))]
-pub async fn get_profile(State(state): State<AppState>) -> ApiResult<OwnRecord<ProfileFields>> {
+    responses((status = 200, body = OwnRecord<ProfileJson>, description = "Our profile as published")))]
+pub async fn get_profile(State(state): State<AppState>) -> ApiResult<OwnRecord<ProfileJson>> {
     let own = ops::own(state.backend.as_ref(), Kind::Profile).await?;
     Ok(Json(OwnRecord::new(own, |b| match b {
-        Body::Profile(p) => Some(p.into_fields()),
+        Body::Profile(p) => Some(p.into_fields().into()),
         _ => None,
     })))
 }
 
 /// Publishes our co-op's profile.
-#[utoipa::path(put, path = "/api/v1/profile", tag = "our co-op", request_body = ProfileFields,
+#[utoipa::path(put, path = "/api/v1/profile", tag = "our co-op", request_body = ProfileJson,
     responses((status = 200, body = Published, description = "Published: signed, stored and sent to peers"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn put_profile(
     State(state): State<AppState>,
-    Json(fields): Json<ProfileFields>,
+    Json(body): Json<ProfileJson>,
 ) -> ApiResult<Published> {
     Ok(Json(
-        ops::save_profile(state.backend.as_ref(), fields).await?,
+        ops::save_profile(state.backend.as_ref(), body.into()).await?,
     ))
 }
 
 /// Our co-op's skills as published.
 #[utoipa::path(get, path = "/api/v1/skills", tag = "our co-op",
-    responses((status = 200, body = OwnRecord<SkillsFields>, description = "Our skills as published")))]
-pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<SkillsFields>> {
+    responses((status = 200, body = OwnRecord<SkillsJson>, description = "Our skills as published")))]
+pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<SkillsJson>> {
     let own = ops::own(state.backend.as_ref(), Kind::Skills).await?;
     Ok(Json(OwnRecord::new(own, |b| match b {
-        Body::Skills(s) => Some(s.into_fields()),
+        Body::Skills(s) => Some(s.into_fields().into()),
         _ => None,
     })))
 }
@@ -68,37 +68,37 @@ pub async fn get_skills(State(state): State<AppState>) -> ApiResult<OwnRecord<Sk
 /// Publishes our co-op's skills. Names stay as written; each the ESCO
 /// taxonomy recognises is linked to its concept ("js" to JavaScript)
 /// unless the entry names one.
-#[utoipa::path(put, path = "/api/v1/skills", tag = "our co-op", request_body = SkillsFields,
+#[utoipa::path(put, path = "/api/v1/skills", tag = "our co-op", request_body = SkillsJson,
     responses((status = 200, body = Published, description = "Published: signed, stored and sent to peers"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn put_skills(
     State(state): State<AppState>,
-    Json(fields): Json<SkillsFields>,
+    Json(body): Json<SkillsJson>,
 ) -> ApiResult<Published> {
     Ok(Json(
-        ops::save_skills(state.backend.as_ref(), fields).await?,
+        ops::save_skills(state.backend.as_ref(), body.into()).await?,
     ))
 }
 
 /// Our co-op's capacity windows as published.
 #[utoipa::path(get, path = "/api/v1/capacity", tag = "our co-op",
-    responses((status = 200, body = OwnRecord<CapacityFields>, description = "Our capacity as published")))]
-pub async fn get_capacity(State(state): State<AppState>) -> ApiResult<OwnRecord<CapacityFields>> {
+    responses((status = 200, body = OwnRecord<CapacityJson>, description = "Our capacity as published")))]
+pub async fn get_capacity(State(state): State<AppState>) -> ApiResult<OwnRecord<CapacityJson>> {
     let own = ops::own(state.backend.as_ref(), Kind::Capacity).await?;
     Ok(Json(OwnRecord::new(own, |b| match b {
-        Body::Capacity(c) => Some(c.into_fields()),
+        Body::Capacity(c) => Some(c.into_fields().into()),
         _ => None,
     })))
 }
 
 /// Publishes our co-op's capacity windows.
-#[utoipa::path(put, path = "/api/v1/capacity", tag = "our co-op", request_body = CapacityFields,
+#[utoipa::path(put, path = "/api/v1/capacity", tag = "our co-op", request_body = CapacityJson,
     responses((status = 200, body = Published, description = "Published: signed, stored and sent to peers"), (status = 422, body = ErrorBody, description = "A value breaks its field's rule (the field is named)")))]
 pub async fn put_capacity(
     State(state): State<AppState>,
-    Json(fields): Json<CapacityFields>,
+    Json(body): Json<CapacityJson>,
 ) -> ApiResult<Published> {
     Ok(Json(
-        ops::save_capacity(state.backend.as_ref(), fields).await?,
+        ops::save_capacity(state.backend.as_ref(), body.into()).await?,
     ))
 }
 

@@ -1,6 +1,6 @@
 //! The API's JSON shapes that are not record fields themselves.
 
-use coopnet_protocol::kinds::{CapacityFields, ContractFields, ProfileFields, SkillsFields};
+use super::bodies::{CapacityJson, ContractBody, ProfileJson, SkillsJson};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{CoopHit, RecordView};
@@ -129,9 +129,9 @@ pub struct ContractJson {
     pub key: String,
     /// Its version.
     pub version: u64,
-    /// Its fields.
+    /// What it says.
     #[serde(flatten)]
-    pub fields: ContractFields,
+    pub body: ContractBody,
 }
 
 impl From<ContractItem> for ContractJson {
@@ -141,7 +141,7 @@ impl From<ContractItem> for ContractJson {
             coop_key: item.author.to_string(),
             key: item.key,
             version: item.version,
-            fields: item.fields,
+            body: item.fields.into(),
         }
     }
 }
@@ -162,7 +162,7 @@ pub struct NewContract {
     pub key: Option<String>,
     /// The contract.
     #[serde(flatten)]
-    pub fields: ContractFields,
+    pub body: ContractBody,
 }
 
 /// What adding a contract did.
@@ -182,11 +182,11 @@ pub struct CoopJson {
     /// The co-op's key.
     pub coop_key: String,
     /// Its profile.
-    pub profile: Option<ProfileFields>,
+    pub profile: Option<ProfileJson>,
     /// Its skills.
-    pub skills: Option<SkillsFields>,
+    pub skills: Option<SkillsJson>,
     /// Its capacity.
-    pub capacity: Option<CapacityFields>,
+    pub capacity: Option<CapacityJson>,
     /// Its contracts.
     pub contracts: Vec<ContractJson>,
 }
@@ -195,9 +195,9 @@ impl From<CoopDetail> for CoopJson {
     fn from(detail: CoopDetail) -> Self {
         CoopJson {
             coop_key: detail.key.to_string(),
-            profile: detail.profile,
-            skills: detail.skills,
-            capacity: detail.capacity,
+            profile: detail.profile.map(Into::into),
+            skills: detail.skills.map(Into::into),
+            capacity: detail.capacity.map(Into::into),
             contracts: detail
                 .contracts
                 .into_iter()

@@ -8,6 +8,7 @@
 //! - [`plan`]: a bid's roles, milestones and notes, and their rules.
 //! - [`totals`]: what a plan adds up to against the contract and what each
 //!   partner published: days per skill, cost, margin, warnings.
+//! - [`report`]: the builder's answer, each team explained.
 //! - [`status`]: a bid's statuses and the moves between them.
 //! - [`history`]: what changed between two versions of a plan, in words.
 //!
@@ -15,9 +16,12 @@
 //! the replica says and `now`, so every rule is tested and benchmarked
 //! alone.
 
+pub mod bid;
+pub mod contract;
 pub mod history;
 pub mod need;
 pub mod plan;
+pub mod report;
 pub mod solver;
 pub mod status;
 pub mod totals;

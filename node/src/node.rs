@@ -79,6 +79,12 @@ pub enum NodeError {
     /// A task of the node failed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// What was asked for does not exist (the text names it).
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// The request cannot be carried out as asked (a sentence saying why).
+    #[error("{0}")]
+    Refused(String),
     /// Our own record failed validation (a bug, or a clock far off).
     #[error("our own record does not validate: {0}")]
     Invalid(#[from] coopnet_protocol::RecordError),

@@ -22,6 +22,7 @@
 
 pub mod accounts;
 mod actor;
+pub mod bids;
 pub mod db;
 pub mod partners;
 mod readers;

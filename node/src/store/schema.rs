@@ -65,6 +65,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: V3,
         then: None,
     },
+    Migration {
+        sql: V4,
+        then: None,
+    },
 ];
 
 /// The schema version this code writes.
@@ -246,6 +250,47 @@ CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
+";
+
+/// Version 4: joint bids on the lead's node (issue 17), local only, never
+/// gossiped. `contract_needs` holds the person-days our bid managers said
+/// a contract's skills need; `bids` each bid's current plan (JSON of
+/// `coopnet_bids::plan::BidPlan`) and status, and `bid_versions` every
+/// version of it: who changed what, when.
+const V4: &str = "
+CREATE TABLE contract_needs (
+    contract_author BLOB    NOT NULL CHECK (length(contract_author) = 32),
+    contract_key    TEXT    NOT NULL,
+    skill           TEXT    NOT NULL,  -- as the contract names it
+    days            INTEGER NOT NULL CHECK (days BETWEEN 1 AND 100000),
+    PRIMARY KEY (contract_author, contract_key, skill)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE bids (
+    id              INTEGER PRIMARY KEY,
+    bid_id          TEXT    NOT NULL UNIQUE,  -- 32 hex characters, random
+    contract_author BLOB    NOT NULL CHECK (length(contract_author) = 32),
+    contract_key    TEXT    NOT NULL,
+    title           TEXT    NOT NULL,
+    currency        TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    version         INTEGER NOT NULL CHECK (version >= 1),
+    plan            TEXT    NOT NULL,         -- JSON
+    created_at      INTEGER NOT NULL,         -- Unix ms, our clock
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX bids_by_update ON bids (updated_at);
+
+CREATE TABLE bid_versions (
+    bid     INTEGER NOT NULL REFERENCES bids (id),
+    version INTEGER NOT NULL,
+    at      INTEGER NOT NULL,                 -- Unix ms, our clock
+    by_user TEXT    NOT NULL,
+    status  TEXT    NOT NULL,
+    plan    TEXT    NOT NULL,                 -- JSON, as it was then
+    changes TEXT    NOT NULL,                 -- JSON list of sentences
+    PRIMARY KEY (bid, version)
+) STRICT, WITHOUT ROWID;
 ";
 
 /// The page cache of a connection, in KiB.

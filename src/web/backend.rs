@@ -25,16 +25,24 @@ impl NodeBackend {
     pub fn new(node: Arc<Node>) -> Self {
         Self { node }
     }
+
+    /// The node.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
 }
 
 fn internal(error: impl std::fmt::Display) -> BackendError {
     BackendError::Internal(error.to_string())
 }
 
-fn node_error(error: NodeError) -> BackendError {
+pub(super) fn node_error(error: NodeError) -> BackendError {
     match error {
         NodeError::Field(field) => BackendError::Field(field),
         NodeError::NotCoordinator(why) => BackendError::Refused(why.to_owned()),
+        NodeError::Refused(why) => BackendError::Refused(why),
+        NodeError::NotFound(what) => BackendError::NotFound(what),
+        NodeError::Store(StoreError::Conflict(message)) => BackendError::Conflict(message),
         other => internal(other),
     }
 }
@@ -259,6 +267,10 @@ impl Backend for NodeBackend {
     async fn token_user(&self, token_hash: [u8; 32]) -> Result<Option<User>, BackendError> {
         let found = self.node.store().token_user(token_hash).await;
         Ok(found.map_err(store_error)?.map(user))
+    }
+
+    fn bids(&self) -> &dyn coopnet_web::bids::BidDesk {
+        self
     }
 }
 

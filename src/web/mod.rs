@@ -3,6 +3,7 @@
 //! starting the server.
 
 pub mod backend;
+mod bids;
 pub mod users;
 
 use std::net::SocketAddr;

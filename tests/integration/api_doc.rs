@@ -49,6 +49,25 @@ async fn the_openapi_document_is_public_valid_and_says_what_the_api_takes() {
         assert_eq!(param["in"], "query", "{name}");
         assert_ne!(param["required"], true, "{name}");
     }
+    // The bid API is described: the builder's options optional, every
+    // bid operation present.
+    let params = doc["paths"]["/api/v1/contracts/{contract_id}/suggestions"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for name in ["max_team", "limit", "with_us", "spread"] {
+        let param = params.iter().find(|p| p["name"] == name).unwrap();
+        assert_ne!(param["required"], true, "{name}");
+    }
+    for (path, method) in [
+        ("/api/v1/contracts/{contract_id}/needs", "put"),
+        ("/api/v1/bids", "get"),
+        ("/api/v1/bids", "post"),
+        ("/api/v1/bids/{bid_id}", "put"),
+        ("/api/v1/bids/{bid_id}/status", "post"),
+        ("/api/v1/bids/{bid_id}/history", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
     // The import takes the OCDS file itself, an object, not a JSON string.
     let body = &doc["paths"]["/api/v1/contracts/import"]["post"]["requestBody"];
     let schema = &body["content"]["application/json"]["schema"];

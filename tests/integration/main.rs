@@ -5,6 +5,7 @@
 
 mod adversary;
 mod api_doc;
+mod bids;
 mod browser;
 mod cli;
 mod cli_output;

@@ -20,6 +20,9 @@ pub enum BackendError {
     /// The request cannot be carried out as asked (a sentence saying why).
     #[error("{0}")]
     Refused(String),
+    /// What was asked for does not exist (named: "that bid").
+    #[error("{0} was not found")]
+    NotFound(String),
     /// The node failed (its store or network); the message is for the log
     /// and the operator.
     #[error("{0}")]
@@ -243,6 +246,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<(), BackendError>;
     /// The user an API token belongs to.
     async fn token_user(&self, token_hash: [u8; 32]) -> Result<Option<User>, BackendError>;
+
+    /// Joint bids: the consortium builder and our bids.
+    fn bids(&self) -> &dyn crate::bids::BidDesk;
 }
 
 /// The contract fields a new contract starts from in the Add form.

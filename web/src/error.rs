@@ -59,6 +59,7 @@ impl From<BackendError> for Failure {
             BackendError::Field(e) => Failure::invalid(e.field.clone(), e.problem.to_string()),
             BackendError::Conflict(m) => Failure::new(StatusCode::CONFLICT, m),
             BackendError::Refused(m) => Failure::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            BackendError::NotFound(what) => Failure::not_found(&what),
             BackendError::Internal(m) => {
                 tracing::error!("backend: {m}");
                 Failure::new(

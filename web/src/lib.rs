@@ -15,6 +15,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod backend;
+pub mod bids;
 mod csv;
 pub mod error;
 mod json;

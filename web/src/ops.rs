@@ -157,6 +157,27 @@ fn one_per_key(records: Vec<RecordView>) -> Vec<RecordView> {
         .collect()
 }
 
+/// The contract with this id (either schema), or a 404.
+pub async fn contract_item(backend: &dyn Backend, id: &str) -> Result<ContractItem, Failure> {
+    let (author, key) = parse_contract_id(id)?;
+    contract_at(backend, author, key).await
+}
+
+/// The contract of `author` under `key` (either schema), or a 404.
+pub async fn contract_at(
+    backend: &dyn Backend,
+    author: PublicKey,
+    key: String,
+) -> Result<ContractItem, Failure> {
+    let record = match backend.current(author, Kind::Contract, &key).await? {
+        Some(record) => Some(record),
+        None => backend.current(author, Kind::ContractV1, &key).await?,
+    };
+    record
+        .and_then(ContractItem::from_record)
+        .ok_or_else(|| Failure::not_found("that contract"))
+}
+
 /// A contract's stable id.
 pub fn contract_id(author: &PublicKey, key: &str) -> String {
     format!("{author}-{key}")
@@ -284,14 +305,7 @@ pub async fn contract(
     backend: &dyn Backend,
     id: &str,
 ) -> Result<(ContractItem, Vec<CoopHit>), Failure> {
-    let (author, key) = parse_contract_id(id)?;
-    let record = match backend.current(author, Kind::Contract, &key).await? {
-        Some(record) => Some(record),
-        None => backend.current(author, Kind::ContractV1, &key).await?,
-    };
-    let item = record
-        .and_then(ContractItem::from_record)
-        .ok_or_else(|| Failure::not_found("that contract"))?;
+    let item = contract_item(backend, id).await?;
     let mut skills: Vec<String> = Vec::new();
     for folded in item
         .fields

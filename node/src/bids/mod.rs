@@ -225,7 +225,9 @@ impl Node {
             .store()
             .read_bids(move |conn| sql::coop_names(conn, &asked))
             .await?;
-        names.insert(self.key(), self.name().to_owned());
+        names
+            .entry(self.key())
+            .or_insert_with(|| self.name().to_owned());
         for coop in coops {
             names.entry(coop).or_insert_with(|| coop.short());
         }
@@ -291,10 +293,7 @@ impl Node {
         mut plan: BidPlan,
         by: &str,
     ) -> Result<Bid, NodeError> {
-        let bid = self
-            .bid(bid_id)
-            .await?
-            .ok_or_else(|| not_found("that bid"))?;
+        let bid = self.current_bid(bid_id, base_version).await?;
         if !bid.status.is_editable() {
             return Err(NodeError::Refused(format!(
                 "a {} bid cannot be changed",
@@ -339,10 +338,7 @@ impl Node {
         to: BidStatus,
         by: &str,
     ) -> Result<Bid, NodeError> {
-        let bid = self
-            .bid(bid_id)
-            .await?
-            .ok_or_else(|| not_found("that bid"))?;
+        let bid = self.current_bid(bid_id, base_version).await?;
         let status = bid.status.move_to(to).map_err(NodeError::Refused)?;
         let changes = vec![format!(
             "Status: {} → {}",
@@ -360,6 +356,24 @@ impl Node {
             },
         )
         .await
+    }
+
+    /// The bid, if it is still at `base_version` (else a conflict: someone
+    /// changed it meanwhile).
+    async fn current_bid(&self, bid_id: &str, base_version: u64) -> Result<Bid, NodeError> {
+        let bid = self
+            .bid(bid_id)
+            .await?
+            .ok_or_else(|| not_found("that bid"))?;
+        if bid.version != base_version {
+            return Err(StoreError::Conflict(format!(
+                "the bid changed since version {base_version} (it is at version {} now): \
+                 reload it and make your change again",
+                bid.version
+            ))
+            .into());
+        }
+        Ok(bid)
     }
 
     async fn change(&self, bid_id: &str, change: BidChange) -> Result<Bid, NodeError> {

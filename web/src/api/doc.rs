@@ -5,12 +5,13 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{contracts, coops, own};
+use crate::bids::api as bids;
 
 /// The API's description.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "coopnet node API", version = "1",
-        description = "A coopnet node's members' API: our co-op's records, partner search, contracts. \
+        description = "A coopnet node's members' API: our co-op's records, partner search, contracts, joint bids (the consortium builder and our bids). \
             Authenticate with `Authorization: Bearer <token>` (`coopnet token create`), or with the \
             browser session cookie plus the `X-CSRF-Token` header on state-changing calls. \
             Errors are JSON `{\"error\": …, \"field\": …}`: 400 when the request cannot be read at \
@@ -23,7 +24,8 @@ use super::{contracts, coops, own};
             rates are in whole units; dates are `YYYY-MM-DD`, instants Unix milliseconds."),
     paths(own::health, own::status, own::get_profile, own::put_profile, own::get_skills,
         own::put_skills, own::get_capacity, own::put_capacity, own::suggest, coops::search,
-        coops::one, contracts::list, contracts::add, contracts::one, contracts::import),
+        coops::one, contracts::list, contracts::add, contracts::one, contracts::import, bids::needs, bids::set_needs, bids::suggestions,
+        bids::list, bids::create, bids::one, bids::update, bids::move_to, bids::history),
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))
 )]

@@ -27,4 +27,5 @@ pub fn routes() -> Router<AppState> {
         .merge(own::router())
         .merge(coops::router())
         .merge(contracts::router())
+        .merge(crate::bids::api::router())
 }

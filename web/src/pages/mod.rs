@@ -3,7 +3,7 @@
 //! text from other nodes is shown as text, never as markup.
 
 mod contracts;
-mod form;
+pub(crate) mod form;
 mod home;
 mod labels;
 mod own;
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(own::router())
         .merge(partners::router())
         .merge(contracts::router())
+        .merge(crate::bids::pages::router())
 }
 
 /// What the layout shows on every page.

@@ -303,4 +303,96 @@ impl Backend for Fake {
             .map(|(_, u)| *u);
         Ok(user.and_then(|id| data.users.iter().find(|u| u.id == id).cloned()))
     }
+
+    fn bids(&self) -> &dyn crate::bids::BidDesk {
+        &NoBids
+    }
+}
+
+/// The handler tests do not reach bids; the real desk is tested through
+/// real nodes (`tests/integration/bids.rs`).
+struct NoBids;
+
+fn no_bids<T>() -> Result<T, BackendError> {
+    Err(BackendError::Refused("the fake node keeps no bids".into()))
+}
+
+#[async_trait]
+impl crate::bids::BidDesk for NoBids {
+    async fn contract_needs(
+        &self,
+        _: coopnet_bids::contract::ContractRef,
+    ) -> Result<Vec<coopnet_bids::report::NeedLine>, BackendError> {
+        no_bids()
+    }
+    async fn set_contract_needs(
+        &self,
+        _: coopnet_bids::contract::ContractRef,
+        _: Vec<(String, u32)>,
+    ) -> Result<(), BackendError> {
+        no_bids()
+    }
+    async fn suggest(
+        &self,
+        _: coopnet_bids::contract::ContractRef,
+        _: coopnet_bids::contract::SuggestOptions,
+    ) -> Result<coopnet_bids::report::Consortium, BackendError> {
+        no_bids()
+    }
+    async fn create_bid(
+        &self,
+        _: coopnet_bids::contract::ContractRef,
+        _: coopnet_bids::plan::BidPlan,
+        _: String,
+    ) -> Result<coopnet_bids::bid::Bid, BackendError> {
+        no_bids()
+    }
+    async fn bid(&self, _: String) -> Result<Option<coopnet_bids::bid::Bid>, BackendError> {
+        Ok(None)
+    }
+    async fn bids(
+        &self,
+        _: Option<coopnet_bids::status::BidStatus>,
+        _: usize,
+        _: usize,
+    ) -> Result<(Vec<coopnet_bids::bid::Bid>, usize), BackendError> {
+        Ok((Vec::new(), 0))
+    }
+    async fn update_bid(
+        &self,
+        _: String,
+        _: u64,
+        _: coopnet_bids::plan::BidPlan,
+        _: String,
+    ) -> Result<coopnet_bids::bid::Bid, BackendError> {
+        no_bids()
+    }
+    async fn move_bid(
+        &self,
+        _: String,
+        _: u64,
+        _: coopnet_bids::status::BidStatus,
+        _: String,
+    ) -> Result<coopnet_bids::bid::Bid, BackendError> {
+        no_bids()
+    }
+    async fn bid_history(
+        &self,
+        _: String,
+    ) -> Result<Vec<coopnet_bids::bid::BidVersion>, BackendError> {
+        no_bids()
+    }
+    async fn bid_totals(
+        &self,
+        _: coopnet_bids::bid::Bid,
+        _: coopnet_bids::contract::ContractRef,
+    ) -> Result<coopnet_bids::totals::Totals, BackendError> {
+        no_bids()
+    }
+    async fn coop_names(
+        &self,
+        _: Vec<PublicKey>,
+    ) -> Result<HashMap<PublicKey, String>, BackendError> {
+        Ok(HashMap::new())
+    }
 }

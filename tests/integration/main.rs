@@ -6,6 +6,7 @@
 mod adversary;
 mod api_doc;
 mod bids;
+mod bids_browser;
 mod browser;
 mod cli;
 mod cli_output;

@@ -59,6 +59,8 @@ fn pages(a: &WebNode, b_key: &str, contract: &str) -> Vec<String> {
         format!("/coops/{b_key}"),
         "/contracts?status=all".to_owned(),
         format!("/contracts/{contract}"),
+        format!("/contracts/{contract}/consortium"),
+        "/bids".to_owned(),
         "/no-such-page".to_owned(),
     ];
     pages.into_iter().map(|p| format!("{url}{p}")).collect()

@@ -38,11 +38,8 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::time::Instant;
-
 use common::{
-    Mode, ReplicaStats, Summary, WebNode, build_replica, cleanup_on_signal, list, median,
+    Client, Mode, ReplicaStats, Summary, WebNode, build_replica, cleanup_on_signal, list, median,
     percentile, runtime, step_all, temp_root,
 };
 use coopnet_node::clock;
@@ -51,11 +48,8 @@ use coopnet_node::store::CoopQuery;
 use coopnet_node::store::partners::{self, CoopSql};
 use coopnet_protocol::{Day, PublicKey};
 use coopnet_web::query::CoopParams;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use rusqlite::{Connection, Statement};
+use std::time::Instant;
 
 /// One query of the mix, with what it must return.
 struct Query {
@@ -169,49 +163,6 @@ fn store_query(query: &str, own: PublicKey) -> CoopQuery {
     CoopParams::from_query(query)
         .to_query(Some(own))
         .expect("a valid query")
-}
-
-/// One keep-alive HTTP/1.1 connection to the web server.
-struct Client {
-    send: SendRequest<Empty<Bytes>>,
-    host: String,
-    auth: String,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr, token: &str) -> Client {
-        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        tcp.set_nodelay(true).expect("TCP_NODELAY");
-        let (send, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .expect("HTTP/1.1 handshake");
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                eprintln!("client connection: {e}");
-            }
-        });
-        Client {
-            send,
-            host: addr.to_string(),
-            auth: format!("Bearer {token}"),
-        }
-    }
-
-    /// GETs `path`: the status, the body, and the seconds from sending the
-    /// request to the body's last byte.
-    async fn get(&mut self, path: &str) -> (u16, Bytes, f64) {
-        let request = hyper::Request::get(path)
-            .header(hyper::header::HOST, &self.host)
-            .header(hyper::header::AUTHORIZATION, &self.auth)
-            .body(Empty::new())
-            .expect("a request");
-        self.send.ready().await.expect("the connection is open");
-        let start = Instant::now();
-        let response = self.send.send_request(request).await.expect("a response");
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.expect("a body");
-        (status, body.to_bytes(), start.elapsed().as_secs_f64())
-    }
 }
 
 /// The keys of an API answer's hits, in order.

@@ -20,6 +20,7 @@
 // Each bench uses a different subset of these helpers.
 #![allow(dead_code)]
 
+mod http;
 mod procs;
 mod proxy;
 mod replica;
@@ -27,6 +28,8 @@ mod settle;
 
 // Each bench uses a subset of these too.
 #[allow(unused_imports)]
+#[allow(unused_imports)]
+pub use http::*;
 pub use procs::*;
 #[allow(unused_imports)]
 pub use proxy::*;

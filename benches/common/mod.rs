@@ -28,8 +28,8 @@ mod settle;
 
 // Each bench uses a subset of these too.
 #[allow(unused_imports)]
-#[allow(unused_imports)]
 pub use http::*;
+#[allow(unused_imports)]
 pub use procs::*;
 #[allow(unused_imports)]
 pub use proxy::*;

@@ -4,16 +4,16 @@
 use std::cmp::Ordering;
 
 use super::flow::allocate;
-use super::{Method, Outcome, POOL, Problem, Suggestion, fits, rank};
+use super::{Method, Outcome, Problem, Suggestion, fits, rank};
 
 /// Partial covers kept per step of the beam search.
 const BEAM: usize = 8;
 
-struct Search<'a> {
-    problem: &'a Problem,
+pub(super) struct Search<'a> {
+    pub(super) problem: &'a Problem,
     /// Days each candidate's windows offer per skill (a window serving two
     /// skills counts for both: an upper bound).
-    days_for: Vec<Vec<u64>>,
+    pub(super) days_for: Vec<Vec<u64>>,
     /// Every skill's bit.
     all: u64,
     evaluated: usize,
@@ -53,7 +53,7 @@ pub(super) fn run(problem: &Problem, exact_limit: usize) -> Outcome {
     let (pool, method) = if useful.len() <= exact_limit {
         (useful, Method::Exact)
     } else {
-        let pool = search.pool(&useful);
+        let pool = super::pool::choose(&search, &useful);
         let size = pool.len();
         (pool, Method::Pooled { pool: size })
     };
@@ -96,62 +96,6 @@ impl Search<'_> {
 
     fn order(&self, a: &Suggestion, b: &Suggestion) -> Ordering {
         rank(self.problem, a, b)
-    }
-
-    /// The most useful candidates, at most [`POOL`]: the lead, then by
-    /// turns for each skill the one with the most days for it and the
-    /// cheapest that could do a K-th of it, then the broadest.
-    fn pool(&self, useful: &[usize]) -> Vec<usize> {
-        let problem = self.problem;
-        let needs = &problem.needs;
-        let mut pool: Vec<usize> = problem.lead.into_iter().collect();
-        let mut by_days = Vec::new();
-        let mut by_price = Vec::new();
-        for (s, &need) in needs.iter().enumerate() {
-            let mut having: Vec<usize> = useful
-                .iter()
-                .copied()
-                .filter(|&c| self.days_for[c][s] > 0)
-                .collect();
-            let rate = |c: usize| problem.candidates[c].rate;
-            having.sort_by_key(|&c| (std::cmp::Reverse(self.days_for[c][s]), rate(c), c));
-            by_days.push(having.clone());
-            let enough = u64::from(need).div_ceil(problem.max_team as u64);
-            having.retain(|&c| self.days_for[c][s] >= enough);
-            having.sort_by_key(|&c| (rate(c), std::cmp::Reverse(self.days_for[c][s]), c));
-            by_price.push(having);
-        }
-        for turn in 0..2 {
-            for lists in [&by_days, &by_price] {
-                for list in lists.iter() {
-                    if let Some(&c) = list.get(turn)
-                        && pool.len() < POOL
-                    {
-                        push_new(&mut pool, c);
-                    }
-                }
-            }
-        }
-        let breadth = |c: usize| -> u64 {
-            // Parts per million of each need it could meet, summed.
-            needs
-                .iter()
-                .enumerate()
-                .map(|(s, &need)| {
-                    self.days_for[c][s].min(need.into()) * 1_000_000 / u64::from(need.max(1))
-                })
-                .sum()
-        };
-        let mut rest: Vec<usize> = useful.to_vec();
-        rest.sort_by_key(|&c| (std::cmp::Reverse(breadth(c)), problem.candidates[c].rate, c));
-        for c in rest {
-            if pool.len() >= POOL {
-                break;
-            }
-            push_new(&mut pool, c);
-        }
-        pool.sort_unstable();
-        pool
     }
 
     /// Full covers that fit the value, best first, distinct; and the
@@ -402,12 +346,6 @@ impl Partial {
             let more = most.map_or(0, |m| m[s] * places);
             self.days[s] + more >= u64::from(need)
         })
-    }
-}
-
-fn push_new(pool: &mut Vec<usize>, c: usize) {
-    if !pool.contains(&c) {
-        pool.push(c);
     }
 }
 

@@ -1,0 +1,179 @@
+//! Which candidates the pooled search considers when there are too many
+//! to try every team: at most [`POOL`] of them, chosen so that teams
+//! covering everything are among them whenever a simple search can find
+//! one, and so that the cheapest co-ops for each skill are too.
+//!
+//! 1. The lead.
+//! 2. The members of the teams a **coverage beam** finds: starting from
+//!    the lead (or no one), grow the [`WIDTH`] best teams by one candidate
+//!    at a time, over *every* candidate, scoring a team by the needed days
+//!    its members' windows could give (each skill capped at its need; a
+//!    window serving two skills counted for both, so this is a bound the
+//!    exact allocation then checks), ties to the lower sum of day rates.
+//!    A team whose bound meets every need is a likely full cover; the beam
+//!    stops growing once it has found some at the smallest size.
+//! 3. By turns for each skill, the candidate with the most days for it and
+//!    the cheapest that could do a K-th of it.
+//! 4. The broadest (most of every need they could meet on their own).
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+
+use super::POOL;
+use super::search::Search;
+
+/// Teams kept per step of the coverage beam.
+pub const WIDTH: usize = 32;
+/// How many likely full covers the beam collects before it stops.
+const ENOUGH: usize = 12;
+
+/// The pool for `useful` candidates (see the module docs), sorted.
+pub(super) fn choose(search: &Search<'_>, useful: &[usize]) -> Vec<usize> {
+    let problem = search.problem;
+    let mut pool: Vec<usize> = problem.lead.into_iter().collect();
+    for team in beam(search, useful) {
+        for c in team {
+            if pool.len() < POOL * 2 / 3 {
+                push_new(&mut pool, c);
+            }
+        }
+    }
+    for c in per_skill(search, useful) {
+        if pool.len() < POOL {
+            push_new(&mut pool, c);
+        }
+    }
+    let needs = &problem.needs;
+    let breadth = |c: usize| -> u64 {
+        // Parts per million of each need it could meet, summed.
+        needs
+            .iter()
+            .enumerate()
+            .map(|(s, &need)| {
+                search.days_for[c][s].min(need.into()) * 1_000_000 / u64::from(need.max(1))
+            })
+            .sum()
+    };
+    let mut rest: Vec<usize> = useful.to_vec();
+    rest.sort_by_key(|&c| (Reverse(breadth(c)), problem.candidates[c].rate, c));
+    for c in rest {
+        if pool.len() >= POOL {
+            break;
+        }
+        push_new(&mut pool, c);
+    }
+    pool.sort_unstable();
+    pool
+}
+
+/// Likely full covers, best first: the coverage beam of the module docs.
+fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
+    let problem = search.problem;
+    let needs = &problem.needs;
+    let total: u64 = needs.iter().map(|&n| u64::from(n)).sum();
+    let score = |days: &[u64], team: &[usize]| -> (Reverse<u64>, u64) {
+        let covered = days
+            .iter()
+            .zip(needs)
+            .map(|(d, &n)| (*d).min(n.into()))
+            .sum();
+        let rates = team
+            .iter()
+            .map(|&c| u64::from(problem.candidates[c].rate))
+            .sum();
+        (Reverse(covered), rates)
+    };
+    let start: Vec<usize> = problem.lead.into_iter().collect();
+    let mut days = vec![0_u64; needs.len()];
+    for &c in &start {
+        add(&mut days, &search.days_for[c]);
+    }
+    let mut states = vec![(start, days)];
+    let mut found = Vec::new();
+    let mut seen = HashSet::new();
+    while found.is_empty()
+        && states
+            .first()
+            .is_some_and(|(t, _)| t.len() < problem.max_team)
+    {
+        let mut grown = Vec::new();
+        for (team, days) in &states {
+            for &c in useful {
+                if team.contains(&c) {
+                    continue;
+                }
+                let mut next = team.clone();
+                next.push(c);
+                next.sort_unstable();
+                if !seen.insert(next.clone()) {
+                    continue;
+                }
+                let mut more = days.clone();
+                add(&mut more, &search.days_for[c]);
+                grown.push((score(&more, &next), next, more));
+            }
+        }
+        grown.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        for (key, team, _) in &grown {
+            if key.0.0 >= total && found.len() < ENOUGH {
+                found.push(team.clone());
+            }
+        }
+        states = grown
+            .into_iter()
+            .take(WIDTH)
+            .map(|(_, team, days)| (team, days))
+            .collect();
+    }
+    if found.is_empty() {
+        // Nothing covers everything: the closest teams still point at
+        // useful candidates.
+        found = states.into_iter().map(|(team, _)| team).take(4).collect();
+    }
+    found
+}
+
+/// By turns for each skill: the most days for it, the cheapest that could
+/// do a K-th of it.
+fn per_skill(search: &Search<'_>, useful: &[usize]) -> Vec<usize> {
+    let problem = search.problem;
+    let mut by_days = Vec::new();
+    let mut by_price = Vec::new();
+    for (s, &need) in problem.needs.iter().enumerate() {
+        let mut having: Vec<usize> = useful
+            .iter()
+            .copied()
+            .filter(|&c| search.days_for[c][s] > 0)
+            .collect();
+        let rate = |c: usize| problem.candidates[c].rate;
+        having.sort_by_key(|&c| (Reverse(search.days_for[c][s]), rate(c), c));
+        by_days.push(having.clone());
+        let enough = u64::from(need).div_ceil(problem.max_team as u64);
+        having.retain(|&c| search.days_for[c][s] >= enough);
+        having.sort_by_key(|&c| (rate(c), Reverse(search.days_for[c][s]), c));
+        by_price.push(having);
+    }
+    let mut out = Vec::new();
+    for turn in 0..2 {
+        for lists in [&by_days, &by_price] {
+            for list in lists.iter() {
+                if let Some(&c) = list.get(turn) {
+                    push_new(&mut out, c);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn add(days: &mut [u64], more: &[u64]) {
+    for (d, m) in days.iter_mut().zip(more) {
+        *d += m;
+    }
+}
+
+fn push_new(pool: &mut Vec<usize>, c: usize) {
+    if !pool.contains(&c) {
+        pool.push(c);
+    }
+}

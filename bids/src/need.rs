@@ -1,6 +1,8 @@
 //! How many person-days a contract's skills need, when the bid manager
 //! has not said: the contract's value spread evenly over its skills at the
-//! federation's median day rate.
+//! federation's median day rate. The node takes that median over the tops
+//! of the published bands, the end the builder prices days at, so a team
+//! at typical rates doing the estimated days costs about the value.
 
 /// Days per skill when nothing better is known (no value or no rates).
 pub const FALLBACK_DAYS: u32 = 10;

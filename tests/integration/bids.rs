@@ -199,9 +199,9 @@ async fn a_bid_manager_builds_a_consortium_and_a_bid_through_the_api() {
     assert_eq!(status, 200, "{set}");
     assert_eq!(set["needs"][0]["basis"], "set", "{set}");
     assert_eq!(set["needs"][2]["basis"], "estimate", "{set}");
-    // £60,000 over 3 skills at the median of the bands' middles (£325,
-    // £500, £550, £600: the lower middle one, £500).
-    assert_eq!(set["needs"][2]["days"], 60_000 / 3 / 500, "{set}");
+    // £60,000 over 3 skills at the median of the bands' tops (£350, £550,
+    // £600, £650: the lower middle one, £550).
+    assert_eq!(set["needs"][2]["days"], 60_000 / 3 / 550, "{set}");
     let needs = json!({"needs": [
         {"skill": "Rust", "days": 15},
         {"skill": "user experience design", "days": 10},

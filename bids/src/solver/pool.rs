@@ -17,7 +17,6 @@
 //! 4. The broadest (most of every need they could meet on their own).
 
 use std::cmp::Reverse;
-use std::collections::HashSet;
 
 use super::POOL;
 use super::search::Search;
@@ -67,63 +66,67 @@ pub(super) fn choose(search: &Search<'_>, useful: &[usize]) -> Vec<usize> {
 }
 
 /// Likely full covers, best first: the coverage beam of the module docs.
+/// Each step scores every (team, candidate) pair without allocating and
+/// keeps the [`WIDTH`] best distinct teams.
 fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
     let problem = search.problem;
     let needs = &problem.needs;
     let total: u64 = needs.iter().map(|&n| u64::from(n)).sum();
-    let score = |days: &[u64], team: &[usize]| -> (Reverse<u64>, u64) {
-        let covered = days
-            .iter()
-            .zip(needs)
-            .map(|(d, &n)| (*d).min(n.into()))
-            .sum();
-        let rates = team
-            .iter()
-            .map(|&c| u64::from(problem.candidates[c].rate))
-            .sum();
-        (Reverse(covered), rates)
-    };
+    let rate = |c: usize| u64::from(problem.candidates[c].rate);
     let start: Vec<usize> = problem.lead.into_iter().collect();
     let mut days = vec![0_u64; needs.len()];
     for &c in &start {
         add(&mut days, &search.days_for[c]);
     }
     let mut states = vec![(start, days)];
-    let mut found = Vec::new();
-    let mut seen = HashSet::new();
+    let mut found: Vec<Vec<usize>> = Vec::new();
     while found.is_empty()
         && states
             .first()
             .is_some_and(|(t, _)| t.len() < problem.max_team)
     {
-        let mut grown = Vec::new();
-        for (team, days) in &states {
+        // (covered, rates) of each growth, best first.
+        let mut scored: Vec<(Reverse<u64>, u64, usize, usize)> = Vec::new();
+        for (i, (team, days)) in states.iter().enumerate() {
+            let rates: u64 = team.iter().map(|&c| rate(c)).sum();
             for &c in useful {
                 if team.contains(&c) {
                     continue;
                 }
-                let mut next = team.clone();
-                next.push(c);
-                next.sort_unstable();
-                if !seen.insert(next.clone()) {
-                    continue;
-                }
-                let mut more = days.clone();
-                add(&mut more, &search.days_for[c]);
-                grown.push((score(&more, &next), next, more));
+                let more = &search.days_for[c];
+                let covered: u64 = days
+                    .iter()
+                    .zip(more)
+                    .zip(needs)
+                    .map(|((d, m), &n)| (d + m).min(n.into()))
+                    .sum();
+                scored.push((Reverse(covered), rates + rate(c), i, c));
             }
         }
-        grown.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        for (key, team, _) in &grown {
-            if key.0.0 >= total && found.len() < ENOUGH {
-                found.push(team.clone());
+        scored.sort_unstable();
+        let mut next: Vec<(Vec<usize>, Vec<u64>)> = Vec::new();
+        for (Reverse(covered), _, i, c) in scored {
+            if next.len() == WIDTH {
+                break;
             }
+            let (team, days) = &states[i];
+            let mut grown = team.clone();
+            grown.push(c);
+            grown.sort_unstable();
+            if next.iter().any(|(t, _)| *t == grown) {
+                continue;
+            }
+            if covered >= total && found.len() < ENOUGH {
+                found.push(grown.clone());
+            }
+            let mut more = days.clone();
+            add(&mut more, &search.days_for[c]);
+            next.push((grown, more));
         }
-        states = grown
-            .into_iter()
-            .take(WIDTH)
-            .map(|(_, team, days)| (team, days))
-            .collect();
+        if next.is_empty() {
+            break;
+        }
+        states = next;
     }
     if found.is_empty() {
         // Nothing covers everything: the closest teams still point at

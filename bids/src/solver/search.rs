@@ -121,6 +121,11 @@ impl Search<'_> {
             }
             let mut team: Vec<usize> = lead.into_iter().collect();
             let mut found = Vec::new();
+            // The keys (invitations when spreading, cost) of the best
+            // `wanted` found so far at this size, sorted: a team whose
+            // lowest possible key is beyond the last cannot be among them.
+            let wanted = problem.limit - chosen.len();
+            let mut best: Vec<(u32, u64)> = Vec::new();
             let start = Partial::of(self, &team);
             self.walk(
                 &others,
@@ -133,11 +138,22 @@ impl Search<'_> {
                     if chosen.iter().any(|c| contains(team, &c.members)) {
                         return;
                     }
+                    if best.len() == wanted
+                        && best
+                            .last()
+                            .is_some_and(|last| search.lowest_key(team) > *last)
+                    {
+                        return;
+                    }
                     let suggestion = search.evaluate(sorted(team));
                     if !suggestion.full {
                         return;
                     }
                     if fits(problem.budget, suggestion.allocation.cost) {
+                        let key = search.key(&suggestion);
+                        let at = best.partition_point(|k| *k <= key);
+                        best.insert(at, key);
+                        best.truncate(wanted);
                         found.push(suggestion);
                     } else if over
                         .as_ref()
@@ -158,6 +174,39 @@ impl Search<'_> {
             over = None;
         }
         (chosen, over)
+    }
+
+    /// The part of a full cover's rank that [`Search::lowest_key`] bounds:
+    /// invitations (when spreading the work), then cost.
+    fn key(&self, s: &Suggestion) -> (u32, u64) {
+        let invited = if self.problem.spread { s.invited } else { 0 };
+        (invited, s.allocation.cost)
+    }
+
+    /// The lowest [`Search::key`] any allocation of `team` could have:
+    /// its invitations, and each need at the cheapest rate of a member
+    /// with days for that skill.
+    fn lowest_key(&self, team: &[usize]) -> (u32, u64) {
+        let problem = self.problem;
+        let invited = match problem.spread {
+            true => team.iter().map(|&m| problem.candidates[m].invited).sum(),
+            false => 0,
+        };
+        let cost = problem
+            .needs
+            .iter()
+            .enumerate()
+            .map(|(s, &need)| {
+                let cheapest = team
+                    .iter()
+                    .filter(|&&m| self.days_for[m][s] > 0)
+                    .map(|&m| problem.candidates[m].rate)
+                    .min()
+                    .unwrap_or(0);
+                u64::from(need) * u64::from(cheapest)
+            })
+            .sum();
+        (invited, cost)
     }
 
     /// Visits every team of `places` more candidates from `others[from..]`

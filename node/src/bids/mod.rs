@@ -44,19 +44,19 @@ impl Node {
     /// estimate ([`need::default_days`]).
     pub async fn contract_needs(&self, contract: &ContractRef) -> Result<Vec<NeedLine>, NodeError> {
         let (author, key, currency) = (contract.author, contract.key.clone(), contract.currency());
-        let (set, middles) = self
+        let (set, tops) = self
             .store()
             .read_bids(move |conn| {
                 Ok((
                     sql::needs(conn, &author, &key)?,
-                    sql::band_middles(conn, &currency)?,
+                    sql::band_tops(conn, &currency)?,
                 ))
             })
             .await?;
         let fields = &contract.fields;
         let value = fields.value.as_ref().and_then(|v| v.amount.or(v.min));
         let (days, basis) =
-            need::default_days(value, fields.required_skills.len(), need::median(middles));
+            need::default_days(value, fields.required_skills.len(), need::median(tops));
         Ok(fields
             .required_skills
             .iter()

@@ -395,11 +395,11 @@ pub fn capacity_records(
     Ok(out)
 }
 
-/// The middle of every published day-rate band in `currency` (one per
-/// capacity window), for the median day rate.
-pub fn band_middles(conn: &Connection, currency: &str) -> Result<Vec<u32>, StoreError> {
-    let mut query = conn
-        .prepare_cached("SELECT (rate_min + rate_max) / 2 FROM coop_windows WHERE currency = ?1")?;
+/// The top of every published day-rate band in `currency` (one per
+/// capacity window): what the builder prices days at, so the median of
+/// these is the day rate its estimates use.
+pub fn band_tops(conn: &Connection, currency: &str) -> Result<Vec<u32>, StoreError> {
+    let mut query = conn.prepare_cached("SELECT rate_max FROM coop_windows WHERE currency = ?1")?;
     let rows = query.query_map([currency], |row| row.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

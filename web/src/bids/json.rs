@@ -20,7 +20,8 @@ pub struct NeedJson {
     /// Person-days.
     pub days: u32,
     /// `set` (by us), `estimate` (the value over the skills at the
-    /// federation's median day rate) or `guess` (nothing to estimate from).
+    /// federation's median day rate, the median top of the published
+    /// bands) or `guess` (nothing to estimate from).
     pub basis: String,
     /// Co-ops that have the skill (in suggestions; 0 elsewhere).
     pub holders: usize,

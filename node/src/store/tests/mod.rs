@@ -17,6 +17,7 @@ use rusqlite::Connection;
 use super::*;
 
 mod accounts;
+mod bids;
 mod derived;
 mod lifecycle;
 mod partners;

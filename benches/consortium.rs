@@ -18,6 +18,10 @@
 //! from sending the request to the body's last byte; each answer must be
 //! 200 with at least one team. Per round p50 and p99; medians over rounds.
 //!
+//! Then, not timed, each contract's answer is compared with the exact
+//! search for full covers over all its candidates (`full_covers_exactly`,
+//! given 300 s): does a team covering everything exist, and the best.
+//!
 //! Run: `cargo bench --bench consortium`. Under `cargo test --benches` it
 //! runs one round of 6 requests over 100 co-ops and writes no summary.
 
@@ -27,6 +31,10 @@ use common::{
     Client, Mode, Summary, WebNode, build_replica, cleanup_on_signal, list, median, percentile,
     runtime, temp_root,
 };
+use std::time::{Duration, Instant};
+
+use coopnet_bids::contract::{ContractRef, SuggestOptions};
+use coopnet_bids::solver::{Problem, full_covers_exactly, suggest};
 use coopnet_node::clock;
 use coopnet_protocol::kinds::{Contract, ContractFields, ContractStatus, ContractValue, Period};
 use coopnet_protocol::{Body, Day, Kind};
@@ -156,6 +164,37 @@ async fn round(client: &mut Client, paths: &[String], n: usize) -> Vec<f64> {
     times
 }
 
+/// The API's solver (pooled) against the exact search for full covers
+/// (`full_covers_exactly`) on the same problem, in words; the exact search
+/// gets `limit_s` seconds.
+fn against_exact(key: &str, problem: Problem, limit_s: u64) -> String {
+    let pooled = suggest(&problem).expect("a valid problem");
+    let describe = |s: Option<&coopnet_bids::solver::Suggestion>| match s {
+        Some(s) => format!(
+            "{} {} co-ops £{}",
+            if s.full { "full" } else { "partial" },
+            s.members.len(),
+            s.allocation.cost
+        ),
+        None => "nothing".to_owned(),
+    };
+    let ours = describe(pooled.suggestions.first());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let _ = tx.send(full_covers_exactly(&problem));
+    });
+    match rx.recv_timeout(Duration::from_secs(limit_s)) {
+        Ok(Ok(exact)) => format!(
+            "{key}: ours {ours}; best full cover over every candidate: {} ({:.1} s)",
+            describe(exact.first()),
+            started.elapsed().as_secs_f64(),
+        ),
+        Ok(Err(e)) => format!("{key}: exact refused: {e}"),
+        Err(_) => format!("{key}: ours {ours}; exact did not finish in {limit_s} s"),
+    }
+}
+
 fn main() {
     let mode = Mode::detect();
     let (coops, requests, rounds) = mode.pick((2_000, 120, 5), (100, 6, 1));
@@ -202,6 +241,21 @@ fn main() {
         );
     }
     drop(client);
+    let checks: Vec<String> = specs
+        .iter()
+        .map(|spec| {
+            let contract = ContractRef {
+                author: own,
+                key: spec.key.to_owned(),
+                fields: fields(spec, stats.today),
+            };
+            let options = SuggestOptions::default();
+            let framed = rt
+                .block_on(node.node.node.consortium_problem(&contract, options))
+                .expect("the problem");
+            against_exact(spec.key, framed.problem, mode.pick(300, 5))
+        })
+        .collect();
     rt.block_on(node.stop());
 
     let mut summary = Summary::new("consortium", mode);
@@ -225,6 +279,13 @@ fn main() {
             if answer.full { "covers all" } else { "partial" },
             answer.first
         ));
+    }
+    summary.line(
+        "each contract's answer against the exact search for full covers over all its candidates (not timed \
+         above; given up after the time limit):",
+    );
+    for check in checks {
+        summary.line(format!("  {check}"));
     }
     let p50: Vec<f64> = times.iter().map(|t| 1e3 * percentile(t, 50.0)).collect();
     let p99: Vec<f64> = times.iter().map(|t| 1e3 * percentile(t, 99.0)).collect();

@@ -207,6 +207,14 @@ pub fn suggest_exactly(problem: &Problem) -> Result<Outcome, ProblemError> {
     Ok(search::run(problem, usize::MAX))
 }
 
+/// The best full covers fitting the value, exactly over every candidate,
+/// without looking for partial covers when there is none: whether any team
+/// of at most K covers everything (for benchmarks; it may take long).
+pub fn full_covers_exactly(problem: &Problem) -> Result<Vec<Suggestion>, ProblemError> {
+    check(problem)?;
+    Ok(search::full_only(problem))
+}
+
 /// The order of suggestions: `Less` when `a` ranks before `b`.
 pub fn rank(problem: &Problem, a: &Suggestion, b: &Suggestion) -> std::cmp::Ordering {
     use std::cmp::Reverse;

@@ -19,37 +19,58 @@ pub(super) struct Search<'a> {
     evaluated: usize,
 }
 
+/// The best full covers over every candidate, exactly (no partial
+/// covers): what a benchmark needs to know whether any team of at most K
+/// covers everything, and the best one.
+pub(super) fn full_only(problem: &Problem) -> Vec<Suggestion> {
+    let mut search = Search::new(problem);
+    let useful = search.useful();
+    search.full_covers(&useful).0
+}
+
+impl<'a> Search<'a> {
+    fn new(problem: &'a Problem) -> Self {
+        let skills = problem.needs.len();
+        let days_for: Vec<Vec<u64>> = problem
+            .candidates
+            .iter()
+            .map(|c| {
+                (0..skills)
+                    .map(|s| {
+                        c.windows
+                            .iter()
+                            .filter(|w| w.skills & (1 << s) != 0)
+                            .map(|w| u64::from(w.days))
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect();
+        let all = if skills == 64 {
+            u64::MAX
+        } else {
+            (1_u64 << skills) - 1
+        };
+        Search {
+            problem,
+            days_for,
+            all,
+            evaluated: 0,
+        }
+    }
+
+    /// Candidates with a day for some needed skill, and the lead.
+    fn useful(&self) -> Vec<usize> {
+        (0..self.problem.candidates.len())
+            .filter(|&c| self.problem.lead == Some(c) || self.days_for[c].iter().any(|&d| d > 0))
+            .collect()
+    }
+}
+
 pub(super) fn run(problem: &Problem, exact_limit: usize) -> Outcome {
     let skills = problem.needs.len();
-    let days_for: Vec<Vec<u64>> = problem
-        .candidates
-        .iter()
-        .map(|c| {
-            (0..skills)
-                .map(|s| {
-                    c.windows
-                        .iter()
-                        .filter(|w| w.skills & (1 << s) != 0)
-                        .map(|w| u64::from(w.days))
-                        .sum()
-                })
-                .collect()
-        })
-        .collect();
-    let all = if skills == 64 {
-        u64::MAX
-    } else {
-        (1_u64 << skills) - 1
-    };
-    let mut search = Search {
-        problem,
-        days_for,
-        all,
-        evaluated: 0,
-    };
-    let useful: Vec<usize> = (0..problem.candidates.len())
-        .filter(|&c| problem.lead == Some(c) || search.days_for[c].iter().any(|&d| d > 0))
-        .collect();
+    let mut search = Search::new(problem);
+    let useful = search.useful();
     let (pool, method) = if useful.len() <= exact_limit {
         (useful, Method::Exact)
     } else {

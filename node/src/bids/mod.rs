@@ -26,6 +26,25 @@ use candidates::Ask;
 
 pub use coopnet_bids::contract::{ContractRef, INVITED_WINDOW_DAYS, SuggestOptions};
 
+/// A contract's consortium problem and what frames it.
+#[derive(Debug, Clone)]
+pub struct Framed {
+    /// What the solver is asked.
+    pub problem: Problem,
+    /// Who each candidate is.
+    pub infos: Vec<coopnet_bids::report::CandidateInfo>,
+    /// The needs, with how many co-ops have each skill.
+    pub needs: Vec<NeedLine>,
+    /// The days whose capacity counts.
+    pub period: (coopnet_protocol::Day, coopnet_protocol::Day),
+    /// Whether the period is assumed (the contract gives none).
+    pub period_assumed: bool,
+    /// Whether our co-op is in every team.
+    pub with_us: bool,
+    /// Co-ops left out for publishing rates only in other currencies.
+    pub other_currency: usize,
+}
+
 fn not_found(what: &str) -> NodeError {
     NodeError::NotFound(what.to_owned())
 }
@@ -106,12 +125,14 @@ impl Node {
         Ok(self.store().set_contract_needs(author, key, days).await?)
     }
 
-    /// The best teams for a contract (see `coopnet_bids::solver`).
-    pub async fn suggest(
+    /// The problem the consortium builder solves for a contract: its
+    /// needs, the candidates from the replica and who they are (for
+    /// [`Node::suggest`], and for benchmarks that check its answer).
+    pub async fn consortium_problem(
         &self,
         contract: &ContractRef,
         options: SuggestOptions,
-    ) -> Result<Consortium, NodeError> {
+    ) -> Result<Framed, NodeError> {
         let mut needs = self.contract_needs(contract).await?;
         let (period, period_assumed) = contract.period(crate::clock::now().day());
         let since = Timestamp(
@@ -127,7 +148,7 @@ impl Node {
             hidden: self.revoked().await?,
             invited: HashMap::new(),
         };
-        let found = self
+        let mut found = self
             .store()
             .read_bids(move |conn| {
                 let mut ask = ask;
@@ -141,16 +162,14 @@ impl Node {
         let with_us = options
             .with_us
             .unwrap_or(found.us.is_some_and(|u| found.candidates[u].skills != 0));
-        let mut found = found;
         let lead = match (with_us, found.us) {
             (false, _) => None,
             (true, Some(us)) => Some(us),
             (true, None) => {
-                let name = self.name().to_owned();
                 found.candidates.push(solver::Candidate::default());
                 found.infos.push(coopnet_bids::report::CandidateInfo {
                     coop: self.key(),
-                    name,
+                    name: self.name().to_owned(),
                     us: true,
                     band: None,
                 });
@@ -166,9 +185,35 @@ impl Node {
             budget: contract.budget(),
             spread: options.spread,
         };
+        Ok(Framed {
+            problem,
+            infos: found.infos,
+            needs,
+            period,
+            period_assumed,
+            with_us,
+            other_currency: found.other_currency,
+        })
+    }
+
+    /// The best teams for a contract (see `coopnet_bids::solver`).
+    pub async fn suggest(
+        &self,
+        contract: &ContractRef,
+        options: SuggestOptions,
+    ) -> Result<Consortium, NodeError> {
+        let Framed {
+            problem,
+            infos,
+            needs,
+            period,
+            period_assumed,
+            with_us,
+            other_currency,
+        } = self.consortium_problem(contract, options).await?;
         let outcome = solver::suggest(&problem).map_err(|e| NodeError::Refused(e.to_string()))?;
         let names: Vec<String> = needs.iter().map(|n| n.skill.clone()).collect();
-        let (teams, over_value, pool) = explain_all(&problem, &outcome, &found.infos, &names);
+        let (teams, over_value, pool) = explain_all(&problem, &outcome, &infos, &names);
         Ok(Consortium {
             needs,
             currency: contract.currency(),
@@ -180,7 +225,7 @@ impl Node {
             max_team: options.max_team,
             pool,
             candidates: problem.candidates.len(),
-            other_currency: found.other_currency,
+            other_currency,
             teams,
             over_value,
         })

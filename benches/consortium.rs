@@ -179,7 +179,7 @@ fn against_exact(key: &str, problem: Problem, limit_s: u64) -> String {
         None => "nothing".to_owned(),
     };
     let ours = describe(pooled.suggestions.first());
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let started = Instant::now();
     std::thread::spawn(move || {
         let _ = tx.send(full_covers_exactly(&problem));

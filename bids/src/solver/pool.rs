@@ -9,9 +9,11 @@
 //!    at a time, over *every* candidate, scoring a team by the needed days
 //!    its members' windows could give (each skill capped at its need; a
 //!    window serving two skills counted for both, so this is a bound the
-//!    exact allocation then checks), ties to the lower sum of day rates.
-//!    A team whose bound meets every need is a likely full cover; the beam
-//!    stops growing once it has found some at the smallest size.
+//!    exact allocation then checks), ties to the least it could cost (each
+//!    need at the cheapest rate of a member with days for it), so cheap
+//!    covers that fit the value come first. A team whose bound meets every
+//!    need is a likely full cover; up to [`ENOUGH`] are kept at each size,
+//!    up to K.
 //! 3. By turns for each skill, the candidate with the most days for it and
 //!    the cheapest that could do a K-th of it.
 //! 4. The broadest (most of every need they could meet on their own).
@@ -24,7 +26,7 @@ use super::search::Search;
 /// Teams kept per step of the coverage beam.
 pub const WIDTH: usize = 32;
 /// How many likely full covers the beam collects before it stops.
-const ENOUGH: usize = 12;
+const ENOUGH: usize = 8;
 
 /// The pool for `useful` candidates (see the module docs), sorted.
 pub(super) fn choose(search: &Search<'_>, useful: &[usize]) -> Vec<usize> {
@@ -73,6 +75,24 @@ fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
     let needs = &problem.needs;
     let total: u64 = needs.iter().map(|&n| u64::from(n)).sum();
     let rate = |c: usize| u64::from(problem.candidates[c].rate);
+    // The least a team could cost: each need at the cheapest rate of a
+    // member with days for it.
+    let cheapest = |team: &[usize], extra: usize| -> u64 {
+        needs
+            .iter()
+            .enumerate()
+            .map(|(s, &need)| {
+                let best = team
+                    .iter()
+                    .chain(std::iter::once(&extra))
+                    .filter(|&&m| search.days_for[m][s] > 0)
+                    .map(|&m| rate(m))
+                    .min()
+                    .unwrap_or(0);
+                u64::from(need) * best
+            })
+            .sum()
+    };
     let start: Vec<usize> = problem.lead.into_iter().collect();
     let mut days = vec![0_u64; needs.len()];
     for &c in &start {
@@ -80,15 +100,14 @@ fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
     }
     let mut states = vec![(start, days)];
     let mut found: Vec<Vec<usize>> = Vec::new();
-    while found.is_empty()
-        && states
-            .first()
-            .is_some_and(|(t, _)| t.len() < problem.max_team)
+    while states
+        .first()
+        .is_some_and(|(t, _)| t.len() < problem.max_team)
     {
-        // (covered, rates) of each growth, best first.
-        let mut scored: Vec<(Reverse<u64>, u64, usize, usize)> = Vec::new();
+        // The needed days each growth could cover; then, for the best few
+        // hundred only, the least it could cost; best first.
+        let mut covering: Vec<(Reverse<u64>, usize, usize)> = Vec::new();
         for (i, (team, days)) in states.iter().enumerate() {
-            let rates: u64 = team.iter().map(|&c| rate(c)).sum();
             for &c in useful {
                 if team.contains(&c) {
                     continue;
@@ -100,11 +119,27 @@ fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
                     .zip(needs)
                     .map(|((d, m), &n)| (d + m).min(n.into()))
                     .sum();
-                scored.push((Reverse(covered), rates + rate(c), i, c));
+                covering.push((Reverse(covered), i, c));
             }
         }
+        let keep = (8 * WIDTH).min(covering.len());
+        if keep < covering.len() {
+            covering.select_nth_unstable(keep);
+            // Ties with the last one kept are kept too: the cost decides.
+            let edge = covering[keep].0;
+            let (head, tail) = covering.split_at_mut(keep);
+            let mut ties: Vec<_> = tail.iter().copied().filter(|x| x.0 == edge).collect();
+            let mut head = head.to_vec();
+            head.append(&mut ties);
+            covering = head;
+        }
+        let mut scored: Vec<(Reverse<u64>, u64, usize, usize)> = covering
+            .into_iter()
+            .map(|(covered, i, c)| (covered, cheapest(&states[i].0, c), i, c))
+            .collect();
         scored.sort_unstable();
         let mut next: Vec<(Vec<usize>, Vec<u64>)> = Vec::new();
+        let mut here = 0;
         for (Reverse(covered), _, i, c) in scored {
             if next.len() == WIDTH {
                 break;
@@ -116,8 +151,9 @@ fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
             if next.iter().any(|(t, _)| *t == grown) {
                 continue;
             }
-            if covered >= total && found.len() < ENOUGH {
+            if covered >= total && here < ENOUGH {
                 found.push(grown.clone());
+                here += 1;
             }
             let mut more = days.clone();
             add(&mut more, &search.days_for[c]);

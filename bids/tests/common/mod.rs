@@ -9,7 +9,8 @@ use rand::{Rng, SeedableRng};
 /// A contract needing `skills` skills and `n` candidates with a realistic
 /// spread (1–4 of the needed skills each, 1–3 windows of 5–60 days, day
 /// rates £350–£900), among them a planted team of 2–`max_team` co-ops that
-/// covers everything; a value in three cases of five.
+/// covers everything; in three cases of five a value at most 10 % above
+/// the planted team's cost.
 pub fn planted(seed: u64, n: usize, skills: usize, max_team: usize) -> Problem {
     let mut rng = StdRng::seed_from_u64(seed);
     let needs: Vec<u32> = (0..skills).map(|_| rng.gen_range(20..=80)).collect();
@@ -58,14 +59,20 @@ pub fn planted(seed: u64, n: usize, skills: usize, max_team: usize) -> Problem {
             invited: rng.gen_range(0..5),
         };
     }
-    let total: u64 = needs.iter().map(|&d| u64::from(d)).sum();
+    // A value in three cases of five, tight: the planted team's cost plus
+    // up to 10 %, so covers that cost more do not fit.
+    let team: Vec<usize> = slots.iter().take(size).copied().collect();
+    let cost = coopnet_bids::solver::allocate(&needs, &team, &candidates).cost;
+    let budget = rng
+        .gen_bool(0.6)
+        .then(|| cost * 100 * rng.gen_range(100..=110) / 100);
     Problem {
         needs,
         candidates,
         lead: None,
         max_team,
         limit: 5,
-        budget: rng.gen_bool(0.6).then(|| total * 1_000 * 100),
+        budget,
         spread: false,
     }
 }

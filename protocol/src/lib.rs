@@ -7,6 +7,7 @@
 //! wrong. The wire format is specified in `protocol/SPEC.md`.
 #![deny(missing_docs)]
 
+pub mod bidwire;
 mod envelope;
 pub mod federation;
 mod keys;

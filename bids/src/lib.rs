@@ -9,6 +9,8 @@
 //! - [`totals`]: what a plan adds up to against the contract and what each
 //!   partner published: days per skill, cost, margin, warnings.
 //! - [`report`]: the builder's answer, each team explained.
+//! - [`negotiation`]: what a node answers to each bid message, and the
+//!   lead's view of each partner's answer (issue 18).
 //! - [`status`]: a bid's statuses and the moves between them.
 //! - [`history`]: what changed between two versions of a plan, in words.
 //!
@@ -20,6 +22,7 @@ pub mod bid;
 pub mod contract;
 pub mod history;
 pub mod need;
+pub mod negotiation;
 pub mod plan;
 pub mod report;
 pub mod solver;

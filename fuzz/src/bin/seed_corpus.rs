@@ -45,7 +45,27 @@ fn main() -> Result<(), Box<dyn Error>> {
     write("reconciliation", &reconciliation_seeds(&wire)?)?;
     write("roster", &roster_seeds())?;
     write("ocds", &ocds_seeds())?;
+    write("bid_message", &bid_seeds()?)?;
     Ok(())
+}
+
+/// Every message and the document of bid.json (SPEC §11.6).
+fn bid_seeds() -> Result<BTreeSet<Vec<u8>>, Box<dyn Error>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../protocol/testdata/bid.json");
+    let bid: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut seeds = BTreeSet::new();
+    let lists = ["messages", "invalid"];
+    for list in lists {
+        for v in bid[list].as_array().into_iter().flatten() {
+            if let Some(text) = v["message_hex"].as_str() {
+                seeds.insert(hex::decode(text)?);
+            }
+        }
+    }
+    if let Some(text) = bid["document"]["document_hex"].as_str() {
+        seeds.insert(hex::decode(text)?);
+    }
+    Ok(seeds)
 }
 
 /// Writes `seeds` into the corpus of `target`.

@@ -10,18 +10,20 @@
 //!    its members' windows could give (each skill capped at its need; a
 //!    window serving two skills counted for both, so this is a bound the
 //!    exact allocation then checks), ties to the least it could cost (each
-//!    need at the cheapest rate of a member with days for it), so cheap
-//!    covers that fit the value come first. A team whose bound meets every
-//!    need is a likely full cover; up to [`ENOUGH`] are kept at each size,
-//!    up to K.
+//!    need at the cheapest rate of a member with days for it); the best
+//!    4 × [`WIDTH`] of those are then allocated for real (the flow), and
+//!    the [`WIDTH`] covering the most needed days — fitting the value
+//!    first, then cheapest — are kept. A team that covers every need is a
+//!    found cover; up to [`ENOUGH`] are kept at each size, up to K.
 //! 3. By turns for each skill, the candidate with the most days for it and
 //!    the cheapest that could do a K-th of it.
 //! 4. The broadest (most of every need they could meet on their own).
 
 use std::cmp::Reverse;
 
-use super::POOL;
+use super::flow::allocate;
 use super::search::Search;
+use super::{POOL, fits};
 
 /// Teams kept per step of the coverage beam.
 pub const WIDTH: usize = 32;
@@ -138,26 +140,38 @@ fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
             .map(|(covered, i, c)| (covered, cheapest(&states[i].0, c), i, c))
             .collect();
         scored.sort_unstable();
-        let mut next: Vec<(Vec<usize>, Vec<u64>)> = Vec::new();
-        let mut here = 0;
-        for (Reverse(covered), _, i, c) in scored {
-            if next.len() == WIDTH {
+        // The most promising growths, distinct, with their real allocation:
+        // the days they cover and what that costs.
+        let mut grown: Vec<(Reverse<u64>, bool, u64, Vec<usize>, usize)> = Vec::new();
+        for (_, _, i, c) in scored {
+            if grown.len() == 4 * WIDTH {
                 break;
             }
-            let (team, days) = &states[i];
-            let mut grown = team.clone();
-            grown.push(c);
-            grown.sort_unstable();
-            if next.iter().any(|(t, _)| *t == grown) {
+            let mut team = states[i].0.clone();
+            team.push(c);
+            team.sort_unstable();
+            if grown.iter().any(|g| g.3 == team) {
                 continue;
             }
+            let allocation = allocate(needs, &team, &problem.candidates);
+            let covered: u64 = allocation.covered.iter().map(|&d| u64::from(d)).sum();
+            let over = !fits(problem.budget, allocation.cost);
+            grown.push((Reverse(covered), over, allocation.cost, team, i));
+        }
+        grown.sort_unstable();
+        let mut next: Vec<(Vec<usize>, Vec<u64>)> = Vec::new();
+        let mut here = 0;
+        for (Reverse(covered), _, _, team, i) in grown.into_iter().take(WIDTH) {
             if covered >= total && here < ENOUGH {
-                found.push(grown.clone());
+                found.push(team.clone());
                 here += 1;
             }
-            let mut more = days.clone();
-            add(&mut more, &search.days_for[c]);
-            next.push((grown, more));
+            let mut more = states[i].1.clone();
+            let added = team.iter().find(|c| !states[i].0.contains(c)).copied();
+            if let Some(c) = added {
+                add(&mut more, &search.days_for[c]);
+            }
+            next.push((team, more));
         }
         if next.is_empty() {
             break;

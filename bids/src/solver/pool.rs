@@ -25,6 +25,10 @@ use super::flow::allocate;
 use super::search::Search;
 use super::{POOL, fits};
 
+/// A grown team: needed days it covers (most first), whether it is over
+/// the value, its cost, its members, and the state it grew from.
+type Growth = (Reverse<u64>, bool, u64, Vec<usize>, usize);
+
 /// Teams kept per step of the coverage beam.
 pub const WIDTH: usize = 32;
 /// How many likely full covers the beam collects before it stops.
@@ -142,7 +146,7 @@ fn beam(search: &Search<'_>, useful: &[usize]) -> Vec<Vec<usize>> {
         scored.sort_unstable();
         // The most promising growths, distinct, with their real allocation:
         // the days they cover and what that costs.
-        let mut grown: Vec<(Reverse<u64>, bool, u64, Vec<usize>, usize)> = Vec::new();
+        let mut grown: Vec<Growth> = Vec::new();
         for (_, _, i, c) in scored {
             if grown.len() == 4 * WIDTH {
                 break;

@@ -5,6 +5,7 @@
 //! the API share, so the two never disagree.
 
 pub(crate) mod api;
+mod forms;
 mod json;
 mod ops;
 pub(crate) mod pages;

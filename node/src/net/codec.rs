@@ -102,7 +102,7 @@ fn invalid(message: &str) -> io::Error {
 }
 
 /// Reads a frame's length; `Ok(Err(..))` when it is out of `1..=max`.
-async fn read_len<T: AsyncRead + Unpin + Send>(
+pub(super) async fn read_len<T: AsyncRead + Unpin + Send>(
     io: &mut T,
     max: usize,
 ) -> io::Result<Result<usize, Malformed>> {
@@ -117,7 +117,10 @@ async fn read_len<T: AsyncRead + Unpin + Send>(
 
 /// Reads `len` bytes, growing the buffer only as they arrive (a peer that
 /// announces a large frame and sends little costs what it sent).
-async fn read_body<T: AsyncRead + Unpin + Send>(io: &mut T, len: usize) -> io::Result<Vec<u8>> {
+pub(super) async fn read_body<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    len: usize,
+) -> io::Result<Vec<u8>> {
     let mut frame = Vec::new();
     io.take(len as u64).read_to_end(&mut frame).await?;
     if frame.len() < len {
@@ -126,14 +129,20 @@ async fn read_body<T: AsyncRead + Unpin + Send>(io: &mut T, len: usize) -> io::R
     Ok(frame)
 }
 
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+pub(super) async fn read_frame<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    max: usize,
+) -> io::Result<Vec<u8>> {
     match read_len(io, max).await? {
         Ok(len) => read_body(io, len).await,
         Err(Malformed(why)) => Err(invalid(why)),
     }
 }
 
-async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, frame: &[u8]) -> io::Result<()> {
+pub(super) async fn write_frame<T: AsyncWrite + Unpin + Send>(
+    io: &mut T,
+    frame: &[u8],
+) -> io::Result<()> {
     let len = u32::try_from(frame.len()).map_err(|_| invalid("frame too large"))?;
     io.write_all(&len.to_be_bytes()).await?;
     io.write_all(frame).await?;

@@ -3,6 +3,7 @@
 //! [`Command`]s over a bounded channel, each with a oneshot reply.
 
 pub mod behaviour;
+pub mod bid_codec;
 pub mod codec;
 mod event_loop;
 pub mod flooding;

@@ -253,6 +253,15 @@ struct BidPage {
     error: Option<String>,
 }
 
+impl BidPage {
+    /// The milestones by date, for a bid that can no longer change.
+    fn dated_milestones(&self) -> Vec<coopnet_bids::plan::Milestone> {
+        let mut milestones = self.view.bid.plan.milestones.clone();
+        milestones.sort_by_key(|m| m.due);
+        milestones
+    }
+}
+
 async fn bid_page(state: &AppState, viewer: &Viewer, view: BidView) -> Result<BidPage, PageError> {
     let history = state
         .backend

@@ -204,6 +204,7 @@ impl Node {
         if let Some(genesis) = &genesis {
             bootstrap.extend(parse_addrs(&genesis.bootstrap)?);
         }
+        let (bid_inbox, bid_messages) = mpsc::channel(net::BID_INBOX);
         let params = NetParams {
             keypair: identity::libp2p_keypair(&secret),
             listen,
@@ -223,6 +224,7 @@ impl Node {
             grace: overrides.grace.unwrap_or(DEFAULT_GRACE),
             per_peer: config.network.per_peer(),
             per_author: config.network.per_author(),
+            bid_inbox,
         };
         let (feedback_tx, feedback) = mpsc::channel(4_096);
         let (arrivals, _) = broadcast::channel(4_096);
@@ -242,6 +244,8 @@ impl Node {
             feedback,
             feedback_tx,
         )?;
+        let bid_task =
+            crate::bids::inbox::spawn(store.clone(), net.clone(), secret.public(), bid_messages);
         let node = Node {
             key: secret.public(),
             secret: Arc::new(secret),
@@ -254,7 +258,7 @@ impl Node {
             federation: genesis,
             publish_lock: Mutex::new(()),
             searches: crate::search_cache::SearchCache::default(),
-            tasks: std::sync::Mutex::new(vec![ingest_task, net_task]),
+            tasks: std::sync::Mutex::new(vec![ingest_task, net_task, bid_task]),
         };
         node.upgrade_own_contracts().await?;
         Ok(node)
@@ -457,6 +461,11 @@ impl Node {
     /// The federation this node belongs to, if any.
     pub fn federation(&self) -> Option<&Genesis> {
         self.federation.as_ref()
+    }
+
+    /// Our co-op's secret key (to sign private bid messages).
+    pub(crate) fn secret(&self) -> &SecretKey {
+        &self.secret
     }
 
     /// The federation gate (roster and quarantine).

@@ -5,6 +5,7 @@
 
 mod adversary;
 mod api_doc;
+mod bid_messages;
 mod bids;
 mod bids_browser;
 mod browser;

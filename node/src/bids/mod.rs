@@ -6,6 +6,7 @@
 
 mod candidates;
 mod capacity;
+pub(crate) mod inbox;
 
 use std::collections::{HashMap, HashSet};
 
@@ -492,6 +493,56 @@ impl Node {
             contract.budget(),
             &lookup,
         ))
+    }
+}
+
+impl Node {
+    /// Signs `message` as our co-op and sends it straight to its
+    /// recipient's node (SPEC §11), returning the recipient's answer.
+    pub async fn send_bid_message(
+        &self,
+        message: coopnet_protocol::bidwire::Unsigned,
+    ) -> Result<crate::net::bid_codec::BidReply, NodeError> {
+        let peer = crate::identity::peer_id_of(&message.recipient).ok_or_else(|| {
+            NodeError::Refused("the recipient's key is not a libp2p identity".into())
+        })?;
+        let recipient = message.recipient;
+        let bytes = self.sign_bid_message(message).encode();
+        let connected = self
+            .net()
+            .peers()
+            .await?
+            .iter()
+            .any(|p| p.key == Some(recipient));
+        if !connected {
+            // Not connected: find its addresses among the members first
+            // (Kademlia); sending then dials it.
+            let (reply, found) = tokio::sync::oneshot::channel();
+            self.net()
+                .send(crate::net::Command::FindPeer(peer, reply))
+                .await?;
+            if let Ok(Err(e)) = found.await {
+                tracing::debug!(%peer, "finding a bid partner: {e}");
+            }
+        }
+        let answer = self.net().send_bid(peer, bytes).await?;
+        answer.map_err(|e| NodeError::Refused(format!("the bid message was not delivered: {e}")))
+    }
+
+    /// Signs a bid message as our co-op (its `sender` must be our key).
+    pub fn sign_bid_message(
+        &self,
+        message: coopnet_protocol::bidwire::Unsigned,
+    ) -> coopnet_protocol::bidwire::SignedMessage {
+        message.sign(self.secret())
+    }
+
+    /// Every bid message this node took about `bid`.
+    pub async fn bid_messages(
+        &self,
+        bid: coopnet_protocol::bidwire::BidId,
+    ) -> Result<Vec<coopnet_protocol::bidwire::SignedMessage>, NodeError> {
+        Ok(self.store().bid_messages(bid).await?)
     }
 }
 

@@ -9,6 +9,7 @@ use libp2p::{
     connection_limits, gossipsub, identify, identity::Keypair, kad, mdns, ping, request_response,
 };
 
+use super::bid_codec::{BID_STREAM, BidCodec};
 use super::codec::{SYNC_PROTOCOL, SyncCodec};
 use super::guard::Guard;
 use super::score;
@@ -32,6 +33,11 @@ pub const SEEN_TTL: Duration = Duration::from_secs(60);
 pub const SYNC_STREAMS: usize = 16;
 /// How long a sync request may take, read, answered and written.
 pub const SYNC_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bid messages one connection may have in flight at once, each way.
+pub const BID_STREAMS: usize = 8;
+/// How long a bid message may take, read, answered and written.
+pub const BID_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Parameters of the behaviour.
 #[derive(Debug, Clone)]
@@ -60,6 +66,8 @@ pub struct Behaviour {
     pub gossip: gossipsub::Behaviour,
     /// Anti-entropy: reconciliation and record fetches.
     pub sync: request_response::Behaviour<SyncCodec>,
+    /// Private bid messages, node to node (SPEC §11).
+    pub bid: request_response::Behaviour<BidCodec>,
     /// Finds members by key and spreads addresses.
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
     /// Exchanges listen addresses and protocols with peers.
@@ -110,6 +118,13 @@ impl Behaviour {
                 request_response::Config::default()
                     .with_request_timeout(SYNC_REQUEST_TIMEOUT)
                     .with_max_concurrent_streams(SYNC_STREAMS),
+            ),
+            bid: request_response::Behaviour::with_codec(
+                BidCodec,
+                [(BID_STREAM, request_response::ProtocolSupport::Full)],
+                request_response::Config::default()
+                    .with_request_timeout(BID_REQUEST_TIMEOUT)
+                    .with_max_concurrent_streams(BID_STREAMS),
             ),
             kad,
             identify: identify::Behaviour::new(

@@ -226,9 +226,43 @@ pub enum Command {
     Stats(oneshot::Sender<NetStats>),
     /// For each record id, how many connected peers are known to hold it.
     Holders(Vec<RecordId>, oneshot::Sender<Vec<u32>>),
+    /// Send a private bid message to a peer (dialling it if need be).
+    SendBid {
+        /// The peer.
+        peer: PeerId,
+        /// The signed message.
+        bytes: Vec<u8>,
+        /// Its answer, or why it could not be delivered.
+        reply: oneshot::Sender<Result<bid_codec::BidReply, String>>,
+    },
+    /// Answer an inbound bid message handed up as [`InboundBid`].
+    ReplyBid {
+        /// The message's [`InboundBid::id`].
+        id: u64,
+        /// The answer.
+        reply: bid_codec::BidReply,
+        /// Sync points for the sender (SPEC §11.5), 0 for none.
+        points: u32,
+    },
     /// Stop the event loop.
     Shutdown(oneshot::Sender<()>),
 }
+
+/// A bid message a peer sent, for the node to judge and answer with
+/// [`Command::ReplyBid`].
+#[derive(Debug, Clone)]
+pub struct InboundBid {
+    /// Which message (to answer it).
+    pub id: u64,
+    /// The peer that sent it.
+    pub peer: PeerId,
+    /// The message's bytes, not yet checked.
+    pub bytes: Vec<u8>,
+}
+
+/// Bid messages waiting for the node to judge them; more are answered
+/// `busy`.
+pub const BID_INBOX: usize = 64;
 
 /// A cloneable handle to the event loop. Every method is cancel-safe: a
 /// dropped call leaves the loop unaffected (a command already sent still
@@ -248,6 +282,18 @@ impl NetClient {
         let (reply, answer) = oneshot::channel();
         self.commands.send(make(reply)).await.map_err(|_| Stopped)?;
         answer.await.map_err(|_| Stopped)
+    }
+
+    /// Sends a private bid message to `peer` and waits for its answer
+    /// (SPEC §11): `Err` when it could not be delivered (no route, timeout,
+    /// closed stream), to be retried later.
+    pub async fn send_bid(
+        &self,
+        peer: PeerId,
+        bytes: Vec<u8>,
+    ) -> Result<Result<bid_codec::BidReply, String>, Stopped> {
+        self.ask(|reply| Command::SendBid { peer, bytes, reply })
+            .await
     }
 
     /// Sends a command that has no reply.

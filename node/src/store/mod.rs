@@ -22,6 +22,7 @@
 
 pub mod accounts;
 mod actor;
+pub mod bid_messages;
 pub mod bids;
 pub mod db;
 pub mod partners;

@@ -69,6 +69,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: V4,
         then: None,
     },
+    Migration {
+        sql: V5,
+        then: None,
+    },
 ];
 
 /// The schema version this code writes.
@@ -290,6 +294,29 @@ CREATE TABLE bid_versions (
     plan    TEXT    NOT NULL,                 -- JSON, as it was then
     changes TEXT    NOT NULL,                 -- JSON list of sentences
     PRIMARY KEY (bid, version)
+) STRICT, WITHOUT ROWID;
+";
+
+/// Version 5: private bid messages (issue 18, SPEC §11), local only.
+/// `bid_ledgers` holds what this node knows of each bid it takes part in
+/// (JSON of `coopnet_bids::negotiation::Ledger`: lead, partners, version,
+/// frozen document, last sequence number per sender); `bid_messages`
+/// every message it took, as received.
+const V5: &str = "
+CREATE TABLE bid_ledgers (
+    bid    BLOB NOT NULL PRIMARY KEY CHECK (length(bid) = 16),
+    ledger TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE bid_messages (
+    bid         BLOB    NOT NULL CHECK (length(bid) = 16),
+    sender      BLOB    NOT NULL CHECK (length(sender) = 32),
+    seq         INTEGER NOT NULL,          -- u64, bit-cast
+    version     INTEGER NOT NULL,          -- u64, bit-cast
+    kind        TEXT    NOT NULL,          -- invite, answer, freeze, sign, outcome
+    bytes       BLOB    NOT NULL,          -- the signed message as received
+    received_at INTEGER NOT NULL,          -- Unix ms, our clock
+    PRIMARY KEY (bid, sender, seq)
 ) STRICT, WITHOUT ROWID;
 ";
 

@@ -16,6 +16,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
+mod bids;
 mod connections;
 pub(super) mod fetch;
 mod gossip;
@@ -94,6 +95,8 @@ pub struct NetParams {
     pub per_peer: Rate,
     /// Records of one author taken by gossip (we gossip our own at half).
     pub per_author: Rate,
+    /// Where private bid messages from members go (SPEC §11).
+    pub bid_inbox: mpsc::Sender<super::InboundBid>,
 }
 
 /// Why the network could not start.
@@ -194,6 +197,7 @@ pub fn spawn(
             limits: GossipLimits::new(params.per_peer, params.per_author),
             flood: FloodPoints::default(),
         },
+        bids: bids::BidState::new(params.bid_inbox.clone()),
         stats: NetStats::default(),
     };
     let task = tokio::spawn(event_loop.run());
@@ -233,6 +237,8 @@ struct EventLoop {
     members: Members,
     /// Penalties and gossip rates.
     scoring: Scoring,
+    /// Private bid messages in and out.
+    bids: bids::BidState,
     stats: NetStats,
 }
 
@@ -376,6 +382,8 @@ impl EventLoop {
                 self.stats.connections_refused = self.swarm.behaviour().guard.refused;
                 let _ = reply.send(self.stats.clone());
             }
+            Command::SendBid { peer, bytes, reply } => self.send_bid(peer, bytes, reply),
+            Command::ReplyBid { id, reply, points } => self.reply_bid(id, reply, points),
             Command::Shutdown(_) => {}
         }
     }
@@ -471,6 +479,7 @@ impl EventLoop {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossip(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Bid(event)) => self.on_bid(event),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,

@@ -163,6 +163,8 @@ pub struct Node {
     federation: Option<Genesis>,
     publish_lock: Mutex<()>,
     searches: crate::search_cache::SearchCache,
+    /// Wakes the bid outbox when a message is queued.
+    bid_wake: Arc<tokio::sync::Notify>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -246,6 +248,9 @@ impl Node {
         )?;
         let bid_task =
             crate::bids::inbox::spawn(store.clone(), net.clone(), secret.public(), bid_messages);
+        let bid_wake = Arc::new(tokio::sync::Notify::new());
+        let outbox_task =
+            crate::bids::outbox::spawn(store.clone(), net.clone(), Arc::clone(&bid_wake));
         let node = Node {
             key: secret.public(),
             secret: Arc::new(secret),
@@ -258,7 +263,8 @@ impl Node {
             federation: genesis,
             publish_lock: Mutex::new(()),
             searches: crate::search_cache::SearchCache::default(),
-            tasks: std::sync::Mutex::new(vec![ingest_task, net_task, bid_task]),
+            bid_wake,
+            tasks: std::sync::Mutex::new(vec![ingest_task, net_task, bid_task, outbox_task]),
         };
         node.upgrade_own_contracts().await?;
         Ok(node)
@@ -466,6 +472,17 @@ impl Node {
     /// Our co-op's secret key (to sign private bid messages).
     pub(crate) fn secret(&self) -> &SecretKey {
         &self.secret
+    }
+
+    /// The same, shared (for the store's thread, which signs queued bid
+    /// messages as it numbers them).
+    pub(crate) fn secret_arc(&self) -> Arc<SecretKey> {
+        Arc::clone(&self.secret)
+    }
+
+    /// Wakes the bid outbox.
+    pub(crate) fn bid_wake(&self) -> &tokio::sync::Notify {
+        &self.bid_wake
     }
 
     /// The federation gate (roster and quarantine).

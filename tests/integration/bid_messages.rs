@@ -116,3 +116,59 @@ impl SignForTest for Unsigned {
         node.sign_bid_message(self).encode()
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_invitation_survives_both_nodes_restarting_and_arrives_when_the_partner_is_back() {
+    use coopnet_tests::federation::start_prepared;
+    use coopnet_tests::{DEADLINE, wait_for};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = start_federation(dir.path(), 2, None, Duration::from_secs(30)).await;
+    let bootstrap = [fed.nodes[0].addr.clone()];
+    let partner = fed.nodes.pop().unwrap();
+    let lead = fed.nodes.pop().unwrap();
+    let (partner_dir, partner_key) = (partner.dir.clone(), partner.node.key());
+    partner.node.shutdown().await;
+    drop(partner);
+
+    // Queued while the partner is away: durable before the call returns.
+    let queued = lead
+        .node
+        .queue_bid_message(invite(&lead.node, partner_key, 1, 0))
+        .await
+        .unwrap();
+    assert_eq!(queued.seq, 1, "the outbox numbers messages from 1");
+    let second = lead
+        .node
+        .queue_bid_message(invite(&lead.node, partner_key, 2, 0))
+        .await
+        .unwrap();
+    assert_eq!(second.seq, 2);
+    let lead_dir = lead.dir.clone();
+    lead.node.shutdown().await;
+    drop(lead);
+
+    // Both come back; the lead's outbox delivers in order.
+    let lead = start_prepared(&lead_dir, &bootstrap, Duration::from_secs(30)).await;
+    let partner = start_prepared(&partner_dir, &bootstrap, Duration::from_secs(30)).await;
+    let back = std::time::Instant::now();
+    wait_for("the partner to take both invitations", DEADLINE, || async {
+        taken(&partner.node).await.len() == 2
+    })
+    .await;
+    let took = back.elapsed();
+    assert_eq!(taken(&partner.node).await, [(1, 1), (2, 2)]);
+    assert!(
+        took < Duration::from_secs(10),
+        "delivered {took:?} after the partner came back"
+    );
+    wait_for("the lead to record both answers", DEADLINE, || async {
+        let rows = lead.node.bid_outbox(BID).await.unwrap();
+        rows.len() == 2 && rows.iter().all(|r| r.status == Some(0))
+    })
+    .await;
+
+    for node in [lead, partner].into_iter().chain(fed.nodes) {
+        node.node.shutdown().await;
+    }
+}

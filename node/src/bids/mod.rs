@@ -7,6 +7,7 @@
 mod candidates;
 mod capacity;
 pub(crate) mod inbox;
+pub mod outbox;
 
 use std::collections::{HashMap, HashSet};
 
@@ -508,25 +509,30 @@ impl Node {
         })?;
         let recipient = message.recipient;
         let bytes = self.sign_bid_message(message).encode();
-        let connected = self
-            .net()
-            .peers()
-            .await?
-            .iter()
-            .any(|p| p.key == Some(recipient));
-        if !connected {
-            // Not connected: find its addresses among the members first
-            // (Kademlia); sending then dials it.
-            let (reply, found) = tokio::sync::oneshot::channel();
-            self.net()
-                .send(crate::net::Command::FindPeer(peer, reply))
-                .await?;
-            if let Ok(Err(e)) = found.await {
-                tracing::debug!(%peer, "finding a bid partner: {e}");
-            }
-        }
+        outbox::reach(self.net(), peer, recipient).await;
         let answer = self.net().send_bid(peer, bytes).await?;
         answer.map_err(|e| NodeError::Refused(format!("the bid message was not delivered: {e}")))
+    }
+
+    /// Signs `message` as our co-op with the next sequence number for its
+    /// bid and recipient, stores it in the durable outbox and returns; the
+    /// outbox delivers it, retrying until the recipient's node answers.
+    pub async fn queue_bid_message(
+        &self,
+        message: coopnet_protocol::bidwire::Unsigned,
+    ) -> Result<crate::store::bid_messages::Queued, NodeError> {
+        let queued = self.store().enqueue_bid(message, self.secret_arc()).await?;
+        self.bid_wake().notify_one();
+        Ok(queued)
+    }
+
+    /// The outbox rows of a bid: what was sent, and what each recipient
+    /// answered.
+    pub async fn bid_outbox(
+        &self,
+        bid: coopnet_protocol::bidwire::BidId,
+    ) -> Result<Vec<crate::store::bid_messages::Queued>, NodeError> {
+        Ok(self.store().bid_outbox(bid).await?)
     }
 
     /// Signs a bid message as our co-op (its `sender` must be our key).

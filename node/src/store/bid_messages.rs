@@ -101,3 +101,186 @@ impl Store {
         self.read(move |conn| messages(conn, &bid)).await
     }
 }
+
+/// A message waiting in (or answered from) the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// Its row.
+    pub id: i64,
+    /// Who it is for.
+    pub recipient: coopnet_protocol::PublicKey,
+    /// Its sequence number.
+    pub seq: u64,
+    /// The signed message.
+    pub bytes: Vec<u8>,
+    /// Tries so far.
+    pub attempts: u32,
+    /// The answer's status byte, once answered.
+    pub status: Option<u8>,
+    /// The answer's reason.
+    pub reason: Option<String>,
+}
+
+/// An outbox row's columns as read.
+type QueuedParts = (i64, [u8; 32], i64, Vec<u8>, u32, Option<u8>, Option<String>);
+
+/// Signs `message` with the next sequence number for its (bid,
+/// recipient) and queues it, due now; returns the row.
+pub fn enqueue(
+    conn: &Connection,
+    mut message: coopnet_protocol::bidwire::Unsigned,
+    key: &coopnet_protocol::SecretKey,
+    now: coopnet_protocol::Timestamp,
+) -> Result<Queued, StoreError> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT max(seq) FROM bid_outbox WHERE bid = ?1 AND recipient = ?2")?
+        .query_row(
+            params![&message.bid[..], &message.recipient.as_bytes()[..]],
+            |row| row.get(0),
+        )?;
+    message.seq = last.map_or(1, |s| super::db::from_column(s) + 1);
+    let recipient = message.recipient;
+    let seq = message.seq;
+    let bid = message.bid;
+    let bytes = message.sign(key).encode();
+    conn.prepare_cached(
+        "INSERT INTO bid_outbox (bid, recipient, seq, bytes, queued_at, next_attempt) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        &bid[..],
+        &recipient.as_bytes()[..],
+        to_column(seq),
+        bytes,
+        to_column(now.0)
+    ])?;
+    Ok(Queued {
+        id: conn.last_insert_rowid(),
+        recipient,
+        seq,
+        bytes,
+        attempts: 0,
+        status: None,
+        reason: None,
+    })
+}
+
+fn queued(row: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedParts> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn to_queued(parts: QueuedParts) -> Result<Queued, StoreError> {
+    let (id, recipient, seq, bytes, attempts, status, reason) = parts;
+    Ok(Queued {
+        id,
+        recipient: coopnet_protocol::PublicKey::from_bytes(&recipient)
+            .map_err(|e| StoreError::Corrupt(format!("an outbox recipient: {e}")))?,
+        seq: super::db::from_column(seq),
+        bytes,
+        attempts,
+        status,
+        reason,
+    })
+}
+
+const QUEUED: &str = "SELECT id, recipient, seq, bytes, attempts, status, reason FROM bid_outbox";
+
+/// Messages due at `now`: the first unanswered one of each (bid,
+/// recipient), oldest first, at most `limit`.
+pub fn due(
+    conn: &Connection,
+    now: coopnet_protocol::Timestamp,
+    limit: usize,
+) -> Result<Vec<Queued>, StoreError> {
+    let sql = format!(
+        "{QUEUED} AS o WHERE answered_at IS NULL AND next_attempt <= ?1 AND NOT EXISTS \
+         (SELECT 1 FROM bid_outbox AS e WHERE e.bid = o.bid AND e.recipient = o.recipient \
+          AND e.answered_at IS NULL AND e.seq < o.seq) ORDER BY next_attempt, id LIMIT ?2"
+    );
+    let mut query = conn.prepare_cached(&sql)?;
+    let rows = query.query_map(params![to_column(now.0), limit as i64], queued)?;
+    rows.map(|r| to_queued(r?)).collect()
+}
+
+/// Records an answer (`status` = None: not delivered, try again at
+/// `retry_at`).
+pub fn answered(
+    conn: &Connection,
+    id: i64,
+    answer: Option<(u8, &str)>,
+    retry_at: coopnet_protocol::Timestamp,
+    now: coopnet_protocol::Timestamp,
+) -> Result<(), StoreError> {
+    match answer {
+        Some((status, reason)) => conn
+            .prepare_cached(
+                "UPDATE bid_outbox SET attempts = attempts + 1, answered_at = ?2, status = ?3, \
+                 reason = ?4 WHERE id = ?1",
+            )?
+            .execute(params![id, to_column(now.0), status, reason])?,
+        None => conn
+            .prepare_cached(
+                "UPDATE bid_outbox SET attempts = attempts + 1, next_attempt = ?2 WHERE id = ?1",
+            )?
+            .execute(params![id, to_column(retry_at.0)])?,
+    };
+    Ok(())
+}
+
+/// Every outbox row of a bid, in order.
+pub fn outbox(conn: &Connection, bid: &BidId) -> Result<Vec<Queued>, StoreError> {
+    let sql = format!("{QUEUED} WHERE bid = ?1 ORDER BY recipient, seq");
+    let mut query = conn.prepare_cached(&sql)?;
+    let rows = query.query_map([&bid[..]], queued)?;
+    rows.map(|r| to_queued(r?)).collect()
+}
+
+impl Store {
+    /// Signs and queues a bid message durably (see [`enqueue`]).
+    pub async fn enqueue_bid(
+        &self,
+        message: coopnet_protocol::bidwire::Unsigned,
+        key: std::sync::Arc<coopnet_protocol::SecretKey>,
+    ) -> Result<Queued, StoreError> {
+        self.write_job(true, move |conn, now| enqueue(conn, message, &key, now))
+            .await
+    }
+
+    /// Messages due now (see [`due`]).
+    pub async fn due_bids(&self, limit: usize) -> Result<Vec<Queued>, StoreError> {
+        let now = crate::clock::now();
+        self.read(move |conn| due(conn, now, limit)).await
+    }
+
+    /// Records an attempt's outcome (see [`answered`]).
+    pub async fn bid_answered(
+        &self,
+        id: i64,
+        answer: Option<(u8, String)>,
+        retry_at: coopnet_protocol::Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_job(true, move |conn, now| {
+            answered(
+                conn,
+                id,
+                answer.as_ref().map(|(s, r)| (*s, r.as_str())),
+                retry_at,
+                now,
+            )
+        })
+        .await
+    }
+
+    /// Every outbox row of a bid.
+    pub async fn bid_outbox(&self, bid: BidId) -> Result<Vec<Queued>, StoreError> {
+        self.read(move |conn| outbox(conn, &bid)).await
+    }
+}

@@ -318,6 +318,24 @@ CREATE TABLE bid_messages (
     received_at INTEGER NOT NULL,          -- Unix ms, our clock
     PRIMARY KEY (bid, sender, seq)
 ) STRICT, WITHOUT ROWID;
+
+-- Messages we signed, until the recipient's node answers: retried with
+-- backoff, in `seq` order per (bid, recipient).
+CREATE TABLE bid_outbox (
+    id           INTEGER PRIMARY KEY,
+    bid          BLOB    NOT NULL CHECK (length(bid) = 16),
+    recipient    BLOB    NOT NULL CHECK (length(recipient) = 32),
+    seq          INTEGER NOT NULL,          -- u64, bit-cast
+    bytes        BLOB    NOT NULL,          -- the signed message
+    queued_at    INTEGER NOT NULL,          -- Unix ms
+    next_attempt INTEGER NOT NULL,          -- Unix ms
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    answered_at  INTEGER,                   -- Unix ms; NULL while waiting
+    status       INTEGER,                   -- the answer's status byte
+    reason       TEXT,
+    UNIQUE (bid, recipient, seq)
+) STRICT;
+CREATE INDEX bid_outbox_due ON bid_outbox (answered_at, next_attempt);
 ";
 
 /// The page cache of a connection, in KiB.

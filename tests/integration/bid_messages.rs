@@ -172,3 +172,113 @@ async fn a_queued_invitation_survives_both_nodes_restarting_and_arrives_when_the
         node.node.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lead_invites_its_partners_and_sees_each_answer() {
+    use coopnet_bids::contract::ContractRef;
+    use coopnet_bids::negotiation::RoleState;
+    use coopnet_bids::plan::{BidPlan, Role, SkillDays as PlanSkill};
+    use coopnet_protocol::bidwire::Answer;
+    use coopnet_tests::{DEADLINE, wait_for};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fed = start_federation(dir.path(), 3, None, Duration::from_secs(30)).await;
+    let (bystander, lead, a, b) = (
+        &fed.nodes[0].node,
+        &fed.nodes[1].node,
+        &fed.nodes[2].node,
+        &fed.nodes[3].node,
+    );
+    let contract = coopnet_protocol::samples::contract(1);
+    lead.publish(
+        coopnet_protocol::Kind::Contract.code(),
+        "tender-9",
+        Some(coopnet_protocol::Body::Contract(contract.clone())),
+        None,
+    )
+    .await
+    .unwrap();
+    let role = |coop: PublicKey, days, rate| Role {
+        coop,
+        skills: vec![PlanSkill {
+            skill: "Rust".into(),
+            days,
+        }],
+        rate,
+    };
+    let plan = BidPlan {
+        roles: vec![
+            role(lead.key(), 15, 600),
+            role(a.key(), 10, 550),
+            role(b.key(), 12, 500),
+        ],
+        ..BidPlan::default()
+    };
+    let reference = ContractRef {
+        author: lead.key(),
+        key: "tender-9".into(),
+        fields: contract.into_fields(),
+    };
+    let bid = lead.create_bid(&reference, plan, "alice").await.unwrap();
+    let invited = lead
+        .invite_partners(&bid.bid_id, "Kick-off in Leeds.", false, "alice")
+        .await
+        .unwrap();
+    assert_eq!(invited.status, coopnet_bids::status::BidStatus::Inviting);
+    let wire = invited.wire_id().unwrap();
+
+    for (partner, days, rate) in [(a, 10, 550), (b, 12, 500)] {
+        wait_for(
+            "each partner to receive its invitation",
+            DEADLINE,
+            || async { partner.invitations().await.unwrap().len() == 1 },
+        )
+        .await;
+        let invitation = &partner.invitations().await.unwrap()[0];
+        assert_eq!(
+            (invitation.bid, invitation.lead, invitation.version),
+            (wire, lead.key(), invited.version)
+        );
+        assert_eq!(invitation.invite.role.rate, rate);
+        assert_eq!(invitation.invite.role.skills[0].days, days);
+        assert_eq!(
+            invitation.invite.others.len(),
+            2,
+            "the lead and the other partner"
+        );
+        assert!(
+            invitation.invite.others.iter().all(|o| o.rate.is_none()),
+            "prices not shared"
+        );
+    }
+    a.answer_invitation(wire, Answer::Accept).await.unwrap();
+    let counter = Answer::Counter {
+        terms: Terms {
+            skills: vec![SkillDays {
+                skill: "Rust".into(),
+                days: 12,
+            }],
+            rate: 560,
+        },
+        message: "We need £560 a day.".into(),
+    };
+    b.answer_invitation(wire, counter).await.unwrap();
+    wait_for("the lead to see both answers", DEADLINE, || async {
+        let n = lead.negotiation(wire).await.unwrap();
+        n.roles.get(&a.key()) == Some(&RoleState::Accepted)
+            && matches!(n.roles.get(&b.key()), Some(RoleState::Countered { terms, .. }) if terms.rate == 560)
+    })
+    .await;
+    assert!(!lead.negotiation(wire).await.unwrap().ready_to_freeze());
+    assert_eq!(
+        a.invitations().await.unwrap()[0].answer,
+        Some(Answer::Accept)
+    );
+    // A member outside the bid received none of it.
+    assert!(bystander.bid_messages(wire).await.unwrap().is_empty());
+    assert!(bystander.invitations().await.unwrap().is_empty());
+
+    for node in &fed.nodes {
+        node.node.shutdown().await;
+    }
+}

@@ -7,7 +7,9 @@
 mod candidates;
 mod capacity;
 pub(crate) mod inbox;
+mod negotiate;
 pub mod outbox;
+pub use negotiate::Invitation;
 
 use std::collections::{HashMap, HashSet};
 

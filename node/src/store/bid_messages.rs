@@ -284,3 +284,41 @@ impl Store {
         self.read(move |conn| outbox(conn, &bid)).await
     }
 }
+
+/// Bids whose ledger names another co-op than `us` as lead: those we were
+/// invited to.
+pub fn invited_to(
+    conn: &Connection,
+    us: &coopnet_protocol::PublicKey,
+) -> Result<Vec<BidId>, StoreError> {
+    let mut query = conn.prepare_cached("SELECT bid, ledger FROM bid_ledgers")?;
+    let rows = query.query_map([], |row| {
+        Ok((row.get::<_, [u8; 16]>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (bid, text) = row?;
+        let ledger: Ledger = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("a bid ledger: {e}")))?;
+        if ledger.lead != *us {
+            out.push(bid);
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Writes our ledger of a bid, durably.
+    pub async fn put_bid_ledger(&self, ledger: Ledger) -> Result<(), StoreError> {
+        self.write_job(true, move |conn, _| put_ledger(conn, &ledger))
+            .await
+    }
+
+    /// Bids we were invited to (see [`invited_to`]).
+    pub async fn bids_invited_to(
+        &self,
+        us: coopnet_protocol::PublicKey,
+    ) -> Result<Vec<BidId>, StoreError> {
+        self.read(move |conn| invited_to(conn, &us)).await
+    }
+}

@@ -1,0 +1,254 @@
+//! The lead's and the partners' sides of a negotiation (SPEC §11) as
+//! `Node` methods: inviting a bid's partners, what a partner has been
+//! invited to, answering, and where each partner stands. Messages go out
+//! through the durable outbox; what arrives is judged by the inbox.
+
+use coopnet_bids::negotiation::{Ledger, Negotiation};
+use coopnet_bids::status::BidStatus;
+use coopnet_protocol::bidwire::{
+    Answer, BidId, Body, Invite, OtherRole, SignedMessage, SkillDays, Terms, Unsigned,
+};
+use coopnet_protocol::kinds::ContractFields;
+use coopnet_protocol::{Kind, PublicKey};
+
+use crate::{Node, NodeError};
+
+/// An invitation this node received, at its latest version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// The bid.
+    pub bid: BidId,
+    /// Its lead.
+    pub lead: PublicKey,
+    /// The version invited to.
+    pub version: u64,
+    /// What the lead proposes.
+    pub invite: Invite,
+    /// Our answer to that version, if we gave one.
+    pub answer: Option<Answer>,
+}
+
+fn wire(message: &SignedMessage) -> (u64, PublicKey, &Body) {
+    (
+        message.message.bid_version,
+        message.message.sender,
+        &message.message.body,
+    )
+}
+
+impl Node {
+    /// The contract of a bid, either schema.
+    async fn contract_fields(
+        &self,
+        author: PublicKey,
+        key: &str,
+    ) -> Result<ContractFields, NodeError> {
+        for kind in [Kind::Contract, Kind::ContractV1] {
+            let Some(stored) = self
+                .store()
+                .current(author, kind.code(), key.to_owned())
+                .await?
+            else {
+                continue;
+            };
+            let header = stored.record.header().clone();
+            let body = stored
+                .record
+                .body_bytes()
+                .map(|bytes| coopnet_protocol::Body::decode(header.kind, bytes));
+            match body {
+                Some(Ok(coopnet_protocol::Body::Contract(c))) => return Ok(c.into_fields()),
+                Some(Ok(coopnet_protocol::Body::ContractV1(c))) => {
+                    return Ok(ContractFields::from(c.into_fields()));
+                }
+                _ => {}
+            }
+        }
+        Err(NodeError::NotFound("the bid's contract".into()))
+    }
+
+    /// Invites every partner of one of our bids to its current plan: the
+    /// bid moves to inviting (a new version), each partner's role and the
+    /// summary go out through the outbox, and our ledger of the bid
+    /// starts over at that version. `share_prices`: whether partners see
+    /// each other's rates.
+    pub async fn invite_partners(
+        &self,
+        bid_id: &str,
+        note: &str,
+        share_prices: bool,
+        by: &str,
+    ) -> Result<coopnet_bids::bid::Bid, NodeError> {
+        let bid = self
+            .bid(bid_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        let partners: Vec<PublicKey> = bid
+            .plan
+            .roles
+            .iter()
+            .map(|r| r.coop)
+            .filter(|c| *c != self.key())
+            .collect();
+        if partners.is_empty() {
+            return Err(NodeError::Refused(
+                "the bid has no partner to invite: add a role for another co-op".into(),
+            ));
+        }
+        let bid = match bid.status {
+            BidStatus::Inviting => bid,
+            _ => {
+                self.move_bid(bid_id, bid.version, BidStatus::Inviting, by)
+                    .await?
+            }
+        };
+        let wire_id = bid
+            .wire_id()
+            .ok_or_else(|| NodeError::Internal(format!("bid id {:?} is not 32 hex", bid.bid_id)))?;
+        let contract = self
+            .contract_fields(bid.contract_author, &bid.contract_key)
+            .await?;
+        let names = self
+            .coop_names(bid.plan.roles.iter().map(|r| r.coop).collect())
+            .await?;
+        let name = |k: &PublicKey| names.get(k).cloned().unwrap_or_else(|| k.short());
+        let skills = |r: &coopnet_bids::plan::Role| -> Vec<SkillDays> {
+            r.skills
+                .iter()
+                .map(|s| SkillDays {
+                    skill: s.skill.clone(),
+                    days: s.days,
+                })
+                .collect()
+        };
+        let mut ledger = self.store().bid_ledger(wire_id).await?.unwrap_or(Ledger {
+            bid: wire_id,
+            lead: self.key(),
+            partners: Vec::new(),
+            version: 0,
+            frozen: None,
+            last_seq: Default::default(),
+        });
+        ledger.partners = partners.clone();
+        ledger.version = bid.version;
+        ledger.frozen = None;
+        self.store().put_bid_ledger(ledger).await?;
+        for role in bid.plan.roles.iter().filter(|r| r.coop != self.key()) {
+            let others = bid
+                .plan
+                .roles
+                .iter()
+                .filter(|o| o.coop != role.coop)
+                .map(|o| OtherRole {
+                    coop: o.coop,
+                    name: name(&o.coop),
+                    skills: skills(o),
+                    rate: share_prices.then_some(o.rate),
+                })
+                .collect();
+            let invite = Invite {
+                contract_author: bid.contract_author,
+                contract_key: bid.contract_key.clone(),
+                title: bid.title.clone(),
+                lead_name: name(&self.key()),
+                currency: bid.currency.clone(),
+                period: contract.period.as_ref().map(|p| (p.start, p.end)),
+                deadline: contract.deadline,
+                role: Terms {
+                    skills: skills(role),
+                    rate: role.rate,
+                },
+                others,
+                note: coopnet_protocol::kinds::fields::normalise_line_breaks(note),
+            };
+            self.queue_bid_message(Unsigned {
+                bid: wire_id,
+                bid_version: bid.version,
+                sender: self.key(),
+                recipient: role.coop,
+                seq: 0,
+                sent_at: crate::clock::now(),
+                body: Body::Invite(invite),
+            })
+            .await?;
+        }
+        Ok(bid)
+    }
+
+    /// Where each partner of one of our bids stands at the version last
+    /// invited: from our ledger and the answers taken since.
+    pub async fn negotiation(&self, bid: BidId) -> Result<Negotiation, NodeError> {
+        let Some(ledger) = self.store().bid_ledger(bid).await? else {
+            return Ok(Negotiation::default());
+        };
+        let mut negotiation = Negotiation::default();
+        negotiation.invite(ledger.version, &ledger.partners);
+        if let Some(hash) = ledger.frozen {
+            negotiation.freeze(hash);
+        }
+        for message in self.bid_messages(bid).await? {
+            match wire(&message) {
+                (version, from, Body::Answer(answer)) => negotiation.answer(from, version, answer),
+                (_, from, Body::Sign(signature)) => negotiation.signed(
+                    from,
+                    hex::encode(signature.signature.signature().as_bytes()),
+                ),
+                _ => {}
+            }
+        }
+        Ok(negotiation)
+    }
+
+    /// The bids we were invited to, each at its latest invitation, with
+    /// our answer to it if we gave one.
+    pub async fn invitations(&self) -> Result<Vec<Invitation>, NodeError> {
+        let mut out = Vec::new();
+        for bid in self.store().bids_invited_to(self.key()).await? {
+            let messages = self.bid_messages(bid).await?;
+            let latest = messages.iter().rev().find_map(|m| match wire(m) {
+                (version, lead, Body::Invite(invite)) => Some((version, lead, invite.clone())),
+                _ => None,
+            });
+            let Some((version, lead, invite)) = latest else {
+                continue;
+            };
+            let outbox = self.bid_outbox(bid).await?;
+            let answer = outbox.iter().rev().find_map(|q| {
+                let m = SignedMessage::decode(&q.bytes).ok()?;
+                match (m.message.bid_version == version, m.message.body) {
+                    (true, Body::Answer(answer)) => Some(answer),
+                    _ => None,
+                }
+            });
+            out.push(Invitation {
+                bid,
+                lead,
+                version,
+                invite,
+                answer,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Answers the latest invitation to `bid` (accept, decline, counter).
+    pub async fn answer_invitation(&self, bid: BidId, answer: Answer) -> Result<(), NodeError> {
+        let ledger = self
+            .store()
+            .bid_ledger(bid)
+            .await?
+            .filter(|l| l.lead != self.key())
+            .ok_or_else(|| NodeError::NotFound("that invitation".into()))?;
+        self.queue_bid_message(Unsigned {
+            bid,
+            bid_version: ledger.version,
+            sender: self.key(),
+            recipient: ledger.lead,
+            seq: 0,
+            sent_at: crate::clock::now(),
+            body: Body::Answer(answer),
+        })
+        .await?;
+        Ok(())
+    }
+}

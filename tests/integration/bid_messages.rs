@@ -174,7 +174,7 @@ async fn a_queued_invitation_survives_both_nodes_restarting_and_arrives_when_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_lead_invites_its_partners_and_sees_each_answer() {
+async fn the_lead_invites_its_partners_revises_and_freezes_and_both_sign() {
     use coopnet_bids::contract::ContractRef;
     use coopnet_bids::negotiation::RoleState;
     use coopnet_bids::plan::{BidPlan, Role, SkillDays as PlanSkill};
@@ -274,6 +274,67 @@ async fn the_lead_invites_its_partners_and_sees_each_answer() {
         a.invitations().await.unwrap()[0].answer,
         Some(Answer::Accept)
     );
+    // Freezing before everyone accepted is refused.
+    assert!(lead.freeze_bid(&bid.bid_id, "Terms.").await.is_err());
+
+    // The lead takes the counter-offer: a new version, everyone asked again.
+    let mut revised = invited.plan.clone();
+    revised.roles[2].rate = 560;
+    let revised = lead
+        .update_bid(&bid.bid_id, invited.version, revised, "alice")
+        .await
+        .unwrap();
+    let again = lead
+        .invite_partners(&bid.bid_id, "Revised: £560 for B.", false, "alice")
+        .await
+        .unwrap();
+    assert_eq!(again.version, revised.version);
+    for partner in [a, b] {
+        wait_for("the revised invitation", DEADLINE, || async {
+            partner.invitations().await.unwrap()[0].version == again.version
+        })
+        .await;
+        partner
+            .answer_invitation(wire, Answer::Accept)
+            .await
+            .unwrap();
+    }
+    wait_for("both to accept the revision", DEADLINE, || async {
+        lead.negotiation(wire).await.unwrap().ready_to_freeze()
+    })
+    .await;
+
+    // Frozen, signed by both partners, agreed.
+    let document = lead
+        .freeze_bid(
+            &bid.bid_id,
+            "Each partner invoices the lead monthly.\r\nNet 30.",
+        )
+        .await
+        .unwrap();
+    assert_eq!(document.total_cost, 15 * 600 + 10 * 550 + 12 * 560);
+    assert_eq!(
+        document.terms,
+        "Each partner invoices the lead monthly.\nNet 30."
+    );
+    for partner in [a, b] {
+        wait_for("the document to reach the partner", DEADLINE, || async {
+            partner.documents_to_sign().await.unwrap().len() == 1
+        })
+        .await;
+        let to_sign = &partner.documents_to_sign().await.unwrap()[0];
+        assert_eq!(to_sign.document.hash(), document.hash());
+        assert!(!to_sign.signed);
+        partner.sign_bid_document(wire).await.unwrap();
+    }
+    wait_for("the lead to hold both signatures", DEADLINE, || async {
+        lead.settle_agreement(&bid.bid_id, "alice").await.unwrap()
+    })
+    .await;
+    let agreed = lead.bid(&bid.bid_id).await.unwrap().unwrap();
+    assert_eq!(agreed.status, coopnet_bids::status::BidStatus::Agreed);
+    assert!(a.documents_to_sign().await.unwrap()[0].signed);
+
     // A member outside the bid received none of it.
     assert!(bystander.bid_messages(wire).await.unwrap().is_empty());
     assert!(bystander.invitations().await.unwrap().is_empty());

@@ -9,7 +9,7 @@ mod capacity;
 pub(crate) mod inbox;
 mod negotiate;
 pub mod outbox;
-pub use negotiate::Invitation;
+pub use negotiate::{Invitation, ToSign};
 
 use std::collections::{HashMap, HashSet};
 

@@ -252,3 +252,144 @@ impl Node {
         Ok(())
     }
 }
+
+/// A frozen document waiting for (or carrying) a partner's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToSign {
+    /// The bid.
+    pub bid: BidId,
+    /// The document the lead froze.
+    pub document: coopnet_protocol::bidwire::BidDocument,
+    /// Whether we signed it.
+    pub signed: bool,
+}
+
+impl Node {
+    /// Freezes one of our bids once every partner accepted its current
+    /// version: the document (roles, totals, `terms`) is built, its hash
+    /// kept in our ledger, and it goes to every partner to sign. Returns
+    /// the document.
+    pub async fn freeze_bid(
+        &self,
+        bid_id: &str,
+        terms: &str,
+    ) -> Result<coopnet_protocol::bidwire::BidDocument, NodeError> {
+        let bid = self
+            .bid(bid_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        let wire_id = bid
+            .wire_id()
+            .ok_or_else(|| NodeError::Internal(format!("bid id {:?} is not 32 hex", bid.bid_id)))?;
+        let negotiation = self.negotiation(wire_id).await?;
+        if negotiation.version != bid.version || !negotiation.ready_to_freeze() {
+            return Err(NodeError::Refused(
+                "every partner must accept the bid's current version before it is frozen".into(),
+            ));
+        }
+        let contract = self
+            .contract_fields(bid.contract_author, &bid.contract_key)
+            .await?;
+        let names = self
+            .coop_names(bid.plan.roles.iter().map(|r| r.coop).collect())
+            .await?;
+        let name = |k: &PublicKey| names.get(k).cloned().unwrap_or_else(|| k.short());
+        let terms = coopnet_protocol::kinds::fields::normalise_line_breaks(terms);
+        let document = bid
+            .document(self.key(), contract.deadline, &name, &terms)
+            .ok_or_else(|| NodeError::Internal("the bid's document".into()))?;
+        document.check().map_err(NodeError::Field)?;
+        let mut ledger = self
+            .store()
+            .bid_ledger(wire_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("the bid's ledger".into()))?;
+        ledger.frozen = Some(document.hash());
+        self.store().put_bid_ledger(ledger.clone()).await?;
+        for partner in &ledger.partners {
+            self.queue_bid_message(Unsigned {
+                bid: wire_id,
+                bid_version: bid.version,
+                sender: self.key(),
+                recipient: *partner,
+                seq: 0,
+                sent_at: crate::clock::now(),
+                body: Body::Freeze(document.clone()),
+            })
+            .await?;
+        }
+        Ok(document)
+    }
+
+    /// The documents leads froze for us to sign, latest per bid.
+    pub async fn documents_to_sign(&self) -> Result<Vec<ToSign>, NodeError> {
+        let mut out = Vec::new();
+        for bid in self.store().bids_invited_to(self.key()).await? {
+            let messages = self.bid_messages(bid).await?;
+            let Some(document) = messages.iter().rev().find_map(|m| match &m.message.body {
+                Body::Freeze(document) => Some(document.clone()),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let hash = document.hash();
+            let signed = self.bid_outbox(bid).await?.iter().any(|q| {
+                SignedMessage::decode(&q.bytes)
+                    .is_ok_and(|m| matches!(m.message.body, Body::Sign(s) if s.document == hash))
+            });
+            out.push(ToSign {
+                bid,
+                document,
+                signed,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Signs the latest document frozen for `bid` with our co-op's key and
+    /// sends the signature to the lead.
+    pub async fn sign_bid_document(&self, bid: BidId) -> Result<(), NodeError> {
+        let to_sign = self
+            .documents_to_sign()
+            .await?
+            .into_iter()
+            .find(|t| t.bid == bid)
+            .ok_or_else(|| NodeError::NotFound("a document to sign for that bid".into()))?;
+        let document = to_sign.document;
+        if !document.roles.iter().any(|r| r.coop == self.key()) {
+            return Err(NodeError::Refused(
+                "the document gives our co-op no role".into(),
+            ));
+        }
+        let signature = document.sign(self.secret());
+        self.queue_bid_message(Unsigned {
+            bid,
+            bid_version: document.version,
+            sender: self.key(),
+            recipient: document.lead,
+            seq: 0,
+            sent_at: crate::clock::now(),
+            body: Body::Sign(signature),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Moves one of our bids to agreed once every partner signed its
+    /// frozen document; says whether it is agreed.
+    pub async fn settle_agreement(&self, bid_id: &str, by: &str) -> Result<bool, NodeError> {
+        let bid = self
+            .bid(bid_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        let wire_id = bid
+            .wire_id()
+            .ok_or_else(|| NodeError::Internal(format!("bid id {:?} is not 32 hex", bid.bid_id)))?;
+        let agreed = self.negotiation(wire_id).await?.agreed();
+        if agreed && bid.status == BidStatus::Inviting {
+            self.move_bid(bid_id, bid.version, BidStatus::Agreed, by)
+                .await?;
+        }
+        Ok(agreed)
+    }
+}

@@ -2,6 +2,7 @@
 //! and hands each command to the module that runs it; the node and web
 //! crates hold the logic.
 
+mod bid;
 mod cli;
 mod inspect;
 
@@ -47,6 +48,15 @@ enum Command {
     Token(TokenCommand),
     /// Decode and verify a signed record (raw bytes or hex) and print it as JSON.
     Inspect(inspect::Args),
+    /// Joint bids.
+    #[command(subcommand)]
+    Bid(BidCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BidCommand {
+    /// Check an exported bid document and its signatures offline.
+    Verify(bid::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +109,7 @@ fn main() -> std::process::ExitCode {
             cli::runtime().and_then(|rt| rt.block_on(cli::users::token_revoke(args)))
         }
         Command::Inspect(args) => inspect::run(&args),
+        Command::Bid(BidCommand::Verify(args)) => bid::verify(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -335,6 +335,31 @@ async fn the_lead_invites_its_partners_revises_and_freezes_and_both_sign() {
     assert_eq!(agreed.status, coopnet_bids::status::BidStatus::Agreed);
     assert!(a.documents_to_sign().await.unwrap()[0].signed);
 
+    // Exported, it verifies offline with `coopnet bid verify`, naming who
+    // signed; without a partner's signature it does not.
+    let export = lead.export_agreement(&bid.bid_id).await.unwrap();
+    assert_eq!(export.signatures.len(), 3, "the lead's and both partners'");
+    let file = dir.path().join("agreement.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&export).unwrap()).unwrap();
+    let out = crate::coopnet(&["bid", "verify", file.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(said.matches("signed     ").count(), 3, "{said}");
+    assert!(
+        said.contains("agreed: every co-op with a role signed"),
+        "{said}"
+    );
+    let mut partial = export.clone();
+    partial.signatures.pop();
+    std::fs::write(&file, serde_json::to_string(&partial).unwrap()).unwrap();
+    let out = crate::coopnet(&["bid", "verify", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT signed"));
+
     // A member outside the bid received none of it.
     assert!(bystander.bid_messages(wire).await.unwrap().is_empty());
     assert!(bystander.invitations().await.unwrap().is_empty());

@@ -393,3 +393,46 @@ impl Node {
         Ok(agreed)
     }
 }
+
+impl Node {
+    /// The latest document frozen for one of our bids with every valid
+    /// signature of it we hold (ours, and each partner's taken), for
+    /// anyone to check offline (`coopnet bid verify`).
+    pub async fn export_agreement(
+        &self,
+        bid_id: &str,
+    ) -> Result<coopnet_protocol::bidwire::ExportedDocument, NodeError> {
+        let bid = self
+            .bid(bid_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        let wire_id = bid
+            .wire_id()
+            .ok_or_else(|| NodeError::Internal(format!("bid id {:?} is not 32 hex", bid.bid_id)))?;
+        let document = self
+            .bid_outbox(wire_id)
+            .await?
+            .iter()
+            .rev()
+            .find_map(
+                |q| match SignedMessage::decode(&q.bytes).ok()?.message.body {
+                    Body::Freeze(document) => Some(document),
+                    _ => None,
+                },
+            )
+            .ok_or_else(|| NodeError::Refused("the bid has not been frozen yet".into()))?;
+        let mut signatures = vec![(self.key(), document.sign(self.secret()))];
+        for message in self.bid_messages(wire_id).await? {
+            if let Body::Sign(signature) = message.message.body
+                && document.verify(&message.message.sender, &signature)
+                && !signatures.iter().any(|(k, _)| *k == message.message.sender)
+            {
+                signatures.push((message.message.sender, signature));
+            }
+        }
+        Ok(coopnet_protocol::bidwire::ExportedDocument::new(
+            &document,
+            &signatures,
+        ))
+    }
+}

@@ -12,6 +12,7 @@
 //! number and version are current, is the receiver's state to judge.
 
 mod document;
+mod export;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ pub use document::{
     BidDocument, DOCUMENT_DOMAIN, DocRole, DocumentSignature, SIGNATURE_DOMAIN,
     document_signing_input,
 };
+pub use export::{Checked as ExportCheck, ExportedDocument, ExportedSignature};
 
 /// The libp2p protocol id.
 pub const BID_PROTOCOL: &str = "/coopnet/bid/1";

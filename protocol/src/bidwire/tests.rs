@@ -179,3 +179,34 @@ fn a_document_whose_totals_are_not_its_sums_is_refused() {
     document.roles.push(document.roles[0].clone());
     assert_eq!(document.check().unwrap_err().field, "roles[2].coop");
 }
+
+#[test]
+fn an_export_says_who_signed_and_catches_a_forgery() {
+    let document = document();
+    let signatures = [
+        (lead().public(), document.sign(&lead())),
+        (partner().public(), document.sign(&partner())),
+    ];
+    let export = ExportedDocument::new(&document, &signatures);
+    let checked = export.check().unwrap();
+    assert!(checked.complete());
+    assert!(checked.roles.iter().all(|r| r.2));
+
+    let only_lead = ExportedDocument::new(&document, &signatures[..1]);
+    let checked = only_lead.check().unwrap();
+    assert!(!checked.complete());
+    assert_eq!(checked.roles[1].2, false, "the partner has not signed");
+
+    let mut forged = export.clone();
+    forged.signatures[1].signature = export.signatures[0].signature.clone();
+    let checked = forged.check().unwrap();
+    assert_eq!(checked.invalid, [partner().public()]);
+    assert!(!checked.complete());
+
+    let mut stranger = export;
+    stranger.signatures.push(ExportedSignature {
+        coop: samples::secret(9).public(),
+        signature: "00".repeat(64),
+    });
+    assert_eq!(stranger.check().unwrap().strangers.len(), 1);
+}

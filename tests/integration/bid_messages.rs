@@ -360,9 +360,45 @@ async fn the_lead_invites_its_partners_revises_and_freezes_and_both_sign() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOT signed"));
 
-    // A member outside the bid received none of it.
+    // A member outside the bid received none of it: no bid message, and
+    // nothing in any record it got by gossip or sync carries the bid's
+    // words or the partners' rates as the messages encode them.
     assert!(bystander.bid_messages(wire).await.unwrap().is_empty());
     assert!(bystander.invitations().await.unwrap().is_empty());
+    let filter = coopnet_node::store::ListFilter {
+        include_tombstones: true,
+        limit: 1_000_000,
+        ..Default::default()
+    };
+    let party = b.bid_messages(wire).await.unwrap();
+    let carried = |secret: &[u8]| {
+        party
+            .iter()
+            .any(|m| m.encode().windows(secret.len()).any(|w| w == secret))
+    };
+    assert!(
+        carried(b"Revised: \xc2\xa3560 for B."),
+        "the words looked for are in the messages"
+    );
+    let held = bystander.store().list(filter).await.unwrap();
+    assert!(
+        !held.is_empty(),
+        "the bystander holds the federation's records"
+    );
+    let secrets: [&[u8]; 3] = [
+        b"Revised: \xc2\xa3560 for B.",
+        b"invoices the lead monthly",
+        &wire,
+    ];
+    for record in &held {
+        let bytes = record.record.bytes();
+        for secret in secrets {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "a record the bystander holds carries bid content"
+            );
+        }
+    }
 
     for node in &fed.nodes {
         node.node.shutdown().await;

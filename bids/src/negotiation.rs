@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use coopnet_protocol::PublicKey;
 use coopnet_protocol::bidwire::{
-    Answer, BidDocument, BidId, BidWireError, Body, SignedMessage, Terms, document_signing_input,
+    Answer, BidDocument, BidId, BidWireError, Body, Invite, SignedMessage, Terms,
+    document_signing_input,
 };
 use serde::{Deserialize, Serialize};
 
@@ -286,6 +287,32 @@ impl Negotiation {
                 .values()
                 .all(|s| matches!(s, RoleState::Signed { .. }))
     }
+}
+
+/// An invitation this node received, at its latest version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// The bid.
+    pub bid: BidId,
+    /// Its lead.
+    pub lead: PublicKey,
+    /// The version invited to.
+    pub version: u64,
+    /// What the lead proposes.
+    pub invite: Invite,
+    /// Our answer to that version, if we gave one.
+    pub answer: Option<Answer>,
+}
+
+/// A frozen document waiting for (or carrying) a partner's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToSign {
+    /// The bid.
+    pub bid: BidId,
+    /// The document the lead froze.
+    pub document: BidDocument,
+    /// Whether we signed it.
+    pub signed: bool,
 }
 
 #[cfg(test)]

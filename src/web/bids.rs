@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use coopnet_bids::bid::{Bid, BidVersion};
 use coopnet_bids::contract::{ContractRef, SuggestOptions};
+use coopnet_bids::negotiation::{Invitation, Negotiation, ToSign};
 use coopnet_bids::plan::BidPlan;
 use coopnet_bids::report::{Consortium, NeedLine};
 use coopnet_bids::status::BidStatus;
 use coopnet_bids::totals::Totals;
 use coopnet_protocol::PublicKey;
+use coopnet_protocol::bidwire::{Answer, BidDocument, BidId, ExportedDocument};
 use coopnet_web::BackendError;
 use coopnet_web::bids::BidDesk;
 
@@ -111,6 +113,74 @@ impl BidDesk for NodeBackend {
             .bid_totals(&bid, &contract)
             .await
             .map_err(node_error)
+    }
+
+    async fn invite_partners(
+        &self,
+        bid_id: String,
+        note: String,
+        share_prices: bool,
+        by: String,
+    ) -> Result<Bid, BackendError> {
+        self.node()
+            .invite_partners(&bid_id, &note, share_prices, &by)
+            .await
+            .map_err(node_error)
+    }
+
+    async fn negotiation(&self, bid_id: String, by: String) -> Result<Negotiation, BackendError> {
+        let node = self.node();
+        let bid = node
+            .bid(&bid_id)
+            .await
+            .map_err(node_error)?
+            .ok_or_else(|| BackendError::NotFound("that bid".into()))?;
+        let wire = bid
+            .wire_id()
+            .ok_or_else(|| BackendError::Internal("a bid id that is not 32 hex".into()))?;
+        // Read first, then settle: a signature taken in between can only
+        // make the bid agreed a little later, never say agreed before the
+        // bid is.
+        let negotiation = node.negotiation(wire).await.map_err(node_error)?;
+        if negotiation.agreed() {
+            node.settle_agreement(&bid_id, &by)
+                .await
+                .map_err(node_error)?;
+        }
+        Ok(negotiation)
+    }
+
+    async fn freeze_bid(&self, bid_id: String, terms: String) -> Result<BidDocument, BackendError> {
+        self.node()
+            .freeze_bid(&bid_id, &terms)
+            .await
+            .map_err(node_error)
+    }
+
+    async fn export_agreement(&self, bid_id: String) -> Result<ExportedDocument, BackendError> {
+        self.node()
+            .export_agreement(&bid_id)
+            .await
+            .map_err(node_error)
+    }
+
+    async fn invitations(&self) -> Result<Vec<Invitation>, BackendError> {
+        self.node().invitations().await.map_err(node_error)
+    }
+
+    async fn answer_invitation(&self, bid: BidId, answer: Answer) -> Result<(), BackendError> {
+        self.node()
+            .answer_invitation(bid, answer)
+            .await
+            .map_err(node_error)
+    }
+
+    async fn documents_to_sign(&self) -> Result<Vec<ToSign>, BackendError> {
+        self.node().documents_to_sign().await.map_err(node_error)
+    }
+
+    async fn sign_bid_document(&self, bid: BidId) -> Result<(), BackendError> {
+        self.node().sign_bid_document(bid).await.map_err(node_error)
     }
 
     async fn coop_names(

@@ -461,3 +461,140 @@ async fn bad_input(api: &Api, contract: &str, bid_id: &str, revoked: PublicKey) 
     let (_, bid) = api.call("GET", &format!("/api/v1/bids/{bid_id}"), "").await;
     assert_eq!(bid["version"], 3, "{bid}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bid_is_invited_answered_frozen_and_signed_through_both_nodes_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = start_federation(dir.path(), 2, None, Duration::from_secs(30)).await;
+    for (node, offer) in fed.nodes.iter().zip(&OFFERS) {
+        publish(&node.node, offer).await;
+    }
+    let partner = web_around(fed.nodes.pop().unwrap()).await;
+    let lead = web_around(fed.nodes.pop().unwrap()).await;
+    let (api, partner_api) = (Api::new(&lead).await, Api::new(&partner).await);
+    let (us, them) = (lead.node.node.key(), partner.node.node.key());
+    let (_, added) = api
+        .call("POST", "/api/v1/contracts", &contract_json())
+        .await;
+    let contract = added["contract_id"].as_str().unwrap().to_owned();
+    let role = |coop: PublicKey, skill: &str, days: u32, rate: u32| json!({"coop_key": coop.to_string(), "skills": [{"skill": skill, "days": days}], "day_rate": rate});
+    let body = json!({"contract_id": contract, "roles": [
+        role(us, "Rust", 15, 600),
+        role(them, "user experience design", 10, 550)
+    ]});
+    let (status, bid) = api.call("POST", "/api/v1/bids", &body.to_string()).await;
+    assert_eq!(status, 201, "{bid}");
+    let id = bid["bid_id"].as_str().unwrap().to_owned();
+
+    let invite = json!({"note": "Kick-off in Leeds.\r\nWeekly calls."});
+    let (status, invited) = api
+        .call(
+            "POST",
+            &format!("/api/v1/bids/{id}/invite"),
+            &invite.to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, invited["status"].as_str()),
+        (200, Some("inviting")),
+        "{invited}"
+    );
+    wait_for(
+        "the partner's node to show the invitation",
+        DEADLINE,
+        || async {
+            partner_api.call("GET", "/api/v1/invitations", "").await.1["invitations"]
+                .as_array()
+                .is_some_and(|i| i.len() == 1)
+        },
+    )
+    .await;
+    let (_, listed) = partner_api.call("GET", "/api/v1/invitations", "").await;
+    let invitation = &listed["invitations"][0];
+    assert_eq!(invitation["bid"], id);
+    assert_eq!(invitation["day_rate"], 550);
+    assert_eq!(invitation["note"], "Kick-off in Leeds.\nWeekly calls.");
+    assert_eq!(
+        invitation["others"][0]["day_rate"],
+        Value::Null,
+        "prices not shared"
+    );
+
+    let (status, bad) = partner_api
+        .call(
+            "POST",
+            &format!("/api/v1/invitations/{id}/answer"),
+            r#"{"decision": "maybe"}"#,
+        )
+        .await;
+    assert_eq!(
+        (status, bad["field"].as_str()),
+        (422, Some("decision")),
+        "{bad}"
+    );
+    let (status, _) = partner_api
+        .call(
+            "POST",
+            &format!("/api/v1/invitations/{id}/answer"),
+            r#"{"decision": "accept"}"#,
+        )
+        .await;
+    assert_eq!(status, 202);
+    let negotiation = format!("/api/v1/bids/{id}/negotiation");
+    wait_for("the lead to see the acceptance", DEADLINE, || async {
+        api.call("GET", &negotiation, "").await.1["ready_to_freeze"] == true
+    })
+    .await;
+
+    let (status, frozen) = api
+        .call(
+            "POST",
+            &format!("/api/v1/bids/{id}/freeze"),
+            r#"{"terms": "Net 30."}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{frozen}");
+    assert_eq!(frozen["total_cost"], 15 * 600 + 10 * 550);
+    wait_for("the document to reach the partner", DEADLINE, || async {
+        partner_api.call("GET", "/api/v1/invitations", "").await.1["invitations"][0]["document_hash"]
+            == frozen["document_hash"]
+    })
+    .await;
+    let (status, _) = partner_api
+        .call("POST", &format!("/api/v1/invitations/{id}/sign"), "")
+        .await;
+    assert_eq!(status, 202);
+    wait_for(
+        "the lead to hold the partner's signature",
+        DEADLINE,
+        || async { api.call("GET", &negotiation, "").await.1["agreed"] == true },
+    )
+    .await;
+    let (_, agreed) = api.call("GET", &format!("/api/v1/bids/{id}"), "").await;
+    assert_eq!(agreed["status"], "agreed", "{agreed}");
+
+    let (status, agreement) = api
+        .call("GET", &format!("/api/v1/bids/{id}/agreement"), "")
+        .await;
+    assert_eq!(status, 200, "{agreement}");
+    let file = dir.path().join("agreement.json");
+    std::fs::write(&file, agreement.to_string()).unwrap();
+    let out = crate::coopnet(&["bid", "verify", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("signed     ")
+            .count(),
+        2
+    );
+
+    lead.stop().await;
+    partner.stop().await;
+    for node in fed.nodes {
+        node.node.shutdown().await;
+    }
+}

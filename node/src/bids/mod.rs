@@ -9,7 +9,7 @@ mod capacity;
 pub(crate) mod inbox;
 mod negotiate;
 pub mod outbox;
-pub use negotiate::{Invitation, ToSign};
+pub use coopnet_bids::negotiation::{Invitation, ToSign};
 
 use std::collections::{HashMap, HashSet};
 

@@ -3,7 +3,7 @@
 //! invited to, answering, and where each partner stands. Messages go out
 //! through the durable outbox; what arrives is judged by the inbox.
 
-use coopnet_bids::negotiation::{Ledger, Negotiation};
+use coopnet_bids::negotiation::{Invitation, Ledger, Negotiation, ToSign};
 use coopnet_bids::status::BidStatus;
 use coopnet_protocol::bidwire::{
     Answer, BidId, Body, Invite, OtherRole, SignedMessage, SkillDays, Terms, Unsigned,
@@ -12,21 +12,6 @@ use coopnet_protocol::kinds::ContractFields;
 use coopnet_protocol::{Kind, PublicKey};
 
 use crate::{Node, NodeError};
-
-/// An invitation this node received, at its latest version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invitation {
-    /// The bid.
-    pub bid: BidId,
-    /// Its lead.
-    pub lead: PublicKey,
-    /// The version invited to.
-    pub version: u64,
-    /// What the lead proposes.
-    pub invite: Invite,
-    /// Our answer to that version, if we gave one.
-    pub answer: Option<Answer>,
-}
 
 fn wire(message: &SignedMessage) -> (u64, PublicKey, &Body) {
     (
@@ -251,17 +236,6 @@ impl Node {
         .await?;
         Ok(())
     }
-}
-
-/// A frozen document waiting for (or carrying) a partner's signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToSign {
-    /// The bid.
-    pub bid: BidId,
-    /// The document the lead froze.
-    pub document: coopnet_protocol::bidwire::BidDocument,
-    /// Whether we signed it.
-    pub signed: bool,
 }
 
 impl Node {

@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{contracts, coops, own};
 use crate::bids::api as bids;
+use crate::bids::negotiation_api as negotiation;
 
 /// The API's description.
 #[derive(Debug, OpenApi)]
@@ -25,7 +26,9 @@ use crate::bids::api as bids;
     paths(own::health, own::status, own::get_profile, own::put_profile, own::get_skills,
         own::put_skills, own::get_capacity, own::put_capacity, own::suggest, coops::search,
         coops::one, contracts::list, contracts::add, contracts::one, contracts::import, bids::needs, bids::set_needs, bids::suggestions,
-        bids::list, bids::create, bids::one, bids::update, bids::move_to, bids::history),
+        bids::list, bids::create, bids::one, bids::update, bids::move_to, bids::history,
+        negotiation::invite, negotiation::negotiation, negotiation::freeze, negotiation::agreement,
+        negotiation::invitations, negotiation::answer, negotiation::sign),
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))
 )]

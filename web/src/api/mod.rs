@@ -28,4 +28,5 @@ pub fn routes() -> Router<AppState> {
         .merge(coops::router())
         .merge(contracts::router())
         .merge(crate::bids::api::router())
+        .merge(crate::bids::negotiation_api::router())
 }

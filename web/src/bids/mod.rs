@@ -7,6 +7,7 @@
 pub(crate) mod api;
 mod forms;
 mod json;
+pub(crate) mod negotiation_api;
 mod ops;
 pub(crate) mod pages;
 mod words;
@@ -16,11 +17,13 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use coopnet_bids::bid::{Bid, BidVersion};
 use coopnet_bids::contract::{ContractRef, SuggestOptions};
+use coopnet_bids::negotiation::{Invitation, Negotiation, ToSign};
 use coopnet_bids::plan::BidPlan;
 use coopnet_bids::report::{Consortium, NeedLine};
 use coopnet_bids::status::BidStatus;
 use coopnet_bids::totals::Totals;
 use coopnet_protocol::PublicKey;
+use coopnet_protocol::bidwire::{Answer, BidDocument, BidId, ExportedDocument};
 
 use crate::backend::BackendError;
 
@@ -84,4 +87,27 @@ pub trait BidDesk: Send + Sync {
         &self,
         coops: Vec<PublicKey>,
     ) -> Result<HashMap<PublicKey, String>, BackendError>;
+    /// Invites every partner of one of our bids to its current plan.
+    async fn invite_partners(
+        &self,
+        bid_id: String,
+        note: String,
+        share_prices: bool,
+        by: String,
+    ) -> Result<Bid, BackendError>;
+    /// Where each partner of one of our bids stands (and moves the bid to
+    /// agreed once every partner signed its frozen document).
+    async fn negotiation(&self, bid_id: String, by: String) -> Result<Negotiation, BackendError>;
+    /// Freezes one of our bids for signing, with these terms.
+    async fn freeze_bid(&self, bid_id: String, terms: String) -> Result<BidDocument, BackendError>;
+    /// The frozen document and every signature of it we hold.
+    async fn export_agreement(&self, bid_id: String) -> Result<ExportedDocument, BackendError>;
+    /// The bids we were invited to.
+    async fn invitations(&self) -> Result<Vec<Invitation>, BackendError>;
+    /// Answers an invitation.
+    async fn answer_invitation(&self, bid: BidId, answer: Answer) -> Result<(), BackendError>;
+    /// Documents leads froze for us to sign.
+    async fn documents_to_sign(&self) -> Result<Vec<ToSign>, BackendError>;
+    /// Signs the document frozen for a bid we were invited to.
+    async fn sign_bid_document(&self, bid: BidId) -> Result<(), BackendError>;
 }

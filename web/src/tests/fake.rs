@@ -395,4 +395,56 @@ impl crate::bids::BidDesk for NoBids {
     ) -> Result<HashMap<PublicKey, String>, BackendError> {
         Ok(HashMap::new())
     }
+    async fn invite_partners(
+        &self,
+        _: String,
+        _: String,
+        _: bool,
+        _: String,
+    ) -> Result<coopnet_bids::bid::Bid, BackendError> {
+        no_bids()
+    }
+    async fn negotiation(
+        &self,
+        _: String,
+        _: String,
+    ) -> Result<coopnet_bids::negotiation::Negotiation, BackendError> {
+        no_bids()
+    }
+    async fn freeze_bid(
+        &self,
+        _: String,
+        _: String,
+    ) -> Result<coopnet_protocol::bidwire::BidDocument, BackendError> {
+        no_bids()
+    }
+    async fn export_agreement(
+        &self,
+        _: String,
+    ) -> Result<coopnet_protocol::bidwire::ExportedDocument, BackendError> {
+        no_bids()
+    }
+    async fn invitations(
+        &self,
+    ) -> Result<Vec<coopnet_bids::negotiation::Invitation>, BackendError> {
+        Ok(Vec::new())
+    }
+    async fn answer_invitation(
+        &self,
+        _: coopnet_protocol::bidwire::BidId,
+        _: coopnet_protocol::bidwire::Answer,
+    ) -> Result<(), BackendError> {
+        no_bids()
+    }
+    async fn documents_to_sign(
+        &self,
+    ) -> Result<Vec<coopnet_bids::negotiation::ToSign>, BackendError> {
+        Ok(Vec::new())
+    }
+    async fn sign_bid_document(
+        &self,
+        _: coopnet_protocol::bidwire::BidId,
+    ) -> Result<(), BackendError> {
+        no_bids()
+    }
 }

@@ -1,6 +1,6 @@
 //! The durable outbox of private bid messages (SPEC §11.3): every message
 //! we sign is stored first (with its sequence number), then sent, and
-//! resent unchanged with backoff — 250 ms doubling to at most 2 s — until
+//! resent unchanged with backoff — 250 ms doubling to at most 1 s — until
 //! the recipient's node answers. `taken`, `duplicate` and `stale` end it as
 //! delivered; `refused` and `invalid` end it as refused (kept with the
 //! reason); `unknown`, `busy`, no route or a timeout mean try again. A
@@ -21,8 +21,9 @@ use crate::store::bid_messages::Queued;
 
 /// The first wait before a resend.
 pub const RETRY_FIRST: Duration = Duration::from_millis(250);
-/// The longest wait between resends.
-pub const RETRY_MAX: Duration = Duration::from_secs(2);
+/// The longest wait between resends: a partner that comes back gets what
+/// waits for it within about this (the redelivery target is 2 s).
+pub const RETRY_MAX: Duration = Duration::from_secs(1);
 /// Messages in flight at once.
 const IN_FLIGHT: usize = 32;
 
@@ -123,9 +124,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resends_back_off_to_two_seconds() {
-        let waits: Vec<u128> = (0..6).map(|a| retry_after(a).as_millis()).collect();
-        assert_eq!(waits, [250, 500, 1_000, 2_000, 2_000, 2_000]);
+    fn resends_back_off_to_a_second() {
+        let waits: Vec<u128> = (0..5).map(|a| retry_after(a).as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1_000, 1_000, 1_000]);
         assert_eq!(retry_after(u32::MAX), RETRY_MAX);
     }
 }

@@ -322,3 +322,16 @@ impl Store {
         self.read(move |conn| invited_to(conn, &us)).await
     }
 }
+
+impl Store {
+    /// How many messages about a bid this node took.
+    pub async fn bid_message_count(&self, bid: BidId) -> Result<u64, StoreError> {
+        self.read(move |conn| {
+            let n: i64 = conn
+                .prepare_cached("SELECT count(*) FROM bid_messages WHERE bid = ?1")?
+                .query_row([&bid[..]], |row| row.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+}

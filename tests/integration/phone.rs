@@ -61,6 +61,7 @@ fn pages(a: &WebNode, b_key: &str, contract: &str) -> Vec<String> {
         format!("/contracts/{contract}"),
         format!("/contracts/{contract}/consortium"),
         "/bids".to_owned(),
+        "/invitations".to_owned(),
         "/no-such-page".to_owned(),
     ];
     pages.into_iter().map(|p| format!("{url}{p}")).collect()

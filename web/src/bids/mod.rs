@@ -6,6 +6,7 @@
 
 pub(crate) mod api;
 mod forms;
+pub(crate) mod invitations;
 mod json;
 pub(crate) mod negotiation_api;
 mod ops;

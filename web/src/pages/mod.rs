@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .merge(partners::router())
         .merge(contracts::router())
         .merge(crate::bids::pages::router())
+        .merge(crate::bids::invitations::router())
 }
 
 /// What the layout shows on every page.

@@ -217,6 +217,17 @@ async fn a_partner_answers_and_signs_an_invitation_in_the_browser() {
             .contains("Rebuild of the housing association")
     })
     .await;
+    browser.client.goto(&format!("{url}/")).await.unwrap();
+    let home = browser.text("main").await;
+    assert!(
+        home.contains("1 bid invitation or agreement waiting for our answer"),
+        "{home}"
+    );
+    browser
+        .client
+        .goto(&format!("{url}/invitations"))
+        .await
+        .unwrap();
     let page = browser.text("section.invitation").await;
     assert!(
         page.contains("user experience design: 10") && page.contains("£550"),

@@ -33,6 +33,8 @@ struct HomePage {
     has_skills: bool,
     new_coops: Vec<NewCoop>,
     matching: Vec<(ContractItem, Vec<String>)>,
+    /// Invitations to bids not answered yet, and agreements to sign.
+    waiting: usize,
 }
 
 /// `GET /`.
@@ -93,7 +95,21 @@ pub async fn show(
         scored.truncate(MATCHING);
         scored
     };
+    let desk = backend.bids();
+    let unanswered = desk
+        .invitations()
+        .await?
+        .iter()
+        .filter(|i| i.answer.is_none())
+        .count();
+    let unsigned = desk
+        .documents_to_sign()
+        .await?
+        .iter()
+        .filter(|t| !t.signed)
+        .count();
     render(&HomePage {
+        waiting: unanswered + unsigned,
         frame: Frame::new(&state, &viewer, "home").await,
         info: backend.info().await?,
         has_profile,

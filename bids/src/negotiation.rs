@@ -278,6 +278,29 @@ impl Negotiation {
         }
     }
 
+    /// The lead's view rebuilt from its ledger and every message it took
+    /// about the bid: the answers to the version invited, and signatures
+    /// of the document frozen at it (older ones count for nothing).
+    pub fn of(ledger: &Ledger, taken: &[SignedMessage]) -> Negotiation {
+        let mut negotiation = Negotiation::default();
+        negotiation.invite(ledger.version, &ledger.partners);
+        if let Some(hash) = ledger.frozen {
+            negotiation.freeze(hash);
+        }
+        for message in taken {
+            let m = &message.message;
+            match &m.body {
+                Body::Answer(answer) => negotiation.answer(m.sender, m.bid_version, answer),
+                Body::Sign(signature) if ledger.frozen == Some(signature.document) => {
+                    let bytes = signature.signature.signature();
+                    negotiation.signed(m.sender, hex::encode(bytes.as_bytes()));
+                }
+                _ => {}
+            }
+        }
+        negotiation
+    }
+
     /// Whether every partner signed the frozen document: the bid is agreed.
     pub fn agreed(&self) -> bool {
         self.frozen.is_some()

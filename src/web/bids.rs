@@ -128,7 +128,7 @@ impl BidDesk for NodeBackend {
             .map_err(node_error)
     }
 
-    async fn negotiation(&self, bid_id: String, by: String) -> Result<Negotiation, BackendError> {
+    async fn negotiation(&self, bid_id: String) -> Result<Negotiation, BackendError> {
         let node = self.node();
         let bid = node
             .bid(&bid_id)
@@ -138,15 +138,7 @@ impl BidDesk for NodeBackend {
         let wire = bid
             .wire_id()
             .ok_or_else(|| BackendError::Internal("a bid id that is not 32 hex".into()))?;
-        // Read first, then settle: a signature taken in between can only
-        // make the bid agreed a little later, never say agreed before the
-        // bid is.
         let negotiation = node.negotiation(wire).await.map_err(node_error)?;
-        if negotiation.agreed() {
-            node.settle_agreement(&bid_id, &by)
-                .await
-                .map_err(node_error)?;
-        }
         Ok(negotiation)
     }
 

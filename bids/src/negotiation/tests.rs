@@ -233,3 +233,27 @@ fn statuses_have_the_specs_bytes_and_penalties() {
         );
     }
 }
+
+#[test]
+fn only_signatures_of_the_document_frozen_now_count() {
+    let (a, b) = (key(2).public(), key(3).public());
+    let mut ledger = ledger(3);
+    ledger.frozen = Some(document(2).hash());
+    let sign =
+        |seed: u8, d: &BidDocument| message(seed, 1, d.version, 1, Body::Sign(d.sign(&key(seed))));
+    let old = [sign(2, &document(2)), sign(3, &document(2))];
+    assert!(Negotiation::of(&ledger, &old).agreed());
+    ledger.frozen = Some(document(3).hash());
+    assert!(
+        !Negotiation::of(&ledger, &old).agreed(),
+        "signatures of an earlier freeze"
+    );
+    let new = [sign(2, &document(3)), sign(3, &document(3))];
+    let all: Vec<SignedMessage> = old.into_iter().chain(new).collect();
+    let n = Negotiation::of(&ledger, &all);
+    assert!(n.agreed());
+    assert!(
+        matches!(n.roles[&a], RoleState::Signed { .. })
+            && matches!(n.roles[&b], RoleState::Signed { .. })
+    );
+}

@@ -4,7 +4,7 @@
 //! and answered; the sender is penalised for what no honest node sends.
 //! One task takes them in turn, so two messages about one bid never race.
 
-use coopnet_bids::negotiation::{Ledger, Status, judge};
+use coopnet_bids::negotiation::{Ledger, Negotiation, Status, judge};
 use coopnet_protocol::PublicKey;
 use coopnet_protocol::bidwire::{Body, SignedMessage};
 use tokio::sync::mpsc;
@@ -70,7 +70,19 @@ async fn handle(store: &Store, us: &PublicKey, inbound: &InboundBid) -> Result<S
     }
     let mut ledger = ledger.unwrap_or_else(|| start(us, &signed));
     ledger.took(&signed);
-    store.take_bid_message(signed, ledger).await?;
+    // The last partner's signature makes our bid agreed, in the same
+    // transaction as the signature is stored.
+    let agreed = match (&signed.message.body, ledger.lead == *us) {
+        (Body::Sign(_), true) => {
+            let mut taken = store.bid_messages(signed.message.bid).await?;
+            taken.push(signed.clone());
+            Negotiation::of(&ledger, &taken)
+                .agreed()
+                .then(|| hex::encode(signed.message.bid))
+        }
+        _ => None,
+    };
+    store.take_bid_message(signed, ledger, agreed).await?;
     Ok(Status::Taken)
 }
 

@@ -166,21 +166,8 @@ impl Node {
         let Some(ledger) = self.store().bid_ledger(bid).await? else {
             return Ok(Negotiation::default());
         };
-        let mut negotiation = Negotiation::default();
-        negotiation.invite(ledger.version, &ledger.partners);
-        if let Some(hash) = ledger.frozen {
-            negotiation.freeze(hash);
-        }
-        for message in self.bid_messages(bid).await? {
-            match wire(&message) {
-                (version, from, Body::Answer(answer)) => negotiation.answer(from, version, answer),
-                (_, from, Body::Sign(signature)) => negotiation.signed(
-                    from,
-                    hex::encode(signature.signature.signature().as_bytes()),
-                ),
-                _ => {}
-            }
-        }
+        let taken = self.bid_messages(bid).await?;
+        let negotiation = Negotiation::of(&ledger, &taken);
         Ok(negotiation)
     }
 

@@ -3,6 +3,7 @@
 //! transaction at `synchronous=FULL`, before the sender is told `taken`.
 
 use coopnet_bids::negotiation::Ledger;
+use coopnet_bids::status::BidStatus;
 use coopnet_protocol::bidwire::{BidId, Body, SignedMessage};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -40,11 +41,14 @@ pub fn put_ledger(conn: &Connection, ledger: &Ledger) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Stores a message taken and the ledger it moved, together.
+/// Stores a message taken and the ledger it moved, together; with
+/// `agreed`, the signature completed the agreement of that bid of ours
+/// (its id), which moves from inviting to agreed in the same transaction.
 pub fn take(
     conn: &Connection,
     message: &SignedMessage,
     ledger: &Ledger,
+    agreed: Option<&str>,
     now: coopnet_protocol::Timestamp,
 ) -> Result<(), StoreError> {
     let m = &message.message;
@@ -61,7 +65,21 @@ pub fn take(
         message.encode(),
         to_column(now.0),
     ])?;
-    put_ledger(conn, ledger)
+    put_ledger(conn, ledger)?;
+    if let Some(bid_id) = agreed
+        && let Some(bid) = super::bids::bid(conn, bid_id)?
+        && bid.status == BidStatus::Inviting
+    {
+        let change = super::bids::BidChange {
+            base_version: bid.version,
+            status: BidStatus::Agreed,
+            plan: bid.plan,
+            by: "coopnet".to_owned(),
+            changes: vec!["Status: inviting → agreed (every partner signed)".to_owned()],
+        };
+        super::bids::change_bid(conn, bid_id, &change, now)?;
+    }
+    Ok(())
 }
 
 /// Every message taken about a bid, in the order taken.
@@ -86,14 +104,18 @@ impl Store {
         self.read(move |conn| ledger(conn, &bid)).await
     }
 
-    /// Stores a message judged `taken` with the ledger it moved, durably.
+    /// Stores a message judged `taken` with the ledger it moved, durably
+    /// (see [`take`] for `agreed`).
     pub async fn take_bid_message(
         &self,
         message: SignedMessage,
         ledger: Ledger,
+        agreed: Option<String>,
     ) -> Result<(), StoreError> {
-        self.write_job(true, move |conn, now| take(conn, &message, &ledger, now))
-            .await
+        self.write_job(true, move |conn, now| {
+            take(conn, &message, &ledger, agreed.as_deref(), now)
+        })
+        .await
     }
 
     /// Every message taken about a bid.

@@ -96,9 +96,8 @@ pub trait BidDesk: Send + Sync {
         share_prices: bool,
         by: String,
     ) -> Result<Bid, BackendError>;
-    /// Where each partner of one of our bids stands (and moves the bid to
-    /// agreed once every partner signed its frozen document).
-    async fn negotiation(&self, bid_id: String, by: String) -> Result<Negotiation, BackendError>;
+    /// Where each partner of one of our bids stands.
+    async fn negotiation(&self, bid_id: String) -> Result<Negotiation, BackendError>;
     /// Freezes one of our bids for signing, with these terms.
     async fn freeze_bid(&self, bid_id: String, terms: String) -> Result<BidDocument, BackendError>;
     /// The frozen document and every signature of it we hold.

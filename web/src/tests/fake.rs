@@ -407,7 +407,6 @@ impl crate::bids::BidDesk for NoBids {
     async fn negotiation(
         &self,
         _: String,
-        _: String,
     ) -> Result<coopnet_bids::negotiation::Negotiation, BackendError> {
         no_bids()
     }

@@ -340,7 +340,7 @@ pub async fn update(
     Json(body): Json<BidUpdateBody>,
 ) -> Result<Json<BidJson>, ApiError> {
     let plan = plan(&body.roles, &body.milestones, &body.notes).map_err(in_api_words)?;
-    ops::bid(state.backend.as_ref(), &bid_id).await?;
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
     let bid = state
         .backend
         .bids()
@@ -366,7 +366,7 @@ pub async fn move_to(
     Json(body): Json<StatusBody>,
 ) -> Result<Json<BidJson>, ApiError> {
     let to: BidStatus = ops::status(&body.status, "status")?;
-    ops::bid(state.backend.as_ref(), &bid_id).await?;
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
     let bid = state
         .backend
         .bids()
@@ -385,7 +385,7 @@ pub async fn history(
     State(state): State<AppState>,
     Path(bid_id): Path<String>,
 ) -> Result<Json<HistoryJson>, ApiError> {
-    ops::bid(state.backend.as_ref(), &bid_id).await?;
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
     let versions = state.backend.bids().bid_history(bid_id.clone()).await?;
     Ok(Json(HistoryJson {
         bid_id,

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use coopnet_protocol::bidwire::{Answer, BidId, Terms};
+use coopnet_protocol::bidwire::{Answer, Terms};
 use serde::Deserialize;
 
 use super::forms::read_lines;
@@ -132,19 +132,13 @@ pub async fn list(
     })
 }
 
-fn bid_id(text: &str) -> Result<BidId, Failure> {
-    let mut bid = [0_u8; 16];
-    hex::decode_to_slice(text, &mut bid).map_err(|_| Failure::not_found("that invitation"))?;
-    Ok(bid)
-}
-
 /// `POST /invitations/{bid}/answer`.
 pub async fn answer(
     State(state): State<AppState>,
     Path(bid): Path<String>,
     fields: Fields,
 ) -> Result<Response, PageError> {
-    let id = bid_id(&bid)?;
+    let id = super::ops::invitation_id(&bid)?;
     let answer = match fields.get("decision").as_str() {
         "accept" => Answer::Accept,
         "decline" => Answer::Decline {
@@ -185,7 +179,7 @@ pub async fn sign(
     State(state): State<AppState>,
     Path(bid): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = bid_id(&bid)?;
+    let id = super::ops::invitation_id(&bid)?;
     state.backend.bids().sign_bid_document(id).await?;
     Ok(Redirect::to("/invitations?sent=signature").into_response())
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use coopnet_bids::negotiation::RoleState;
-use coopnet_protocol::bidwire::{Answer, BidId, ExportedDocument, SkillDays, Terms};
+use coopnet_protocol::bidwire::{Answer, ExportedDocument, SkillDays, Terms};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -205,12 +205,6 @@ fn skills_json(skills: &[SkillDays]) -> Vec<SkillDaysJson> {
         .collect()
 }
 
-fn bid_id(text: &str) -> Result<BidId, Failure> {
-    let mut bid = [0_u8; 16];
-    hex::decode_to_slice(text, &mut bid).map_err(|_| Failure::not_found("that invitation"))?;
-    Ok(bid)
-}
-
 /// Invites every partner of the bid to its current roles (the bid moves
 /// to inviting); messages wait in the node's outbox until delivered.
 #[utoipa::path(post, path = "/api/v1/bids/{bid_id}/invite", tag = "bids",
@@ -224,7 +218,7 @@ pub async fn invite(
     Path(bid_id): Path<String>,
     Json(body): Json<InviteBody>,
 ) -> Result<Json<BidJson>, ApiError> {
-    ops::bid(state.backend.as_ref(), &bid_id).await?;
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
     let bid = state
         .backend
         .bids()
@@ -296,7 +290,7 @@ pub async fn freeze(
     Path(bid_id): Path<String>,
     Json(body): Json<FreezeBody>,
 ) -> Result<Json<FrozenJson>, ApiError> {
-    ops::bid(state.backend.as_ref(), &bid_id).await?;
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
     let d = state.backend.bids().freeze_bid(bid_id, body.terms).await?;
     Ok(Json(FrozenJson {
         document_hash: hex::encode(d.hash()),
@@ -317,7 +311,7 @@ pub async fn agreement(
     State(state): State<AppState>,
     Path(bid_id): Path<String>,
 ) -> Result<Json<AgreementJson>, ApiError> {
-    ops::bid(state.backend.as_ref(), &bid_id).await?;
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
     let export: ExportedDocument = state.backend.bids().export_agreement(bid_id).await?;
     Ok(Json(AgreementJson {
         document_hex: export.document_hex,
@@ -391,7 +385,7 @@ pub async fn answer(
     Path(bid): Path<String>,
     Json(body): Json<AnswerBody>,
 ) -> Result<(StatusCode, Json<QueuedJson>), ApiError> {
-    let id = bid_id(&bid)?;
+    let id = super::ops::invitation_id(&bid)?;
     let answer = match body.decision.as_str() {
         "accept" => Answer::Accept,
         "decline" => Answer::Decline {
@@ -446,7 +440,7 @@ pub async fn sign(
     State(state): State<AppState>,
     Path(bid): Path<String>,
 ) -> Result<(StatusCode, Json<QueuedJson>), ApiError> {
-    let id = bid_id(&bid)?;
+    let id = super::ops::invitation_id(&bid)?;
     state.backend.bids().sign_bid_document(id).await?;
     Ok((
         StatusCode::ACCEPTED,

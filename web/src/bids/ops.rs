@@ -97,6 +97,23 @@ impl BidView {
     }
 }
 
+/// A 404 unless we have a bid with this id (without reading its contract,
+/// totals and names, which the caller will read after changing it).
+pub async fn bid_exists(backend: &dyn Backend, bid_id: &str) -> Result<(), Failure> {
+    match backend.bids().bid(bid_id.to_owned()).await? {
+        Some(_) => Ok(()),
+        None => Err(Failure::not_found("that bid")),
+    }
+}
+
+/// A bid's id as the wire carries it (32 hex characters), or a 404 naming
+/// an invitation: only bids we were invited to are looked up by it.
+pub fn invitation_id(text: &str) -> Result<coopnet_protocol::bidwire::BidId, Failure> {
+    let mut bid = [0_u8; 16];
+    hex::decode_to_slice(text, &mut bid).map_err(|_| Failure::not_found("that invitation"))?;
+    Ok(bid)
+}
+
 /// The bid with this id and what its page shows, or a 404.
 pub async fn bid(backend: &dyn Backend, bid_id: &str) -> Result<BidView, Failure> {
     let desk = backend.bids();

@@ -50,7 +50,7 @@ async fn publish_hostile(b: &WebNode, contracts: usize) {
 }
 
 /// Every page a member sees, with one of each kind of item.
-fn pages(a: &WebNode, b_key: &str, contract: &str) -> Vec<String> {
+fn pages(a: &WebNode, b_key: &str, contract: &str, bid: &str) -> Vec<String> {
     let url = a.web.url();
     let pages = [
         "/".to_owned(),
@@ -61,10 +61,72 @@ fn pages(a: &WebNode, b_key: &str, contract: &str) -> Vec<String> {
         format!("/contracts/{contract}"),
         format!("/contracts/{contract}/consortium"),
         "/bids".to_owned(),
+        format!("/bids/{bid}"),
         "/invitations".to_owned(),
         "/no-such-page".to_owned(),
     ];
     pages.into_iter().map(|p| format!("{url}{p}")).collect()
+}
+
+/// On A, a bid for B's contract with B in a role named by B's long text,
+/// long notes and milestones; from B, an invitation to A whose every text
+/// is long or reversed, naming twenty other co-ops. Returns the bid's id.
+async fn hostile_bid(a: &WebNode, b: &WebNode, contract: &str) -> String {
+    use coopnet_protocol::bidwire::{Body as Wire, Invite, OtherRole, SkillDays, Terms, Unsigned};
+    let api = super::web::Api::new(a).await;
+    let (us, them) = (a.node.node.key(), b.node.node.key());
+    let role = |coop: coopnet_protocol::PublicKey| {
+        serde_json::json!({"coop_key": coop.to_string(),
+            "skills": [{"skill": long_word(100), "days": 10}], "day_rate": 500})
+    };
+    let body = serde_json::json!({"contract_id": contract, "roles": [role(us), role(them)],
+        "milestones": [{"title": format!("\u{202E}{}", long_word(190)), "due": "2027-04-15"}],
+        "notes": format!("{}\n\u{202E}flipped", long_word(300))});
+    let (status, bid) = api.call("POST", "/api/v1/bids", &body.to_string()).await;
+    assert_eq!(status, 201, "{bid}");
+    let skills = || {
+        vec![SkillDays {
+            skill: long_word(100),
+            days: 10,
+        }]
+    };
+    let others = (1..=20)
+        .map(|i| OtherRole {
+            coop: coopnet_protocol::SecretKey::from_seed(&[i; 32]).public(),
+            name: format!("\u{05E9}\u{05DC}\u{05D5}\u{05DD} {}", long_word(80)),
+            skills: skills(),
+            rate: Some(100_000),
+        })
+        .collect();
+    let invite = Unsigned {
+        bid: *b"hostile-invite-1",
+        bid_version: 1,
+        sender: them,
+        recipient: us,
+        seq: 0,
+        sent_at: coopnet_node::clock::now(),
+        body: Wire::Invite(Invite {
+            contract_author: them,
+            contract_key: "long-0".into(),
+            title: format!("\u{202E}{}", long_word(290)),
+            lead_name: long_word(100),
+            currency: "GBP".into(),
+            period: None,
+            deadline: None,
+            role: Terms {
+                skills: skills(),
+                rate: 100_000,
+            },
+            others,
+            note: format!("{}\n\u{202E}flipped", long_word(2_000)),
+        }),
+    };
+    b.node.node.queue_bid_message(invite).await.unwrap();
+    wait_for("B's invitation to reach A", DEADLINE, || async {
+        a.node.node.invitations().await.unwrap().len() == 1
+    })
+    .await;
+    bid["bid_id"].as_str().unwrap().to_owned()
 }
 
 /// `scrollWidth` and `innerWidth` of the page shown.
@@ -102,10 +164,11 @@ async fn no_page_scrolls_sideways_on_a_phone_or_a_desktop_whatever_others_publis
     .await;
     let b_key = b.node.node.key().to_string();
     let contract = format!("{b_key}-long-0");
+    let bid = hostile_bid(&a, &b, &contract).await;
     browser.login(&a).await;
     for (width, height) in [(390, 844), (1280, 900)] {
         browser.client.set_window_size(width, height).await.unwrap();
-        for page in pages(&a, &b_key, &contract) {
+        for page in pages(&a, &b_key, &contract, &bid) {
             browser.client.goto(&page).await.unwrap();
             let (scroll, inner) = widths(&browser).await;
             assert!(
@@ -115,25 +178,27 @@ async fn no_page_scrolls_sideways_on_a_phone_or_a_desktop_whatever_others_publis
         }
     }
     // Remote text is isolated from what follows it.
-    browser
-        .client
-        .goto(&format!("{}/coops/{b_key}", a.web.url()))
-        .await
-        .unwrap();
-    let isolated = browser
-        .client
-        .execute(
-            "return [...document.querySelectorAll('main bdi, main [dir=auto]')]
-                 .every(e => getComputedStyle(e).unicodeBidi === 'isolate');",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        isolated,
-        serde_json::Value::Bool(true),
-        "remote text is not isolated"
-    );
+    for page in [format!("/coops/{b_key}"), "/invitations".to_owned()] {
+        browser
+            .client
+            .goto(&format!("{}{page}", a.web.url()))
+            .await
+            .unwrap();
+        let isolated = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('main bdi, main [dir=auto]')]
+                     .every(e => getComputedStyle(e).unicodeBidi === 'isolate');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            isolated,
+            serde_json::Value::Bool(true),
+            "remote text is not isolated on {page}"
+        );
+    }
     browser.close().await;
     b.stop().await;
     a.stop().await;

@@ -10,7 +10,10 @@
 //! **Redelivery**: the partner's node is shut down, the lead queues an
 //! invitation, the partner's node starts again on its data directory, and
 //! the time runs from its listening to the invitation stored; 20 rounds.
-//! Target p99 ≤ 2 s. Times are taken by polling the partner's store (a
+//! Target p99 ≤ 2 s. Baseline from the same run: the same message sent at
+//! once without the outbox, timed to the partner's answer. A message not
+//! held within 30 s counts as not delivered (reported), never as a time.
+//! Times are taken by polling the partner's store (a
 //! count of the messages it took) every millisecond.
 //!
 //! Run: `cargo bench --bench bid_delivery` (under `cargo test --benches`:
@@ -91,6 +94,34 @@ fn main() {
     let partner_key = partner.node.key();
     let mut held = 0;
     let mut online: Vec<Vec<f64>> = Vec::new();
+    let (mut sent, mut delivered) = (0, 0);
+    // Baseline, same run: the same message sent at once over the open
+    // connection (no outbox), timed to the partner's answer.
+    let connected = rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let peers = lead.node.net().peers().await.expect("peers");
+            if peers.iter().any(|p| p.key == Some(partner_key)) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    });
+    assert!(connected, "the partner did not connect to the lead in 30 s");
+    let mut direct = Vec::with_capacity(messages);
+    for _ in 0..messages {
+        let start = Instant::now();
+        let mut message = invite(&lead.node, partner_key);
+        message.bid = *b"bench-baseline-1";
+        message.seq = 1;
+        let reply = rt
+            .block_on(lead.node.send_bid_message(message))
+            .expect("sent");
+        if matches!(reply.status, 0 | 1) {
+            direct.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
     for _ in 0..runs {
         let mut times = Vec::with_capacity(messages);
         for _ in 0..messages {
@@ -98,11 +129,13 @@ fn main() {
             rt.block_on(lead.node.queue_bid_message(invite(&lead.node, partner_key)))
                 .expect("queue");
             held += 1;
-            assert!(
-                rt.block_on(until_held(&partner.node, held)),
-                "not delivered in 30 s"
-            );
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+            sent += 1;
+            if rt.block_on(until_held(&partner.node, held)) {
+                delivered += 1;
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            } else {
+                held -= 1;
+            }
         }
         eprintln!(
             "online: p50 {:.1} ms p99 {:.1} ms",
@@ -112,6 +145,7 @@ fn main() {
         online.push(times);
     }
     let mut back = Vec::with_capacity(rounds);
+    let mut redelivered = 0;
     for _ in 0..rounds {
         rt.block_on(partner.node.shutdown());
         drop(partner);
@@ -125,11 +159,12 @@ fn main() {
             None,
         ));
         let start = Instant::now();
-        assert!(
-            rt.block_on(until_held(&partner.node, held)),
-            "not redelivered in 30 s"
-        );
-        back.push(start.elapsed().as_secs_f64() * 1e3);
+        if rt.block_on(until_held(&partner.node, held)) {
+            redelivered += 1;
+            back.push(start.elapsed().as_secs_f64() * 1e3);
+        } else {
+            held -= 1;
+        }
     }
     eprintln!(
         "redelivery: p50 {:.0} ms p99 {:.0} ms",
@@ -147,26 +182,38 @@ fn main() {
     );
     let p50: Vec<f64> = online.iter().map(|t| percentile(t, 50.0)).collect();
     let p99: Vec<f64> = online.iter().map(|t| percentile(t, 99.0)).collect();
+    let baseline = percentile(&direct, 50.0);
     summary.line(format!(
-        "online, {runs} runs of {messages}: p50 per run {} ms, p99 per run {} ms; median p50 \
-         {:.1} ms (target <= 50 ms: {}), median p99 {:.1} ms",
+        "baseline, same run: {messages} messages sent at once without the outbox (one bid, the first \
+         taken, the rest answered duplicate: a full round trip each): p50 {baseline:.1} ms"
+    ));
+    summary.line(format!(
+        "online, {runs} runs of {messages}: delivered {delivered}/{sent}; p50 per run {} ms, \
+         p99 per run {} ms; median p50 {:.1} ms (target <= 50 ms: {}), median p99 {:.1} ms; \
+         p50 / baseline p50 {:.2}",
         list(&p50, 1),
         list(&p99, 1),
         median(&p50),
-        if median(&p50) <= 50.0 {
+        if median(&p50) <= 50.0 && delivered == sent {
             "MET"
         } else {
             "MISSED"
         },
-        median(&p99)
+        median(&p99),
+        median(&p50) / baseline
     ));
     let worst = back.iter().copied().fold(0.0, f64::max);
     summary.line(format!(
         "redelivery after the partner's node restarts, {rounds} rounds, from its listening to \
-         the message stored: p50 {:.0} ms, p99 {:.0} ms (target <= 2000 ms: {}), worst {worst:.0} ms",
+         the message stored: delivered {redelivered}/{rounds}; p50 {:.0} ms, p99 {:.0} ms \
+         (target <= 2000 ms: {}), worst {worst:.0} ms",
         percentile(&back, 50.0),
         percentile(&back, 99.0),
-        if percentile(&back, 99.0) <= 2000.0 { "MET" } else { "MISSED" }
+        if percentile(&back, 99.0) <= 2000.0 && redelivered == rounds {
+            "MET"
+        } else {
+            "MISSED"
+        }
     ));
     summary.finish();
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use coopnet_protocol::PublicKey;
 use coopnet_protocol::bidwire::{
-    Answer, BidDocument, BidId, BidWireError, Body, Invite, SignedMessage, Terms,
+    Answer, BidDocument, BidId, BidWireError, Body, Invite, Outcome, SignedMessage, Terms,
     document_signing_input,
 };
 use serde::{Deserialize, Serialize};
@@ -88,9 +88,25 @@ pub struct Ledger {
     pub frozen: Option<[u8; 32]>,
     /// The highest sequence number taken from each sender.
     pub last_seq: BTreeMap<PublicKey, u64>,
+    /// Co-ops a revision took out of the bid: what they still send is
+    /// stale, not refused (they are late, not hostile).
+    #[serde(default)]
+    pub former: Vec<PublicKey>,
 }
 
 impl Ledger {
+    /// Sets the partners of a new version; those left out become former
+    /// partners.
+    pub fn set_partners(&mut self, partners: Vec<PublicKey>) {
+        for old in std::mem::take(&mut self.partners) {
+            if !partners.contains(&old) && !self.former.contains(&old) {
+                self.former.push(old);
+            }
+        }
+        self.former.retain(|f| !partners.contains(f));
+        self.partners = partners;
+    }
+
     /// Records that a message judged `Taken` was stored.
     pub fn took(&mut self, message: &SignedMessage) {
         let m = &message.message;
@@ -132,6 +148,9 @@ pub fn judge(me: &PublicKey, ledger: Option<&Ledger>, message: &SignedMessage) -
         return refused("only the bid's lead sends invitations, documents and outcomes");
     }
     if !from_lead && !ledger.partners.contains(&m.sender) {
+        if ledger.former.contains(&m.sender) {
+            return Status::Stale;
+        }
         return refused("only the bid's partners answer and sign");
     }
     if ledger
@@ -325,6 +344,8 @@ pub struct Invitation {
     pub invite: Invite,
     /// Our answer to that version, if we gave one.
     pub answer: Option<Answer>,
+    /// What the lead last told us became of the bid, if anything.
+    pub outcome: Option<Outcome>,
 }
 
 /// A frozen document waiting for (or carrying) a partner's signature.

@@ -165,6 +165,8 @@ pub struct Node {
     searches: crate::search_cache::SearchCache,
     /// Wakes the bid outbox when a message is queued.
     bid_wake: Arc<tokio::sync::Notify>,
+    /// Bids a message was just taken about.
+    bid_changes: broadcast::Sender<coopnet_protocol::bidwire::BidId>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -246,8 +248,16 @@ impl Node {
             feedback,
             feedback_tx,
         )?;
-        let bid_task =
-            crate::bids::inbox::spawn(store.clone(), net.clone(), secret.public(), bid_messages);
+        let (bid_changes, _) = broadcast::channel(64);
+        let bid_task = crate::bids::inbox::spawn(
+            crate::bids::inbox::Inbox {
+                store: store.clone(),
+                net: net.clone(),
+                us: secret.public(),
+                changes: bid_changes.clone(),
+            },
+            bid_messages,
+        );
         let bid_wake = Arc::new(tokio::sync::Notify::new());
         let outbox_task =
             crate::bids::outbox::spawn(store.clone(), net.clone(), Arc::clone(&bid_wake));
@@ -264,6 +274,7 @@ impl Node {
             publish_lock: Mutex::new(()),
             searches: crate::search_cache::SearchCache::default(),
             bid_wake,
+            bid_changes,
             tasks: std::sync::Mutex::new(vec![ingest_task, net_task, bid_task, outbox_task]),
         };
         node.upgrade_own_contracts().await?;
@@ -478,6 +489,12 @@ impl Node {
     /// messages as it numbers them).
     pub(crate) fn secret_arc(&self) -> Arc<SecretKey> {
         Arc::clone(&self.secret)
+    }
+
+    /// The ids of bids as messages about them are taken (a lagging
+    /// receiver should read everything again).
+    pub fn bid_changes(&self) -> broadcast::Receiver<coopnet_protocol::bidwire::BidId> {
+        self.bid_changes.subscribe()
     }
 
     /// Wakes the bid outbox.

@@ -181,4 +181,23 @@ impl BidDesk for NodeBackend {
     ) -> Result<HashMap<PublicKey, String>, BackendError> {
         self.node().coop_names(coops).await.map_err(node_error)
     }
+
+    async fn publish_bid_notice(&self, bid_id: String) -> Result<(), BackendError> {
+        self.node()
+            .publish_bid_notice(&bid_id)
+            .await
+            .map(|_| ())
+            .map_err(node_error)
+    }
+
+    async fn has_bid_notice(&self, bid_id: String) -> Result<bool, BackendError> {
+        self.node()
+            .has_bid_notice(&bid_id)
+            .await
+            .map_err(node_error)
+    }
+
+    fn bid_changes(&self) -> Option<tokio::sync::broadcast::Receiver<BidId>> {
+        Some(self.node().bid_changes())
+    }
 }

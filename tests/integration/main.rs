@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversary;
+mod agreement;
 mod api_doc;
 mod bid_messages;
 mod bids;

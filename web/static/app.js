@@ -33,3 +33,21 @@
     timer = setTimeout(function () { suggest(input); }, 150);
   });
 })();
+
+// A bid's partners section (data-live) hears from the node, by
+// server-sent events, when a partner's answer or signature is taken: the
+// page reloads to show it, unless something was typed on it, in which
+// case a note offers the reload. Without this file, "Check for answers"
+// does the same.
+(function () {
+  const live = document.querySelector("[data-live]");
+  if (!live || !window.EventSource) return;
+  let typed = false;
+  document.addEventListener("input", function () { typed = true; });
+  const events = new EventSource(live.getAttribute("data-live"));
+  events.addEventListener("changed", function () {
+    if (!typed) { window.location.reload(); return; }
+    const note = document.getElementById("live-note");
+    if (note) note.hidden = false;
+  });
+})();

@@ -60,6 +60,7 @@ fn ledger(version: u64) -> Ledger {
         version,
         frozen: None,
         last_seq: BTreeMap::new(),
+        former: Vec::new(),
     }
 }
 
@@ -255,5 +256,27 @@ fn only_signatures_of_the_document_frozen_now_count() {
     assert!(
         matches!(n.roles[&a], RoleState::Signed { .. })
             && matches!(n.roles[&b], RoleState::Signed { .. })
+    );
+}
+
+#[test]
+fn a_partner_taken_out_by_a_revision_is_late_not_hostile() {
+    let lead = key(1).public();
+    let mut known = ledger(1);
+    known.set_partners(vec![key(2).public()]);
+    assert_eq!(known.former, vec![key(3).public()]);
+    known.version = 2;
+    let late = message(3, 1, 1, 1, Body::Answer(Answer::Accept));
+    assert_eq!(
+        judge(&lead, Some(&known), &late),
+        Status::Stale,
+        "its answer to the version it was invited to"
+    );
+    let stranger = message(4, 1, 2, 1, Body::Answer(Answer::Accept));
+    assert!(judge(&lead, Some(&known), &stranger).penalised());
+    known.set_partners(vec![key(2).public(), key(3).public()]);
+    assert!(
+        known.former.is_empty(),
+        "invited again, a partner once more"
     );
 }

@@ -6,8 +6,8 @@
 
 use coopnet_bids::negotiation::{Ledger, Negotiation, Status, judge};
 use coopnet_protocol::PublicKey;
-use coopnet_protocol::bidwire::{Body, SignedMessage};
-use tokio::sync::mpsc;
+use coopnet_protocol::bidwire::{BidId, Body, SignedMessage};
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::identity;
@@ -18,16 +18,23 @@ use crate::store::{Store, StoreError};
 /// Sync points for a message no honest node sends (SPEC §11.5).
 pub const BID_POINTS: u32 = 5;
 
+/// What the inbox task needs.
+pub struct Inbox {
+    /// The store the messages and ledgers go to.
+    pub store: Store,
+    /// Where replies go.
+    pub net: NetClient,
+    /// Our co-op.
+    pub us: PublicKey,
+    /// Told the bid of every message taken.
+    pub changes: broadcast::Sender<BidId>,
+}
+
 /// Starts the task that answers bid messages from `inbox`.
-pub fn spawn(
-    store: Store,
-    net: NetClient,
-    us: PublicKey,
-    mut inbox: mpsc::Receiver<InboundBid>,
-) -> JoinHandle<()> {
+pub fn spawn(at: Inbox, mut inbox: mpsc::Receiver<InboundBid>) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(inbound) = inbox.recv().await {
-            let status = match handle(&store, &us, &inbound).await {
+            let status = match handle(&at, &inbound).await {
                 Ok(status) => status,
                 Err(e) => {
                     tracing::error!("storing a bid message: {e}");
@@ -45,7 +52,7 @@ pub fn spawn(
                     reason: status.text(),
                 },
             };
-            if net.send(command).await.is_err() {
+            if at.net.send(command).await.is_err() {
                 return;
             }
         }
@@ -53,7 +60,8 @@ pub fn spawn(
 }
 
 /// Judges one message and stores it when taken.
-async fn handle(store: &Store, us: &PublicKey, inbound: &InboundBid) -> Result<Status, StoreError> {
+async fn handle(at: &Inbox, inbound: &InboundBid) -> Result<Status, StoreError> {
+    let (store, us) = (&at.store, &at.us);
     let signed = match SignedMessage::decode(&inbound.bytes) {
         Ok(signed) => signed,
         Err(error) => return Ok(Status::Invalid(error)),
@@ -82,7 +90,10 @@ async fn handle(store: &Store, us: &PublicKey, inbound: &InboundBid) -> Result<S
         }
         _ => None,
     };
+    let bid = signed.message.bid;
     store.take_bid_message(signed, ledger, agreed).await?;
+    // Nobody listening is fine.
+    let _ = at.changes.send(bid);
     Ok(Status::Taken)
 }
 
@@ -100,5 +111,6 @@ fn start(us: &PublicKey, invite: &SignedMessage) -> Ledger {
         version: 0,
         frozen: None,
         last_seq: Default::default(),
+        former: Vec::new(),
     }
 }

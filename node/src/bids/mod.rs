@@ -10,6 +10,7 @@ pub(crate) mod inbox;
 mod messaging;
 mod negotiate;
 pub mod outbox;
+mod outcome;
 pub use coopnet_bids::negotiation::{Invitation, ToSign};
 
 use std::collections::{HashMap, HashSet};
@@ -367,17 +368,21 @@ impl Node {
         if changes.is_empty() {
             return Ok(bid);
         }
-        self.change(
-            bid_id,
-            BidChange {
-                base_version,
-                status,
-                plan,
-                by: by.to_owned(),
-                changes,
-            },
-        )
-        .await
+        let bid = self
+            .change(
+                bid_id,
+                BidChange {
+                    base_version,
+                    status,
+                    plan,
+                    by: by.to_owned(),
+                    changes,
+                },
+            )
+            .await?;
+        self.after_revision(&bid, by).await?;
+        // Inviting again made a version of its own.
+        Ok(self.bid(bid_id).await?.unwrap_or(bid))
     }
 
     /// Moves a bid to another status (see `coopnet_bids::status`).
@@ -390,22 +395,26 @@ impl Node {
     ) -> Result<Bid, NodeError> {
         let bid = self.current_bid(bid_id, base_version).await?;
         let status = bid.status.move_to(to).map_err(NodeError::Refused)?;
+        self.check_move(&bid, status).await?;
         let changes = vec![format!(
             "Status: {} → {}",
             bid.status.as_str(),
             status.as_str()
         )];
-        self.change(
-            bid_id,
-            BidChange {
-                base_version,
-                status,
-                plan: bid.plan,
-                by: by.to_owned(),
-                changes,
-            },
-        )
-        .await
+        let bid = self
+            .change(
+                bid_id,
+                BidChange {
+                    base_version,
+                    status,
+                    plan: bid.plan,
+                    by: by.to_owned(),
+                    changes,
+                },
+            )
+            .await?;
+        self.after_move(&bid).await?;
+        Ok(bid)
     }
 
     /// The bid, if it is still at `base_version` (else a conflict: someone

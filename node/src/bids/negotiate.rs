@@ -113,8 +113,9 @@ impl Node {
             version: 0,
             frozen: None,
             last_seq: Default::default(),
+            former: Vec::new(),
         });
-        ledger.partners = partners.clone();
+        ledger.set_partners(partners.clone());
         ledger.version = bid.version;
         ledger.frozen = None;
         self.store().put_bid_ledger(ledger).await?;
@@ -192,12 +193,17 @@ impl Node {
                     _ => None,
                 }
             });
+            let outcome = messages.iter().rev().find_map(|m| match m.message.body {
+                Body::Outcome(outcome) => Some(outcome),
+                _ => None,
+            });
             out.push(Invitation {
                 bid,
                 lead,
                 version,
                 invite,
                 answer,
+                outcome,
             });
         }
         Ok(out)
@@ -243,6 +249,12 @@ impl Node {
             .wire_id()
             .ok_or_else(|| NodeError::Internal(format!("bid id {:?} is not 32 hex", bid.bid_id)))?;
         let negotiation = self.negotiation(wire_id).await?;
+        if negotiation.frozen.is_some() && negotiation.version == bid.version {
+            return Err(NodeError::Refused(
+                "this version is already frozen for signing: change the bid to make a new version"
+                    .into(),
+            ));
+        }
         if negotiation.version != bid.version || !negotiation.ready_to_freeze() {
             return Err(NodeError::Refused(
                 "every partner must accept the bid's current version before it is frozen".into(),

@@ -12,7 +12,7 @@ use crate::bids::negotiation_api as negotiation;
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "coopnet node API", version = "1",
-        description = "A coopnet node's members' API: our co-op's records, partner search, contracts, joint bids (the consortium builder and our bids). \
+        description = "A coopnet node's members' API: our co-op's records, partner search, contracts, joint bids (the consortium builder, our bids, invitations, signed agreements and public notices). \
             Authenticate with `Authorization: Bearer <token>` (`coopnet token create`), or with the \
             browser session cookie plus the `X-CSRF-Token` header on state-changing calls. \
             Errors are JSON `{\"error\": …, \"field\": …}`: 400 when the request cannot be read at \
@@ -28,7 +28,8 @@ use crate::bids::negotiation_api as negotiation;
         coops::one, contracts::list, contracts::add, contracts::one, contracts::import, bids::needs, bids::set_needs, bids::suggestions,
         bids::list, bids::create, bids::one, bids::update, bids::move_to, bids::history,
         negotiation::invite, negotiation::negotiation, negotiation::freeze, negotiation::agreement,
-        negotiation::invitations, negotiation::answer, negotiation::sign),
+        negotiation::invitations, negotiation::answer, negotiation::sign, negotiation::notice,
+        crate::bids::export::api_roles_csv),
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))
 )]

@@ -29,4 +29,5 @@ pub fn routes() -> Router<AppState> {
         .merge(contracts::router())
         .merge(crate::bids::api::router())
         .merge(crate::bids::negotiation_api::router())
+        .merge(crate::bids::export::api_router())
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use coopnet_protocol::bidwire::{Answer, Terms};
+use coopnet_protocol::bidwire::{Answer, Outcome, Terms};
 use serde::Deserialize;
 
 use super::forms::read_lines;
@@ -38,7 +38,11 @@ struct Shown {
     note: String,
     answer: &'static str,
     document: Option<String>,
+    /// The frozen document's roles, one per line, and its terms.
+    document_roles: String,
+    terms: String,
     signed: bool,
+    outcome: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -116,7 +120,33 @@ pub async fn list(
                     &hex::encode(t.document.hash())[..16]
                 )
             }),
+            document_roles: document
+                .map(|t| {
+                    t.document
+                        .roles
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{}: {} at {} a day",
+                                r.name,
+                                lines(&r.skills).replace('\n', ", "),
+                                words::money(r.rate, &t.document.currency)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default(),
+            terms: document
+                .map(|t| t.document.terms.clone())
+                .unwrap_or_default(),
             signed: document.is_some_and(|t| t.signed),
+            outcome: i.outcome.map(|o| match o {
+                Outcome::Submitted => "Submitted to the buyer",
+                Outcome::Won => "Won",
+                Outcome::Lost => "Lost",
+                Outcome::Withdrawn => "Withdrawn by the lead",
+            }),
         });
     }
     let mut frame = Frame::new(&state, &viewer, "invitations").await;

@@ -5,9 +5,11 @@
 //! the API share, so the two never disagree.
 
 pub(crate) mod api;
+pub(crate) mod export;
 mod forms;
 pub(crate) mod invitations;
 mod json;
+pub(crate) mod lead;
 pub(crate) mod negotiation_api;
 mod ops;
 pub(crate) mod pages;
@@ -110,4 +112,12 @@ pub trait BidDesk: Send + Sync {
     async fn documents_to_sign(&self) -> Result<Vec<ToSign>, BackendError>;
     /// Signs the document frozen for a bid we were invited to.
     async fn sign_bid_document(&self, bid: BidId) -> Result<(), BackendError>;
+    /// Publishes (or updates) the public notice of one of our bids: no
+    /// roles, days or prices.
+    async fn publish_bid_notice(&self, bid_id: String) -> Result<(), BackendError>;
+    /// Whether we published a notice of one of our bids.
+    async fn has_bid_notice(&self, bid_id: String) -> Result<bool, BackendError>;
+    /// Bids as messages about them are taken (`None`: this backend takes
+    /// none).
+    fn bid_changes(&self) -> Option<tokio::sync::broadcast::Receiver<BidId>>;
 }

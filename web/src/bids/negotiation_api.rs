@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use coopnet_bids::negotiation::RoleState;
-use coopnet_protocol::bidwire::{Answer, ExportedDocument, SkillDays, Terms};
+use coopnet_protocol::bidwire::{Answer, ExportedDocument, Outcome, SkillDays, Terms};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/bids/{bid_id}/negotiation", get(negotiation))
         .route("/bids/{bid_id}/freeze", post(freeze))
         .route("/bids/{bid_id}/agreement", get(agreement))
+        .route("/bids/{bid_id}/notice", post(notice))
         .route("/invitations", get(invitations))
         .route("/invitations/{bid}/answer", post(answer))
         .route("/invitations/{bid}/sign", post(sign))
@@ -158,6 +159,9 @@ pub struct InvitationJson {
     pub document_hash: Option<String>,
     /// Whether we signed it.
     pub signed: bool,
+    /// What the lead last said became of the bid: `submitted`, `won`,
+    /// `lost` or `withdrawn`.
+    pub outcome: Option<String>,
 }
 
 /// Our invitations.
@@ -367,6 +371,7 @@ pub async fn invitations(State(state): State<AppState>) -> Result<Json<Invitatio
             }),
             document_hash: document.map(|t| hex::encode(t.document.hash())),
             signed: document.is_some_and(|t| t.signed),
+            outcome: i.outcome.map(|o| outcome_word(o).to_owned()),
         });
     }
     Ok(Json(InvitationsJson { invitations: out }))
@@ -428,6 +433,48 @@ pub async fn answer(
             sent: "answer".into(),
         }),
     ))
+}
+
+/// An outcome's word in the API.
+pub fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Submitted => "submitted",
+        Outcome::Won => "won",
+        Outcome::Lost => "lost",
+        Outcome::Withdrawn => "withdrawn",
+    }
+}
+
+/// A published notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeJson {
+    /// The bid.
+    pub bid_id: String,
+    /// Whether a notice now follows the bid's status.
+    pub published: bool,
+}
+
+/// Publishes (or updates) the bid's public notice: its contract, our
+/// co-op as lead, the partners and where it stands; never roles, days or
+/// prices. Once published it follows the bid's status.
+#[utoipa::path(post, path = "/api/v1/bids/{bid_id}/notice", tag = "bids",
+    params(("bid_id" = String, Path, description = "The bid's id")),
+    responses((status = 200, body = NoticeJson, description = "Published"),
+        (status = 404, body = ErrorBody, description = "No such bid")))]
+pub async fn notice(
+    State(state): State<AppState>,
+    Path(bid_id): Path<String>,
+) -> Result<Json<NoticeJson>, ApiError> {
+    ops::bid_exists(state.backend.as_ref(), &bid_id).await?;
+    state
+        .backend
+        .bids()
+        .publish_bid_notice(bid_id.clone())
+        .await?;
+    Ok(Json(NoticeJson {
+        bid_id,
+        published: true,
+    }))
 }
 
 /// Signs the document the lead froze for this bid with our co-op's key;

@@ -251,6 +251,7 @@ struct BidPage {
     notes: String,
     history: Vec<BidVersion>,
     error: Option<String>,
+    lead: super::lead::LeadView,
 }
 
 impl BidPage {
@@ -307,8 +308,10 @@ async fn bid_page(state: &AppState, viewer: &Viewer, view: BidView) -> Result<Bi
         .collect();
     milestones.sort();
     milestones.extend(std::iter::repeat_n((String::new(), String::new()), 3));
+    let lead = super::lead::view(state, &view).await?;
     Ok(BidPage {
         frame: Frame::new(state, viewer, "bids").await,
+        lead,
         warnings,
         editable: view.bid.status.is_editable(),
         rows,
@@ -357,6 +360,9 @@ async fn choices(state: &AppState, view: &BidView) -> Vec<(String, String)> {
 pub struct OneQuery {
     #[serde(default)]
     saved: Option<u64>,
+    /// What a lead's action did, said once after its redirect.
+    #[serde(default)]
+    done: Option<String>,
 }
 
 /// `GET /bids/{bid_id}`.
@@ -370,6 +376,9 @@ pub async fn one(
     let mut page = bid_page(&state, &viewer, view).await?;
     if let Some(version) = query.saved {
         page.frame.notice = Some(format!("Saved: version {version}."));
+    }
+    if let Some(done) = query.done.as_deref().and_then(super::lead::done) {
+        page.frame.notice = Some(done.to_owned());
     }
     render(&page)
 }

@@ -121,3 +121,13 @@ pub fn margin(margin: &i64, currency: &str) -> String {
         format!("{amount} over the value")
     }
 }
+
+/// Hex in groups of four, as people compare keys and hashes:
+/// `3f2a 91c0 …`.
+pub fn grouped_hex(hex: &str) -> String {
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .merge(contracts::router())
         .merge(crate::bids::pages::router())
         .merge(crate::bids::invitations::router())
+        .merge(crate::bids::lead::router())
+        .merge(crate::bids::export::router())
 }
 
 /// What the layout shows on every page.

@@ -446,4 +446,15 @@ impl crate::bids::BidDesk for NoBids {
     ) -> Result<(), BackendError> {
         no_bids()
     }
+    async fn publish_bid_notice(&self, _: String) -> Result<(), BackendError> {
+        no_bids()
+    }
+    async fn has_bid_notice(&self, _: String) -> Result<bool, BackendError> {
+        Ok(false)
+    }
+    fn bid_changes(
+        &self,
+    ) -> Option<tokio::sync::broadcast::Receiver<coopnet_protocol::bidwire::BidId>> {
+        None
+    }
 }

@@ -1,0 +1,167 @@
+//! What follows a change to one of our bids on the lead's node: a
+//! revision of a bid the partners were invited to goes to them as a new
+//! version; an outcome (submitted, won, lost, withdrawn) is told to each
+//! partner over `/coopnet/bid/1`; and the public `BidNotice` (no prices),
+//! once the lead chose to publish it, follows the bid's status.
+
+use coopnet_bids::bid::Bid;
+use coopnet_bids::negotiation::Ledger;
+use coopnet_bids::status::BidStatus;
+use coopnet_protocol::bidwire::{BidId, Body, Outcome, SignedMessage, Unsigned};
+use coopnet_protocol::kinds::{BidNotice, BidNoticeFields, BidStatus as NoticeStatus};
+use coopnet_protocol::{Body as RecordBody, Kind, PublicKey};
+
+use crate::{Node, NodeError, Receipt};
+
+/// What partners are told when the lead moves a bid to `status`.
+pub fn outcome_of(status: BidStatus) -> Option<Outcome> {
+    match status {
+        BidStatus::Submitted => Some(Outcome::Submitted),
+        BidStatus::Won => Some(Outcome::Won),
+        BidStatus::Lost => Some(Outcome::Lost),
+        BidStatus::Withdrawn => Some(Outcome::Withdrawn),
+        BidStatus::Draft | BidStatus::Inviting | BidStatus::Agreed => None,
+    }
+}
+
+/// A bid's status as its public notice says it.
+fn notice_status(status: BidStatus) -> NoticeStatus {
+    match status {
+        BidStatus::Draft | BidStatus::Inviting | BidStatus::Agreed => NoticeStatus::Forming,
+        BidStatus::Submitted => NoticeStatus::Submitted,
+        BidStatus::Won => NoticeStatus::Won,
+        BidStatus::Lost => NoticeStatus::Lost,
+        BidStatus::Withdrawn => NoticeStatus::Withdrawn,
+    }
+}
+
+impl Node {
+    /// Our ledger of a bid we lead, if its partners were ever invited.
+    async fn led_ledger(&self, bid: &Bid) -> Result<Option<(BidId, Ledger)>, NodeError> {
+        let Some(wire) = bid.wire_id() else {
+            return Ok(None);
+        };
+        let ledger = self.store().bid_ledger(wire).await?;
+        Ok(ledger
+            .filter(|l| l.lead == self.key())
+            .map(|ledger| (wire, ledger)))
+    }
+
+    /// The note and price sharing of the last invitation we sent for a bid.
+    async fn last_invite(&self, wire: BidId) -> Result<(String, bool), NodeError> {
+        let outbox = self.bid_outbox(wire).await?;
+        let last = outbox.iter().rev().find_map(|q| {
+            match SignedMessage::decode(&q.bytes).ok()?.message.body {
+                Body::Invite(invite) => Some(invite),
+                _ => None,
+            }
+        });
+        Ok(last.map_or((String::new(), false), |invite| {
+            let shared = invite.others.iter().any(|o| o.rate.is_some());
+            (invite.note, shared)
+        }))
+    }
+
+    /// Refuses to call a bid agreed by hand once its partners were
+    /// invited: only their signatures make it agreed.
+    pub(super) async fn check_move(&self, bid: &Bid, to: BidStatus) -> Result<(), NodeError> {
+        if to != BidStatus::Agreed {
+            return Ok(());
+        }
+        if let Some((wire, _)) = self.led_ledger(bid).await?
+            && !self.negotiation(wire).await?.agreed()
+        {
+            return Err(NodeError::Refused(
+                "the bid is agreed when every partner has signed its frozen document: \
+                 freeze it once all accept, and wait for their signatures"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// After a revision: a bid whose partners were invited invites them
+    /// to the new version (with the note and price sharing of the last
+    /// invitation), and its notice follows.
+    pub(super) async fn after_revision(&self, bid: &Bid, by: &str) -> Result<(), NodeError> {
+        if bid.status == BidStatus::Inviting
+            && let Some((wire, _)) = self.led_ledger(bid).await?
+        {
+            let (note, share_prices) = self.last_invite(wire).await?;
+            self.invite_partners(&bid.bid_id, &note, share_prices, by)
+                .await?;
+        }
+        self.refresh_bid_notice(bid).await
+    }
+
+    /// After a move: partners invited to the bid are told its outcome,
+    /// and its notice follows.
+    pub(super) async fn after_move(&self, bid: &Bid) -> Result<(), NodeError> {
+        if let Some(outcome) = outcome_of(bid.status)
+            && let Some((wire, ledger)) = self.led_ledger(bid).await?
+        {
+            for partner in &ledger.partners {
+                self.queue_bid_message(Unsigned {
+                    bid: wire,
+                    bid_version: bid.version,
+                    sender: self.key(),
+                    recipient: *partner,
+                    seq: 0,
+                    sent_at: crate::clock::now(),
+                    body: Body::Outcome(outcome),
+                })
+                .await?;
+            }
+        }
+        self.refresh_bid_notice(bid).await
+    }
+
+    /// Our public notice of a bid, if we published one and it stands.
+    pub async fn has_bid_notice(&self, bid_id: &str) -> Result<bool, NodeError> {
+        let stored = self
+            .store()
+            .current(self.key(), Kind::BidNotice.code(), bid_id.to_owned())
+            .await?;
+        Ok(stored.is_some_and(|s| !s.record.is_tombstone()))
+    }
+
+    /// Republishes a bid's notice with its status and partners now, if
+    /// one was published.
+    async fn refresh_bid_notice(&self, bid: &Bid) -> Result<(), NodeError> {
+        if self.has_bid_notice(&bid.bid_id).await? {
+            self.publish_bid_notice(&bid.bid_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes (or updates) the public notice of one of our bids: its
+    /// contract, our co-op as lead, the partners and where it stands — no
+    /// roles, days or prices. Gossiped to the whole federation.
+    pub async fn publish_bid_notice(&self, bid_id: &str) -> Result<Receipt, NodeError> {
+        let bid = self
+            .bid(bid_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        let mut partners: Vec<PublicKey> = Vec::new();
+        for role in &bid.plan.roles {
+            if role.coop != self.key() && !partners.contains(&role.coop) {
+                partners.push(role.coop);
+            }
+        }
+        let notice = BidNotice::parse(BidNoticeFields {
+            contract_author: bid.contract_author,
+            contract_key: bid.contract_key.clone(),
+            lead: self.key(),
+            partners,
+            status: notice_status(bid.status),
+        })
+        .map_err(NodeError::Field)?;
+        self.publish(
+            Kind::BidNotice.code(),
+            &bid.bid_id,
+            Some(RecordBody::BidNotice(notice)),
+            None,
+        )
+        .await
+    }
+}

@@ -14,7 +14,7 @@ use crate::browser::Browser;
 use crate::web::Api;
 
 /// `scrollWidth` and `innerWidth` of the page shown.
-async fn fits(browser: &Browser) -> bool {
+pub(crate) async fn fits(browser: &Browser) -> bool {
     let value = browser
         .client
         .execute(
@@ -165,139 +165,6 @@ async fn a_bid_manager_builds_a_consortium_and_edits_a_bid_in_the_browser() {
 
     browser.close().await;
     lead.stop().await;
-    for node in fed.nodes {
-        node.node.shutdown().await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_partner_answers_and_signs_an_invitation_in_the_browser() {
-    use coopnet_protocol::PublicKey;
-    use serde_json::json;
-
-    let Some(browser) = Browser::start("answer an invitation").await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut fed = start_federation(dir.path(), 2, None, Duration::from_secs(30)).await;
-    for (node, offer) in fed.nodes.iter().zip(&OFFERS) {
-        publish(&node.node, offer).await;
-    }
-    let partner = web_around(fed.nodes.pop().unwrap()).await;
-    let lead = web_around(fed.nodes.pop().unwrap()).await;
-    let api = Api::new(&lead).await;
-    let (us, them): (PublicKey, PublicKey) = (lead.node.node.key(), partner.node.node.key());
-    let (_, added) = api
-        .call("POST", "/api/v1/contracts", &contract_json())
-        .await;
-    let role = |coop: PublicKey, skill: &str, days: u32, rate: u32| json!({"coop_key": coop.to_string(), "skills": [{"skill": skill, "days": days}], "day_rate": rate});
-    let body = json!({"contract_id": added["contract_id"], "roles": [
-        role(us, "Rust", 15, 600), role(them, "user experience design", 10, 550)]});
-    let (_, bid) = api.call("POST", "/api/v1/bids", &body.to_string()).await;
-    let id = bid["bid_id"].as_str().unwrap().to_owned();
-    let invite = json!({"note": "Kick-off in Leeds.\nWeekly calls."});
-    api.call(
-        "POST",
-        &format!("/api/v1/bids/{id}/invite"),
-        &invite.to_string(),
-    )
-    .await;
-
-    let url = partner.web.url();
-    browser.login(&partner).await;
-    wait_for("the invitation on the partner's page", DEADLINE, || async {
-        browser
-            .client
-            .goto(&format!("{url}/invitations"))
-            .await
-            .unwrap();
-        browser
-            .text("main")
-            .await
-            .contains("Rebuild of the housing association")
-    })
-    .await;
-    browser.client.goto(&format!("{url}/")).await.unwrap();
-    let home = browser.text("main").await;
-    assert!(
-        home.contains("1 bid invitation or agreement waiting for our answer"),
-        "{home}"
-    );
-    browser
-        .client
-        .goto(&format!("{url}/invitations"))
-        .await
-        .unwrap();
-    let page = browser.text("section.invitation").await;
-    assert!(
-        page.contains("user experience design: 10") && page.contains("£550"),
-        "{page}"
-    );
-    assert!(
-        page.contains("Kick-off in Leeds.\nWeekly calls."),
-        "the note keeps its lines: {page}"
-    );
-    browser
-        .submit("form[action$='/answer'] button[value=accept]")
-        .await;
-    assert_eq!(
-        browser.text("p.notice").await,
-        "Answer sent to the lead's node."
-    );
-    let negotiation = format!("/api/v1/bids/{id}/negotiation");
-    wait_for("the lead to see the acceptance", DEADLINE, || async {
-        api.call("GET", &negotiation, "").await.1["ready_to_freeze"] == true
-    })
-    .await;
-    api.call(
-        "POST",
-        &format!("/api/v1/bids/{id}/freeze"),
-        r#"{"terms": "Net 30."}"#,
-    )
-    .await;
-    wait_for(
-        "the agreement to sign on the partner's page",
-        DEADLINE,
-        || async {
-            browser
-                .client
-                .goto(&format!("{url}/invitations"))
-                .await
-                .unwrap();
-            browser.text("main").await.contains("The agreement to sign")
-        },
-    )
-    .await;
-    assert!(
-        browser
-            .text("main")
-            .await
-            .contains("25 person-days, £14,500 in all")
-    );
-    browser.submit("form[action$='/sign'] button").await;
-    assert_eq!(
-        browser.text("p.notice").await,
-        "Signature sent to the lead's node."
-    );
-    wait_for("the bid to be agreed", DEADLINE, || async {
-        api.call("GET", &negotiation, "").await.1["agreed"] == true
-    })
-    .await;
-    browser.client.set_window_size(390, 844).await.unwrap();
-    browser
-        .client
-        .goto(&format!("{url}/invitations"))
-        .await
-        .unwrap();
-    assert!(browser.text("main").await.contains("Signed by our co-op."));
-    assert!(
-        fits(&browser).await,
-        "the invitations page scrolls sideways on a phone"
-    );
-
-    browser.close().await;
-    lead.stop().await;
-    partner.stop().await;
     for node in fed.nodes {
         node.node.shutdown().await;
     }

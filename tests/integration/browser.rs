@@ -81,8 +81,14 @@ impl Browser {
     }
 
     pub(crate) async fn login(&self, node: &WebNode) {
+        self.login_at(&node.web.url()).await;
+    }
+
+    /// Logs in as the admin at `url` (`localhost` and `127.0.0.1` keep
+    /// separate cookies, so one browser can be two nodes' member).
+    pub(crate) async fn login_at(&self, url: &str) {
         let c = &self.client;
-        c.goto(&format!("{}/", node.web.url())).await.unwrap();
+        c.goto(&format!("{url}/")).await.unwrap();
         assert!(
             c.current_url().await.unwrap().path().starts_with("/login"),
             "not sent to log in"

@@ -5,7 +5,9 @@
 
 mod adversary;
 mod agreement;
+mod agreement_browser;
 mod api_doc;
+mod bid_crash;
 mod bid_messages;
 mod bids;
 mod bids_browser;

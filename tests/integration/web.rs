@@ -68,6 +68,15 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client of the API at `base` (`http://host:port`) with `token`.
+    pub fn at(base: String, token: String) -> Api {
+        Api {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            base,
+            token,
+        }
+    }
+
     pub async fn new(node: &WebNode) -> Api {
         Api {
             client: Client::builder(TokioExecutor::new()).build_http(),

@@ -25,7 +25,7 @@ fn every_message_reads_as_its_fields_and_signs_to_its_bytes() {
     assert_eq!(bytes(&doc["message_domain_hex"]), MESSAGE_DOMAIN);
     let (lead, partner) = (secret(&doc["lead_seed"]), secret(&doc["partner_seed"]));
     let messages = doc["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 3);
+    assert_eq!(messages.len(), 5, "invite, counter, freeze, sign, outcome");
     for v in messages {
         let wire = bytes(&v["message_hex"]);
         let signed = SignedMessage::decode(&wire).unwrap();
@@ -64,10 +64,22 @@ fn the_document_hashes_and_its_signature_verifies() {
         v["partner_signature"].as_str().unwrap()
     );
     assert!(document.verify(&partner.public(), &signed));
-    // The sign message carries exactly this signature.
-    let sign = &doc["messages"][2];
-    let message = SignedMessage::decode(&bytes(&sign["message_hex"])).unwrap();
-    match message.message.body {
+    // The freeze message carries exactly this document, and the sign
+    // message exactly this signature.
+    let named = |name: &str| {
+        let v = doc["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap();
+        SignedMessage::decode(&bytes(&v["message_hex"])).unwrap()
+    };
+    match named("freeze").message.body {
+        Body::Freeze(d) => assert_eq!(d, document),
+        other => panic!("not a Freeze message: {other:?}"),
+    }
+    match named("sign").message.body {
         Body::Sign(s) => assert!(document.verify(&partner.public(), &s)),
         other => panic!("not a Sign message: {other:?}"),
     }

@@ -286,10 +286,24 @@ fn main() {
         body: Body::Sign(signature),
         ..base.clone()
     };
+    let freeze = Unsigned {
+        bid_version: 3,
+        seq: 4,
+        body: Body::Freeze(document.clone()),
+        ..base.clone()
+    };
+    let outcome = Unsigned {
+        bid_version: 4,
+        seq: 5,
+        body: Body::Outcome(coopnet_protocol::bidwire::Outcome::Won),
+        ..base.clone()
+    };
     let valid = vec![
         message("invite", base.clone(), &lead),
         message("counter", counter.clone(), &partner),
+        message("freeze", freeze, &lead),
         message("sign", sign, &partner),
+        message("outcome", outcome, &lead),
     ];
 
     let good = sign_bytes(&base, &lead);

@@ -190,6 +190,12 @@ async fn a_lead_and_a_partner_agree_a_bid_in_the_browser() {
     // Agreed on the lead's page; the summary prints; the roles download.
     c.switch_to_window(lead_window.clone()).await.unwrap();
     live(&browser, "Agreed: every partner signed.").await;
+    c.set_window_size(390, 844).await.unwrap();
+    assert!(
+        fits(&browser).await,
+        "the bid page scrolls sideways on a phone"
+    );
+    c.set_window_size(1280, 1000).await.unwrap();
     c.find(Locator::LinkText("Printable summary"))
         .await
         .unwrap()

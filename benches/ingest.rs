@@ -212,6 +212,7 @@ async fn node_path(path: &Path, records: &[Vec<u8>]) -> f64 {
         store: store.clone(),
         gate: Gate::open(),
         arrivals: tokio::sync::broadcast::channel(16).0,
+        monitor: std::sync::Arc::new(coopnet_node::monitor::Monitor::new()),
     };
     let (feedback_tx, mut feedback) = tokio::sync::mpsc::channel(64);
     let drain = tokio::spawn(async move { while feedback.recv().await.is_some() {} });

@@ -86,6 +86,7 @@ async fn rate(gate: Gate, batch: &[VerifiedRecord]) -> f64 {
         store: store.clone(),
         gate,
         arrivals,
+        monitor: std::sync::Arc::new(coopnet_node::monitor::Monitor::new()),
     };
     let start = Instant::now();
     for chunk in batch.chunks(1_000) {

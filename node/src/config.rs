@@ -56,6 +56,10 @@ pub struct Config {
     pub federation: Option<PathBuf>,
 }
 
+/// Seconds between heartbeats by default: at 1,000 co-ops each node
+/// receives about 12,000 of them an hour (see the README's figures).
+pub const DEFAULT_STATUS_INTERVAL_SECS: u64 = 300;
+
 /// Peer-to-peer settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -76,6 +80,9 @@ pub struct NetworkConfig {
     /// Gossip messages one peer may send per second (as many may come at
     /// once).
     pub gossip_per_peer: u32,
+    /// Seconds between this node's signed heartbeats (`NodeStatus`): its
+    /// version, records, peers and last sync, for the network dashboard.
+    pub status_interval_secs: u64,
 }
 
 impl NetworkConfig {
@@ -102,6 +109,7 @@ impl Default for NetworkConfig {
             sync_interval_secs: 30,
             gossip_per_author: crate::net::limits::PER_AUTHOR.per_second as u32,
             gossip_per_peer: crate::net::limits::PER_PEER.per_second as u32,
+            status_interval_secs: DEFAULT_STATUS_INTERVAL_SECS,
         }
     }
 }
@@ -118,6 +126,9 @@ pub struct HttpConfig {
     /// Proxies in front of the web app whose `X-Forwarded-For` names the
     /// client (log-in throttling counts per client address).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Whether `/metrics` may be read without an API token when the web
+    /// app listens on an address other than loopback.
+    pub metrics_open: bool,
 }
 
 impl Default for HttpConfig {
@@ -126,6 +137,7 @@ impl Default for HttpConfig {
             address: "127.0.0.1:8080".to_owned(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            metrics_open: false,
         }
     }
 }
@@ -216,14 +228,18 @@ impl Config {
              # the rest arrive by sync). This node gossips its own at half of it.\n\
              gossip_per_author = {per_author}\n\
              # Gossip messages one peer may send per second (as many at once).\n\
-             gossip_per_peer = {per_peer}\n\n\
+             gossip_per_peer = {per_peer}\n\
+             # Seconds between this node's signed heartbeats (for the network dashboard).\n\
+             status_interval_secs = {status}\n\n\
              [http]\n\
              # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\
              address = {http}\n\
              # The address members use behind the proxy; https:// makes cookies Secure.\n\
              {public_url}\n\
              # Proxies whose X-Forwarded-For header names the client, e.g. [\"127.0.0.1\"].\n\
-             trusted_proxies = {proxies}\n",
+             trusted_proxies = {proxies}\n\
+             # Serve /metrics without an API token even off loopback (on loopback it always is).\n\
+             metrics_open = {metrics_open}\n",
             name = toml_value(&self.name),
             listen = list(&self.network.listen),
             bootstrap = list(&self.network.bootstrap),
@@ -232,6 +248,8 @@ impl Config {
             sync = self.network.sync_interval_secs,
             per_author = self.network.gossip_per_author,
             per_peer = self.network.gossip_per_peer,
+            status = self.network.status_interval_secs,
+            metrics_open = self.http.metrics_open,
             http = toml_value(&self.http.address),
             public_url = match &self.http.public_url {
                 Some(url) => format!("public_url = {}", toml_value(url)),

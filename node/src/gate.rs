@@ -140,6 +140,23 @@ impl Gate {
         })
     }
 
+    /// The authors whose records are held, with how many each, most
+    /// first.
+    pub fn held_authors(&self) -> Vec<(PublicKey, usize)> {
+        let Some(inner) = &self.inner else {
+            return Vec::new();
+        };
+        let inner = inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<(PublicKey, usize)> = inner
+            .held
+            .by_author
+            .iter()
+            .map(|(k, records)| (*k, records.len()))
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
     /// Records held now.
     pub fn held(&self) -> usize {
         self.inner.as_ref().map_or(0, |i| {

@@ -78,6 +78,8 @@ pub struct Intake {
     pub gate: Gate,
     /// Where records that became current are announced.
     pub arrivals: broadcast::Sender<Arrival>,
+    /// Counts what is taken in and refused.
+    pub monitor: std::sync::Arc<crate::monitor::Monitor>,
 }
 
 impl Intake {

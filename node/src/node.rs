@@ -38,6 +38,8 @@ pub struct Overrides {
     pub sync_interval: Option<Duration>,
     /// Replace the grace period of peers that are not members.
     pub grace: Option<Duration>,
+    /// Replace the time between heartbeats.
+    pub status_interval: Option<Duration>,
 }
 
 /// How long a peer that is not a member may stay connected, by default.
@@ -167,6 +169,12 @@ pub struct Node {
     bid_wake: Arc<tokio::sync::Notify>,
     /// Bids a message was just taken about.
     bid_changes: broadcast::Sender<coopnet_protocol::bidwire::BidId>,
+    /// Time between our heartbeats.
+    status_interval: Duration,
+    /// When the node started.
+    started: std::time::Instant,
+    /// Counters and gauges for `/metrics`, and the event log's pace.
+    monitor: Arc<crate::monitor::Monitor>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -209,7 +217,10 @@ impl Node {
             bootstrap.extend(parse_addrs(&genesis.bootstrap)?);
         }
         let (bid_inbox, bid_messages) = mpsc::channel(net::BID_INBOX);
+        let monitor = Arc::new(crate::monitor::Monitor::new());
+        let events_task = crate::monitor::spawn_writer(&monitor, store.clone());
         let params = NetParams {
+            monitor: Arc::clone(&monitor),
             keypair: identity::libp2p_keypair(&secret),
             listen,
             bootstrap,
@@ -236,6 +247,7 @@ impl Node {
             store: store.clone(),
             gate,
             arrivals: arrivals.clone(),
+            monitor: Arc::clone(&monitor),
         };
         let per_author = config.network.per_author();
         let (ingest_tx, ingest_task) =
@@ -275,7 +287,18 @@ impl Node {
             searches: crate::search_cache::SearchCache::default(),
             bid_wake,
             bid_changes,
-            tasks: std::sync::Mutex::new(vec![ingest_task, net_task, bid_task, outbox_task]),
+            status_interval: overrides.status_interval.unwrap_or(Duration::from_secs(
+                config.network.status_interval_secs.max(1),
+            )),
+            started: std::time::Instant::now(),
+            monitor,
+            tasks: std::sync::Mutex::new(vec![
+                ingest_task,
+                net_task,
+                bid_task,
+                outbox_task,
+                events_task,
+            ]),
         };
         node.upgrade_own_contracts().await?;
         Ok(node)
@@ -323,6 +346,7 @@ impl Node {
         body: Option<Body>,
         expires_at: Option<Timestamp>,
     ) -> Result<Receipt, NodeError> {
+        let began = std::time::Instant::now();
         let _one_at_a_time = self.publish_lock.lock().await;
         let now = clock::now();
         let version = self
@@ -345,6 +369,10 @@ impl Node {
         );
         let roster_record = roster.then(|| verified.clone());
         let outcome = self.store.publish_local(verified).await?;
+        self.monitor
+            .publish_seconds
+            .observe(began.elapsed().as_secs_f64());
+        self.monitor.ingest("local", "stored");
         let mut change = IndexChange::default();
         if change.note(outcome, id, now.0)
             && let Some(record) = roster_record
@@ -491,6 +519,21 @@ impl Node {
         Arc::clone(&self.secret)
     }
 
+    /// Time between our heartbeats.
+    pub fn status_interval(&self) -> Duration {
+        self.status_interval
+    }
+
+    /// How long the node has been running.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The node's counters and gauges (`/metrics`) and event log pace.
+    pub fn monitor(&self) -> &Arc<crate::monitor::Monitor> {
+        &self.monitor
+    }
+
     /// The ids of bids as messages about them are taken (a lagging
     /// receiver should read everything again).
     pub fn bid_changes(&self) -> broadcast::Receiver<coopnet_protocol::bidwire::BidId> {
@@ -523,6 +566,14 @@ impl Node {
                     .is_none_or(|v| !v.is_revoked(&r.record.header().author))
             })
             .collect())
+    }
+
+    /// Keeps a task the node started, to stop it on shutdown.
+    pub(crate) fn keep_task(&self, task: JoinHandle<()>) {
+        match self.tasks.lock() {
+            Ok(mut tasks) => tasks.push(task),
+            Err(poisoned) => poisoned.into_inner().push(task),
+        }
     }
 
     /// Stops the network and the pipeline, then closes the store (which

@@ -58,6 +58,7 @@ pub async fn start_prepared_with(
         heartbeat: Some(Duration::from_millis(200)),
         sync_interval: Some(sync_interval),
         grace: Some(grace),
+        status_interval: None,
     };
     let node = Arc::new(Node::start(dir, overrides).await.expect("node starts"));
     let listening = node

@@ -293,6 +293,7 @@ async fn take_and_report(
                 (None, _) => break,
             },
         };
+        count(&intake.monitor, &from, &verdict);
         report(&from, verdict, feedback).await;
     }
     forward.extend(taken.released);
@@ -407,6 +408,34 @@ enum Verdict {
     Taken(Outcome),
     Invalid(RecordError),
     OverRate { flooding: bool },
+}
+
+/// Counts a verdict for `/metrics`; an invalid record goes to the event
+/// log with its reason and the peer that sent it.
+fn count(monitor: &crate::monitor::Monitor, from: &Source, verdict: &Verdict) {
+    let (source, peer) = match from {
+        Source::Gossip { peer, .. } => ("gossip", Some(*peer)),
+        Source::Sync { peer } => ("sync", Some(*peer)),
+        Source::Probation { peer } => ("probation", Some(*peer)),
+    };
+    let outcome = match verdict {
+        Verdict::Taken(Outcome::Stored(o)) if o.is_current() => "stored",
+        Verdict::Taken(Outcome::Stored(_)) => "not-newer",
+        Verdict::Taken(Outcome::Held) => "quarantined",
+        Verdict::Taken(Outcome::Refused(_)) => "refused",
+        Verdict::OverRate { .. } => "over-rate",
+        Verdict::Invalid(_) => "invalid",
+    };
+    monitor.ingest(source, outcome);
+    if let Verdict::Invalid(error) = verdict {
+        monitor.reject(error.code());
+        monitor.event(crate::monitor::Event {
+            kind: "rejected",
+            coop: None,
+            peer: peer.map(|p| p.to_string()),
+            detail: format!("a record by {source} was refused: {error}"),
+        });
+    }
 }
 
 async fn report(from: &Source, verdict: Verdict, feedback: &mpsc::Sender<Feedback>) {

@@ -27,6 +27,7 @@ async fn a_sync_page_gives_back_its_place_only_once_its_records_are_stored() {
         store: store.clone(),
         gate: crate::gate::Gate::open(),
         arrivals: tokio::sync::broadcast::channel(16).0,
+        monitor: std::sync::Arc::new(crate::monitor::Monitor::new()),
     };
     let (feedback_tx, mut feedback) = mpsc::channel(64);
     tokio::spawn(async move { while feedback.recv().await.is_some() {} });

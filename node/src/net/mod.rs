@@ -180,6 +180,8 @@ pub struct NetStats {
     pub fetches_dropped: u64,
     /// Size of the reconciled set.
     pub index_len: usize,
+    /// When a sync session last completed (Unix ms).
+    pub last_sync_at: Option<u64>,
 }
 
 /// A gossip message's intake is slow beyond this many milliseconds.

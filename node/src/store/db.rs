@@ -167,6 +167,7 @@ fn write_record(
         ])?;
     }
     partners::reindex(conn, slot, header, verified.body())?;
+    super::network::reindex(conn, slot, header, verified.body())?;
     Ok(true)
 }
 

@@ -25,6 +25,7 @@ mod actor;
 pub mod bid_messages;
 pub mod bids;
 pub mod db;
+pub mod network;
 pub mod partners;
 mod readers;
 pub mod schema;

@@ -73,6 +73,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: V5,
         then: None,
     },
+    Migration {
+        sql: V6,
+        then: Some(super::network::backfill),
+    },
 ];
 
 /// The schema version this code writes.
@@ -336,6 +340,62 @@ CREATE TABLE bid_outbox (
     UNIQUE (bid, recipient, seq)
 ) STRICT;
 CREATE INDEX bid_outbox_due ON bid_outbox (answered_at, next_attempt);
+";
+
+/// Version 6: the network dashboard (issue 19). `contract_skills`,
+/// `node_statuses` and `bid_notices` are derived from the current
+/// contract, node-status and bid-notice records, kept in step by
+/// `db::ingest` in the same transaction (see [`network`](super::network))
+/// and filled from `records` by this migration's Rust step; `event_log` is
+/// local only, bounded, and kept across restarts.
+const V6: &str = "
+-- Each skill an open contract requires, by its taxonomy key (a contract
+-- is open while its status says so, as on the contracts page).
+CREATE TABLE contract_skills (
+    slot  INTEGER NOT NULL,                  -- records.slot
+    skill TEXT    NOT NULL,                  -- Taxonomy::key of the name
+    PRIMARY KEY (slot, skill)
+) STRICT, WITHOUT ROWID;
+
+-- How many open contracts require each skill: kept as contracts come and
+-- go, so the dashboard never counts them per request.
+CREATE TABLE skill_demand (
+    skill     TEXT    NOT NULL PRIMARY KEY,
+    name      TEXT    NOT NULL,              -- as a contract first wrote it
+    contracts INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Each co-op's latest heartbeat.
+CREATE TABLE node_statuses (
+    author      BLOB    NOT NULL PRIMARY KEY CHECK (length(author) = 32),
+    issued_at   INTEGER NOT NULL,            -- Unix ms
+    expires_at  INTEGER,                     -- Unix ms
+    software    TEXT    NOT NULL,
+    records     INTEGER NOT NULL,
+    peers       INTEGER NOT NULL,
+    last_sync   INTEGER,                     -- Unix ms
+    uptime      INTEGER NOT NULL             -- seconds
+) STRICT, WITHOUT ROWID;
+
+-- Each bid's public notice, as it stands.
+CREATE TABLE bid_notices (
+    slot      INTEGER NOT NULL PRIMARY KEY,  -- records.slot
+    lead      BLOB    NOT NULL CHECK (length(lead) = 32),
+    status    TEXT    NOT NULL,              -- forming, submitted, won, lost, withdrawn
+    issued_at INTEGER NOT NULL,              -- Unix ms: when it last changed
+    partners  INTEGER NOT NULL
+) STRICT;
+
+-- What happened on this node that a coordinator follows, newest last;
+-- bounded (the oldest rows go).
+CREATE TABLE event_log (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,                 -- Unix ms
+    kind   TEXT    NOT NULL,
+    coop   BLOB    CHECK (coop IS NULL OR length(coop) = 32),
+    peer   TEXT,
+    detail TEXT    NOT NULL
+) STRICT;
 ";
 
 /// The page cache of a connection, in KiB.

@@ -97,6 +97,8 @@ pub struct NetParams {
     pub per_author: Rate,
     /// Where private bid messages from members go (SPEC §11).
     pub bid_inbox: mpsc::Sender<super::InboundBid>,
+    /// libp2p's metrics and the event log.
+    pub monitor: Arc<crate::monitor::Monitor>,
 }
 
 /// Why the network could not start.
@@ -199,6 +201,7 @@ pub fn spawn(
         },
         bids: bids::BidState::new(params.bid_inbox.clone()),
         stats: NetStats::default(),
+        monitor: Arc::clone(&params.monitor),
     };
     let task = tokio::spawn(event_loop.run());
     Ok((
@@ -240,6 +243,8 @@ struct EventLoop {
     /// Private bid messages in and out.
     bids: bids::BidState,
     stats: NetStats,
+    /// libp2p's metrics and the event log.
+    monitor: Arc<crate::monitor::Monitor>,
 }
 
 /// The anti-entropy state: the reconciled set, the sessions this node
@@ -470,12 +475,25 @@ impl EventLoop {
         if self.scoring.book.penalise(peer, points, Instant::now()) == Verdict::Block {
             tracing::warn!(%peer, "blocking peer for repeated misbehaviour");
             self.stats.peers_blocked += 1;
+            self.monitor.event(crate::monitor::Event {
+                kind: "blocked",
+                coop: crate::identity::coop_key_of(&peer),
+                peer: Some(peer.to_string()),
+                detail: "blocked for an hour for repeated misbehaviour".into(),
+            });
             self.swarm.behaviour_mut().guard.block(peer);
             let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        {
+            use libp2p::metrics::Recorder;
+            self.monitor.libp2p.record(&event);
+            if let SwarmEvent::Behaviour(BehaviourEvent::Gossip(e)) = &event {
+                self.monitor.libp2p.record(e);
+            }
+        }
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossip(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),

@@ -421,6 +421,7 @@ impl EventLoop {
             self.holders.reconciled(peer, done.epoch, done.lacks);
         }
         self.stats.syncs_completed += 1;
+        self.stats.last_sync_at = Some(crate::clock::now().0);
         self.sync.reconciled.insert(peer);
         self.tell_reconciled_if_done(peer);
     }

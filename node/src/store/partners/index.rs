@@ -242,6 +242,8 @@ pub fn refresh(conn: &mut Connection) -> Result<(), StoreError> {
         return Ok(());
     }
     backfill(&tx)?;
+    // The dashboard's skill keys come from the taxonomy too.
+    crate::store::network::backfill(&tx)?;
     tx.execute(
         "INSERT OR REPLACE INTO meta (name, value) VALUES ('taxonomy', ?1)",
         [fingerprint],

@@ -46,9 +46,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
             bootstrap: first_addr.iter().cloned().collect(),
             sync_interval: Some(Duration::from_secs(10)),
+            status_interval: Some(Duration::from_secs(30)),
             ..Overrides::default()
         };
         let node = Arc::new(Node::start(dir, overrides).await?);
+        Node::spawn_heartbeat(&node);
         if i == 0 {
             first_addr = Some(dial_address(&node).await?);
             for (j, key) in keys.iter().enumerate().skip(1) {

@@ -27,6 +27,9 @@ pub struct Args {
     /// Seconds between sync rounds (overrides the config).
     #[arg(long)]
     sync_interval_secs: Option<u64>,
+    /// Seconds between this node's heartbeats (overrides the config).
+    #[arg(long)]
+    status_interval_secs: Option<u64>,
 }
 
 /// Runs the node and its control socket; shuts down cleanly on a signal.
@@ -36,9 +39,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bootstrap: args.bootstrap,
         heartbeat: args.heartbeat_ms.map(std::time::Duration::from_millis),
         sync_interval: args.sync_interval_secs.map(std::time::Duration::from_secs),
+        status_interval: args
+            .status_interval_secs
+            .map(std::time::Duration::from_secs),
         ..Overrides::default()
     };
     let node = Arc::new(Node::start(&args.data, overrides).await?);
+    Node::spawn_heartbeat(&node);
     let addrs = node
         .net()
         .wait_listening(std::time::Duration::from_secs(5))
@@ -58,6 +65,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let web_config = coopnet_web::WebConfig {
         secure_cookies: settings.is_https(),
         trusted_proxies: settings.trusted_proxies.clone(),
+        metrics_open: settings.metrics_open,
         ..coopnet_web::WebConfig::plain_http()
     };
     let web = coopnet::web::serve_with(Arc::clone(&node), &http, web_config).await?;

@@ -19,6 +19,10 @@ pub struct AddArgs {
     /// Make them an administrator (default: member).
     #[arg(long)]
     admin: bool,
+    /// Let them admit and revoke members in the web app (on a node whose
+    /// co-op is a federation coordinator; administrators always may).
+    #[arg(long)]
+    coordinator: bool,
     /// Read the password from the first line of standard input instead of
     /// generating one.
     #[arg(long)]
@@ -82,8 +86,19 @@ pub async fn add(args: AddArgs) -> anyhow::Result<()> {
         Role::Member
     };
     users::add_user(&store, &args.name, &password, role, args.reset).await?;
+    store
+        .set_coordinator(args.name.clone(), args.coordinator)
+        .await?;
     store.close().await?;
-    println!("User {} ({role}) can now log in to the web app.", args.name);
+    let also = if args.coordinator {
+        ", coordinator"
+    } else {
+        ""
+    };
+    println!(
+        "User {} ({role}{also}) can now log in to the web app.",
+        args.name
+    );
     if generated {
         println!("  password: {password}   (shown once; keep it somewhere safe)");
     }

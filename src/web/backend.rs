@@ -85,6 +85,7 @@ fn user(user: store::User) -> User {
             store::Role::Admin => UserRole::Admin,
             store::Role::Member => UserRole::Member,
         },
+        coordinator: user.coordinator,
     }
 }
 
@@ -270,6 +271,10 @@ impl Backend for NodeBackend {
     }
 
     fn bids(&self) -> &dyn coopnet_web::bids::BidDesk {
+        self
+    }
+
+    fn network(&self) -> &dyn coopnet_web::network::NetworkDesk {
         self
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod backend;
 mod bids;
+mod network;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -57,6 +58,8 @@ pub async fn serve_with(
         .await
         .with_context(|| format!("cannot listen for the web app on {addr}"))?;
     let addr = listener.local_addr()?;
+    let mut config = config;
+    config.metrics_open |= addr.ip().is_loopback();
     let app = coopnet_web::router(Arc::new(NodeBackend::new(node)), config);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(coopnet_web::serve(listener, app, async move {

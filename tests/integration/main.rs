@@ -15,6 +15,7 @@ mod browser;
 mod cli;
 mod cli_output;
 mod crash;
+mod dashboard;
 mod federation;
 mod holders;
 mod network;

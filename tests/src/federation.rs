@@ -58,7 +58,7 @@ pub async fn start_prepared_with(
         heartbeat: Some(Duration::from_millis(200)),
         sync_interval: Some(sync_interval),
         grace: Some(grace),
-        status_interval: None,
+        status_interval: Some(Duration::from_secs(1)),
     };
     let node = Arc::new(Node::start(dir, overrides).await.expect("node starts"));
     let listening = node

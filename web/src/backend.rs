@@ -100,6 +100,8 @@ pub struct User {
     pub password_hash: String,
     /// Whether they administer this node.
     pub role: UserRole,
+    /// Whether they may admit and revoke members.
+    pub coordinator: bool,
 }
 
 /// What a local user may do.
@@ -249,6 +251,9 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Joint bids: the consortium builder and our bids.
     fn bids(&self) -> &dyn crate::bids::BidDesk;
+
+    /// The network dashboard and coordinators' actions.
+    fn network(&self) -> &dyn crate::network::NetworkDesk;
 }
 
 /// The contract fields a new contract starts from in the Add form.

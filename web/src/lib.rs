@@ -19,6 +19,7 @@ pub mod bids;
 mod csv;
 pub mod error;
 mod json;
+pub mod network;
 pub mod ops;
 mod pages;
 pub mod paging;
@@ -52,6 +53,9 @@ pub struct WebConfig {
     pub max_body: usize,
     /// Proxies whose `X-Forwarded-For` header names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve `/metrics` without a log-in (the server listens on loopback,
+    /// or the config says so).
+    pub metrics_open: bool,
 }
 
 impl WebConfig {
@@ -61,6 +65,7 @@ impl WebConfig {
             secure_cookies: false,
             max_body: MAX_BODY,
             trusted_proxies: Vec::new(),
+            metrics_open: false,
         }
     }
 }
@@ -101,6 +106,7 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
         .route("/login", get(auth::login::show).post(auth::login::submit))
         .route("/logout", post(auth::login::logout))
         .route("/health", get(health))
+        .route("/metrics", get(network::metrics::metrics))
         .route("/static/{file}", get(assets::serve))
         .merge(pages::routes())
         .nest("/api/v1", api::routes())

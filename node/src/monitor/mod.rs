@@ -42,6 +42,7 @@ pub struct Monitor {
     totals: Family<Labels, Counter>,
     events: events::Pace,
     dropped_events: AtomicU64,
+    gossip_taken: AtomicU64,
 }
 
 /// What a scrape reads from the node at that moment.
@@ -104,11 +105,20 @@ impl Monitor {
             totals,
             events: events::Pace::default(),
             dropped_events: AtomicU64::new(0),
+            gossip_taken: AtomicU64::new(0),
         }
+    }
+
+    /// Gossip messages taken in since start (whatever became of them).
+    pub fn gossip_taken(&self) -> u64 {
+        self.gossip_taken.load(Ordering::Relaxed)
     }
 
     /// Counts a record taken in.
     pub fn ingest(&self, source: &str, outcome: &str) {
+        if source == "gossip" {
+            self.gossip_taken.fetch_add(1, Ordering::Relaxed);
+        }
         self.ingested
             .get_or_create(&vec![
                 ("source", source.to_owned()),

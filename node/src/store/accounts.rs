@@ -63,6 +63,9 @@ pub struct User {
     pub password_hash: String,
     /// What they may do.
     pub role: Role,
+    /// Whether they may admit and revoke members for the co-op (when the
+    /// co-op is one of its federation's coordinators).
+    pub coordinator: bool,
     /// When the account was made, Unix ms (the store's clock).
     pub created_at: u64,
 }
@@ -74,6 +77,7 @@ impl fmt::Debug for User {
             .field("username", &self.username)
             .field("password_hash", &"..")
             .field("role", &self.role)
+            .field("coordinator", &self.coordinator)
             .field("created_at", &self.created_at)
             .finish()
     }
@@ -98,26 +102,31 @@ pub struct ApiToken {
 /// so a busy API client does not cost a write per request.
 pub const TOKEN_USE_GRANULARITY_MS: u64 = 60_000;
 
-const USER: &str = "SELECT id, username, password_hash, role, created_at FROM users";
+const USER: &str = "SELECT id, username, password_hash, role, created_at, coordinator FROM users";
 
-fn user_row(row: &Row<'_>) -> rusqlite::Result<(i64, String, String, String, i64)> {
+/// A user's columns as read.
+type UserRow = (i64, String, String, String, i64, bool);
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
         row.get(2)?,
         row.get(3)?,
         row.get(4)?,
+        row.get(5)?,
     ))
 }
 
 fn to_user(
-    (id, username, password_hash, role, created_at): (i64, String, String, String, i64),
+    (id, username, password_hash, role, created_at, coordinator): UserRow,
 ) -> Result<User, StoreError> {
     Ok(User {
         id,
         username,
         password_hash,
         role: role.parse().map_err(StoreError::Corrupt)?,
+        coordinator,
         created_at: from_column(created_at),
     })
 }
@@ -213,6 +222,15 @@ pub fn set_password(conn: &Connection, id: i64, password_hash: &str) -> Result<b
     Ok(changed == 1)
 }
 
+/// Gives or takes a user's coordinator role; `false` if there is no
+/// such user.
+pub fn set_coordinator(conn: &Connection, username: &str, on: bool) -> Result<bool, StoreError> {
+    let changed = conn
+        .prepare_cached("UPDATE users SET coordinator = ?2 WHERE username = ?1")?
+        .execute(params![username, on])?;
+    Ok(changed == 1)
+}
+
 /// Changes a user's role; `false` if there is no such user.
 pub fn set_role(conn: &Connection, id: i64, role: Role) -> Result<bool, StoreError> {
     let changed = conn
@@ -277,12 +295,12 @@ pub fn session(
 ) -> Result<Option<(User, String)>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT u.id, u.username, u.password_hash, u.role, u.created_at, s.csrf \
+            "SELECT u.id, u.username, u.password_hash, u.role, u.created_at, u.coordinator, s.csrf \
              FROM sessions AS s JOIN users AS u ON u.id = s.user_id \
              WHERE s.token_hash = ?1 AND s.expires_at > ?2",
         )?
         .query_row(params![&token_hash[..], to_column(now_ms)], |row| {
-            Ok((user_row(row)?, row.get::<_, String>(5)?))
+            Ok((user_row(row)?, row.get::<_, String>(6)?))
         })
         .optional()?;
     row.map(|(user, csrf)| Ok((to_user(user)?, csrf)))
@@ -368,12 +386,13 @@ fn token_lookup(
 ) -> Result<Option<(User, Option<u64>)>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT u.id, u.username, u.password_hash, u.role, u.created_at, t.last_used_at \
+            "SELECT u.id, u.username, u.password_hash, u.role, u.created_at, u.coordinator, \
+             t.last_used_at \
              FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id \
              WHERE t.token_hash = ?1",
         )?
         .query_row([&token_hash[..]], |row| {
-            Ok((user_row(row)?, row.get::<_, Option<i64>>(5)?))
+            Ok((user_row(row)?, row.get::<_, Option<i64>>(6)?))
         })
         .optional()?;
     let Some((user, last_used)) = row else {
@@ -457,6 +476,13 @@ impl Store {
             set_password(conn, id, &password_hash)
         })
         .await
+    }
+
+    /// Gives or takes a user's coordinator role; `false` if there is no
+    /// such user.
+    pub async fn set_coordinator(&self, username: String, on: bool) -> Result<bool, StoreError> {
+        self.write_job(DURABLE, move |conn, _| set_coordinator(conn, &username, on))
+            .await
     }
 
     /// Changes a user's role; `false` if there is no such user.

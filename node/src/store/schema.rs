@@ -386,6 +386,10 @@ CREATE TABLE bid_notices (
     partners  INTEGER NOT NULL
 ) STRICT;
 
+-- Users who may admit and revoke members (on a coordinator co-op's node).
+ALTER TABLE users ADD COLUMN coordinator INTEGER NOT NULL DEFAULT 0
+    CHECK (coordinator IN (0, 1));
+
 -- What happened on this node that a coordinator follows, newest last;
 -- bounded (the oldest rows go).
 CREATE TABLE event_log (

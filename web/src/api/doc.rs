@@ -7,12 +7,13 @@ use utoipa::{Modify, OpenApi};
 use super::{contracts, coops, own};
 use crate::bids::api as bids;
 use crate::bids::negotiation_api as negotiation;
+use crate::network::api as network;
 
 /// The API's description.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "coopnet node API", version = "1",
-        description = "A coopnet node's members' API: our co-op's records, partner search, contracts, joint bids (the consortium builder, our bids, invitations, signed agreements and public notices). \
+        description = "A coopnet node's members' API: our co-op's records, partner search, contracts, joint bids (the consortium builder, our bids, invitations, signed agreements and public notices), and the network dashboard and coordinators' actions. `GET /metrics` (outside `/api/v1`) serves Prometheus metrics. \
             Authenticate with `Authorization: Bearer <token>` (`coopnet token create`), or with the \
             browser session cookie plus the `X-CSRF-Token` header on state-changing calls. \
             Errors are JSON `{\"error\": …, \"field\": …}`: 400 when the request cannot be read at \
@@ -29,7 +30,9 @@ use crate::bids::negotiation_api as negotiation;
         bids::list, bids::create, bids::one, bids::update, bids::move_to, bids::history,
         negotiation::invite, negotiation::negotiation, negotiation::freeze, negotiation::agreement,
         negotiation::invitations, negotiation::answer, negotiation::sign, negotiation::notice,
-        crate::bids::export::api_roles_csv),
+        crate::bids::export::api_roles_csv, network::health, network::supply, network::capacity,
+        network::pipeline, network::events, network::coordination, network::admit,
+        network::revoke),
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))
 )]

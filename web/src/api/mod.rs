@@ -30,4 +30,5 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::bids::api::router())
         .merge(crate::bids::negotiation_api::router())
         .merge(crate::bids::export::api_router())
+        .merge(crate::network::api::router())
 }

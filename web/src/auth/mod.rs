@@ -56,6 +56,12 @@ impl Viewer {
     pub fn is_admin(&self) -> bool {
         self.user.role == UserRole::Admin
     }
+
+    /// Whether the user may admit and revoke members: a coordinator, or
+    /// the node's admin.
+    pub fn is_coordinator(&self) -> bool {
+        self.user.coordinator || self.is_admin()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
@@ -119,7 +125,7 @@ fn is_public(path: &str) -> bool {
 }
 
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") || path == "/metrics"
 }
 
 fn unsafe_method(method: &Method) -> bool {
@@ -174,7 +180,7 @@ pub async fn require_login(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    if is_public(&path) {
+    if is_public(&path) || (path == "/metrics" && state.config.metrics_open) {
         return next.run(request).await;
     }
     let viewer = match identify(&state, request.headers()).await {

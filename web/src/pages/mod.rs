@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::bids::invitations::router())
         .merge(crate::bids::lead::router())
         .merge(crate::bids::export::router())
+        .merge(crate::network::pages::router())
 }
 
 /// What the layout shows on every page.

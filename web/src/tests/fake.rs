@@ -236,6 +236,7 @@ impl Backend for Fake {
             username: username.to_owned(),
             password_hash: password_hash.to_owned(),
             role,
+            coordinator: false,
         });
         Ok(id)
     }
@@ -306,6 +307,56 @@ impl Backend for Fake {
 
     fn bids(&self) -> &dyn crate::bids::BidDesk {
         &NoBids
+    }
+
+    fn network(&self) -> &dyn crate::network::NetworkDesk {
+        &NoNetwork
+    }
+}
+
+/// The handler tests do not reach the dashboard; it is tested through
+/// real nodes (`tests/integration/dashboard.rs`).
+struct NoNetwork;
+
+#[async_trait]
+impl crate::network::NetworkDesk for NoNetwork {
+    async fn health(&self) -> Result<crate::network::HealthView, BackendError> {
+        Ok(Default::default())
+    }
+    async fn supply(&self) -> Result<Vec<crate::network::SupplyView>, BackendError> {
+        Ok(Vec::new())
+    }
+    async fn capacity(
+        &self,
+        _: Option<String>,
+        _: Option<String>,
+    ) -> Result<Vec<crate::network::WeekView>, BackendError> {
+        Ok(Vec::new())
+    }
+    async fn regions(&self) -> Result<Vec<String>, BackendError> {
+        Ok(Vec::new())
+    }
+    async fn pipeline(&self) -> Result<crate::network::PipelineView, BackendError> {
+        Ok(Default::default())
+    }
+    async fn events(&self, _: usize) -> Result<Vec<crate::network::EventView>, BackendError> {
+        Ok(Vec::new())
+    }
+    async fn coordination(&self) -> Result<crate::network::Coordination, BackendError> {
+        Ok(Default::default())
+    }
+    async fn admit(&self, _: String, _: bool) -> Result<String, BackendError> {
+        Err(BackendError::Refused(
+            "the fake node has no federation".into(),
+        ))
+    }
+    async fn revoke(&self, _: PublicKey, _: String) -> Result<(), BackendError> {
+        Err(BackendError::Refused(
+            "the fake node has no federation".into(),
+        ))
+    }
+    async fn metrics(&self) -> Result<String, BackendError> {
+        Ok("# EOF\n".into())
     }
 }
 

@@ -63,38 +63,39 @@ pub struct Snapshot {
 impl Monitor {
     /// A monitor with every metric registered.
     pub fn new() -> Monitor {
-        let mut registry = Registry::with_prefix("coopnet");
+        let mut registry = Registry::default();
+        let libp2p = libp2p::metrics::Metrics::new(&mut registry);
+        let ours = registry.sub_registry_with_prefix("coopnet");
         let ingested = Family::<Labels, Counter>::default();
-        registry.register(
+        ours.register(
             "records_ingested",
             "Records taken in, by source (gossip, sync, probation, local) and outcome",
             ingested.clone(),
         );
         let rejected = Family::<Labels, Counter>::default();
-        registry.register(
+        ours.register(
             "records_rejected",
             "Records refused as invalid, by reason",
             rejected.clone(),
         );
         let publish_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
-        registry.register(
+        ours.register(
             "publish_ack_seconds",
             "Seconds from a local publish to its acknowledgement (stored durably)",
             publish_seconds.clone(),
         );
         let gauges = Family::<Labels, Gauge>::default();
-        registry.register(
+        ours.register(
             "state",
             "The node's state at the scrape: peers connected, records by kind, quarantine, store bytes",
             gauges.clone(),
         );
         let totals = Family::<Labels, Counter>::default();
-        registry.register(
+        ours.register(
             "network",
             "Network totals since start: sync sessions, rounds and bytes, gossip, blocks",
             totals.clone(),
         );
-        let libp2p = libp2p::metrics::Metrics::new(registry.sub_registry_with_prefix("libp2p"));
         Monitor {
             registry: Mutex::new(registry),
             libp2p,
@@ -176,8 +177,43 @@ impl Monitor {
         let registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &registry);
-        text
+        prometheus_text(&text)
     }
+}
+
+/// OpenMetrics text (as `prometheus-client` writes it) in the Prometheus
+/// text format 0.0.4 that every scraper and `promtool` read: a counter's
+/// family is named with its `_total` suffix, `info` becomes a gauge named
+/// `…_info`, `unknown` is `untyped`, and `# UNIT` and `# EOF` go.
+pub fn prometheus_text(openmetrics: &str) -> String {
+    let mut out = String::with_capacity(openmetrics.len());
+    let mut help: Option<(&str, &str)> = None;
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            help = rest.split_once(' ').or(Some((rest, "")));
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, "untyped"));
+            let (name, kind) = match kind {
+                "counter" if !name.ends_with("_total") => (format!("{name}_total"), "counter"),
+                "info" => (format!("{name}_info"), "gauge"),
+                "unknown" => (name.to_owned(), "untyped"),
+                other => (name.to_owned(), other),
+            };
+            if let Some((_, text)) = help.take() {
+                out.push_str(&format!("# HELP {name} {text}\n"));
+            }
+            out.push_str(&format!("# TYPE {name} {kind}\n"));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 impl std::fmt::Debug for Monitor {
@@ -191,5 +227,49 @@ impl std::fmt::Debug for Monitor {
 impl Default for Monitor {
     fn default() -> Self {
         Monitor::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openmetrics_counters_info_and_eof_read_as_prometheus_text() {
+        let open = "# HELP a_requests Requests.\n# TYPE a_requests counter\n\
+                    a_requests_total{x=\"1\"} 3\n# HELP b Build.\n# TYPE b info\nb_info{v=\"1\"} 1\n\
+                    # HELP c Size.\n# TYPE c gauge\n# UNIT c bytes\nc 7\n# EOF\n";
+        assert_eq!(
+            prometheus_text(open),
+            "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\n\
+             a_requests_total{x=\"1\"} 3\n# HELP b_info Build.\n# TYPE b_info gauge\n\
+             b_info{v=\"1\"} 1\n# HELP c Size.\n# TYPE c gauge\nc 7\n"
+        );
+    }
+
+    #[test]
+    fn a_scrape_shows_the_state_and_the_counters() {
+        let monitor = Monitor::new();
+        monitor.reject("bad-signature");
+        monitor.ingest("gossip", "stored");
+        monitor.publish_seconds.observe(0.004);
+        let text = monitor.encode(&Snapshot {
+            peers: 3,
+            records_by_kind: vec![("profile".into(), 12)],
+            quarantine: 1,
+            store_bytes: 4096,
+            totals: vec![("sync_sessions", 5)],
+        });
+        for line in [
+            "coopnet_records_rejected_total{reason=\"bad-signature\"} 1",
+            "coopnet_records_ingested_total{source=\"gossip\",outcome=\"stored\"} 1",
+            "coopnet_state{what=\"peers_connected\"} 3",
+            "coopnet_state{what=\"records\",kind=\"profile\"} 12",
+            "coopnet_network_total{what=\"sync_sessions\"} 5",
+            "coopnet_publish_ack_seconds_count 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        assert_eq!(monitor.gossip_taken(), 1);
     }
 }

@@ -6,6 +6,7 @@
 mod connections;
 mod flood;
 mod gossip;
+mod metrics;
 mod sync;
 
 use std::time::Duration;

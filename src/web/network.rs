@@ -14,6 +14,10 @@ use coopnet_web::network::{
 use super::NodeBackend;
 use super::backend::node_error;
 
+/// How long a co-op that connected without being a member is listed as
+/// trying to join.
+const KNOCKS_KEPT_MS: u64 = 24 * 60 * 60 * 1000;
+
 fn health_view(h: Health, records_held: u64) -> HealthView {
     HealthView {
         members: h
@@ -147,7 +151,20 @@ impl NetworkDesk for NodeBackend {
 
     async fn coordination(&self) -> Result<Coordination, BackendError> {
         let node = self.node();
-        let pending = node.pending_joiners();
+        let view = node.gate().view();
+        let mut pending = node.pending_joiners();
+        // Co-ops whose nodes connected in the last day without being members.
+        let since = coopnet_node::clock::now().0.saturating_sub(KNOCKS_KEPT_MS);
+        for event in node.events(200).await.map_err(node_error)? {
+            if let Some(coop) = event.coop
+                && event.kind == "probation"
+                && event.at >= since
+                && !view.as_ref().is_some_and(|v| v.is_member(&coop))
+                && !pending.iter().any(|(k, _)| *k == coop)
+            {
+                pending.push((coop, 0));
+            }
+        }
         let names = node
             .coop_names(pending.iter().map(|(k, _)| *k).collect())
             .await

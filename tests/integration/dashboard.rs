@@ -316,11 +316,19 @@ async fn the_dashboard_shows_who_is_online_what_is_scarce_and_when_coops_are_fre
     )
     .await;
     offer(&newcomer.node, "Newcomer Co-op", "Wales", "Go", None).await;
-    browser
-        .client
-        .goto(&format!("{url}/network/coordinate"))
-        .await
-        .unwrap();
+    wait_for(
+        "the newcomer listed as trying to join",
+        DEADLINE,
+        || async {
+            browser
+                .client
+                .goto(&format!("{url}/network/coordinate"))
+                .await
+                .unwrap();
+            browser.text("main").await.contains(&key.to_string())
+        },
+    )
+    .await;
     browser
         .fill(
             "input[name=join_code]",

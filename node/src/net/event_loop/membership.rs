@@ -26,6 +26,17 @@ impl EventLoop {
     pub(super) fn check_membership(&mut self, peer: PeerId) {
         if !self.is_member(&peer) {
             tracing::info!(%peer, "peer is not a member: on probation");
+            if !self.members.on_probation.contains_key(&peer) {
+                // Who tried to join, for coordinators (paced by the monitor).
+                self.monitor.event(crate::monitor::Event {
+                    kind: "probation",
+                    coop: crate::identity::coop_key_of(&peer),
+                    peer: Some(peer.to_string()),
+                    detail: "a co-op that is not a member connected; it is dropped unless \
+                             admitted"
+                        .into(),
+                });
+            }
             self.members
                 .on_probation
                 .entry(peer)

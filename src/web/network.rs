@@ -65,12 +65,7 @@ impl NetworkDesk for NodeBackend {
     async fn health(&self) -> Result<HealthView, BackendError> {
         let node = self.node();
         let health = node.network_health().await.map_err(node_error)?;
-        let records = node
-            .store()
-            .counts()
-            .await
-            .map_err(|e| BackendError::Internal(e.to_string()))?
-            .records;
+        let records = health.records_held;
         let stats = node.net().stats().await.ok().unwrap_or_default();
         let minutes = (node.uptime().as_secs_f64() / 60.0).max(1.0 / 60.0);
         let gossip = node.monitor().gossip_taken() as f64;

@@ -63,6 +63,8 @@ fn pages(a: &WebNode, b_key: &str, contract: &str, bid: &str) -> Vec<String> {
         "/bids".to_owned(),
         format!("/bids/{bid}"),
         "/invitations".to_owned(),
+        "/network".to_owned(),
+        "/network/coordinate".to_owned(),
         "/no-such-page".to_owned(),
     ];
     pages.into_iter().map(|p| format!("{url}{p}")).collect()
@@ -178,7 +180,11 @@ async fn no_page_scrolls_sideways_on_a_phone_or_a_desktop_whatever_others_publis
         }
     }
     // Remote text is isolated from what follows it.
-    for page in [format!("/coops/{b_key}"), "/invitations".to_owned()] {
+    for page in [
+        format!("/coops/{b_key}"),
+        "/invitations".to_owned(),
+        "/network".to_owned(),
+    ] {
         browser
             .client
             .goto(&format!("{}{page}", a.web.url()))

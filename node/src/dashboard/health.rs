@@ -80,6 +80,8 @@ pub struct Health {
     pub never_seen: usize,
     /// Software versions in use, most used first, with how many nodes.
     pub versions: Vec<(String, usize)>,
+    /// Records we hold.
+    pub records_held: u64,
 }
 
 /// A member to judge: its key, name and membership expiry.
@@ -88,9 +90,14 @@ pub type Member = (PublicKey, String, Option<u64>);
 /// The health of `members` from their heartbeats, against the `ours`
 /// records we hold, at `now`.
 pub fn health(members: &[Member], statuses: &[StatusRow], ours: u64, now: u64) -> Health {
-    let mut out = Health::default();
+    let mut out = Health {
+        records_held: ours,
+        ..Health::default()
+    };
+    let by_coop: std::collections::HashMap<&PublicKey, &StatusRow> =
+        statuses.iter().map(|s| (&s.coop, s)).collect();
     for (coop, name, expires) in members {
-        let status = statuses.iter().find(|s| s.coop == *coop).cloned();
+        let status = by_coop.get(coop).map(|s| (*s).clone());
         let liveness = liveness(status.as_ref(), now);
         match liveness {
             Liveness::Online => out.online += 1,

@@ -39,7 +39,8 @@ impl Node {
     /// how their nodes are.
     pub async fn network_health(&self) -> Result<Health, NodeError> {
         let view = self.gate().view();
-        let (statuses, names, coops, expiries, ours) = self
+        let ours = self.store().counts().await?.records;
+        let (statuses, names, coops, expiries) = self
             .store()
             .read_network(|conn| {
                 Ok((
@@ -47,7 +48,6 @@ impl Node {
                     sql::names(conn)?,
                     sql::coops(conn)?,
                     sql::membership_expiries(conn)?,
-                    crate::store::db::counts(conn)?.records,
                 ))
             })
             .await?;

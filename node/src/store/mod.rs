@@ -104,6 +104,9 @@ pub struct Store {
     /// Bumped by the store's thread after each commit that changed the
     /// current records.
     generation: Arc<AtomicU64>,
+    /// The last counts read, with the generation they were read at: every
+    /// page shows them, and counting 100,000 rows each time is not free.
+    counts: Arc<std::sync::Mutex<Option<(u64, Counts)>>>,
     stopped: watch::Receiver<bool>,
     path: Option<Arc<Path>>,
 }
@@ -152,6 +155,7 @@ impl Store {
             commands,
             reads,
             generation,
+            counts: Arc::default(),
             stopped,
             path,
         })
@@ -297,7 +301,24 @@ impl Store {
 
     /// How much the store holds. Cancel-safe.
     pub async fn counts(&self) -> Result<Counts, StoreError> {
-        self.read(db::counts).await
+        let generation = self.generation();
+        let cached = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some((at, counts)) = cached
+            && at == generation
+        {
+            return Ok(counts);
+        }
+        let counts = self.read(db::counts).await?;
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((generation, counts.clone()));
+        Ok(counts)
     }
 
     /// The version our co-op should give its next record in this slot: the

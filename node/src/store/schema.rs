@@ -365,6 +365,10 @@ CREATE TABLE skill_demand (
     contracts INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 
+-- Counting records by kind (every page shows the count) reads this
+-- small index instead of every record.
+CREATE INDEX records_by_kind_tombstone ON records (kind, tombstone);
+
 -- Each co-op's latest heartbeat.
 CREATE TABLE node_statuses (
     author      BLOB    NOT NULL PRIMARY KEY CHECK (length(author) = 32),

@@ -51,6 +51,12 @@ enum Command {
     /// Joint bids.
     #[command(subcommand)]
     Bid(BidCommand),
+    /// Back up the node's store while it runs (and its key, when asked).
+    Backup(cli::backup::BackupArgs),
+    /// Restore a store backup into a stopped node's data directory.
+    Restore(cli::backup::RestoreArgs),
+    /// Check a data directory and its config, and say what is wrong.
+    Check(cli::check::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +116,11 @@ fn main() -> std::process::ExitCode {
         }
         Command::Inspect(args) => inspect::run(&args),
         Command::Bid(BidCommand::Verify(args)) => bid::verify(&args),
+        Command::Backup(args) => cli::backup::run_backup(&args),
+        Command::Restore(args) => {
+            cli::runtime().and_then(|rt| rt.block_on(cli::backup::run_restore(&args)))
+        }
+        Command::Check(args) => cli::runtime().and_then(|rt| rt.block_on(cli::check::run(&args))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,7 @@
 //! The command-line commands, one module each.
 
+pub mod backup;
+pub mod check;
 pub mod control;
 pub mod demo;
 mod demo_data;

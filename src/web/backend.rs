@@ -91,6 +91,23 @@ fn user(user: store::User) -> User {
 
 #[async_trait]
 impl Backend for NodeBackend {
+    async fn liveness(&self) -> (Result<(), String>, Result<(), String>) {
+        let store = self
+            .node
+            .store()
+            .ping()
+            .await
+            .map_err(|e| format!("the store does not answer: {e}"));
+        let stats =
+            tokio::time::timeout(std::time::Duration::from_secs(2), self.node.net().stats());
+        let network = match stats.await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err("the network task has stopped".to_owned()),
+            Err(_) => Err("the network task did not answer in 2 s".to_owned()),
+        };
+        (store, network)
+    }
+
     async fn info(&self) -> Result<NodeInfo, BackendError> {
         let counts = self.node.store().counts().await.map_err(store_error)?;
         let peers = self.node.net().peers().await.map_err(internal)?;

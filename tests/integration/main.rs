@@ -21,6 +21,7 @@ mod holders;
 mod network;
 mod partition;
 mod phone;
+mod production;
 mod protocol_smoke;
 mod push;
 mod secrets;

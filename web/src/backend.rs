@@ -174,6 +174,9 @@ impl ImportReport {
 pub trait Backend: Send + Sync + 'static {
     /// This node's name, key, federation, peers and counts.
     async fn info(&self) -> Result<NodeInfo, BackendError>;
+    /// Whether the node can work: its store answers a read, and its network
+    /// task answers (each `Err` says what is wrong).
+    async fn liveness(&self) -> (Result<(), String>, Result<(), String>);
     /// Our co-op's key.
     fn own_key(&self) -> PublicKey;
     /// The current record of a slot.

@@ -106,6 +106,7 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
         .route("/login", get(auth::login::show).post(auth::login::submit))
         .route("/logout", post(auth::login::logout))
         .route("/health", get(health))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(network::metrics::metrics))
         .route("/static/{file}", get(assets::serve))
         .merge(pages::routes())
@@ -121,6 +122,31 @@ pub fn router(backend: Arc<dyn Backend>, config: WebConfig) -> Router {
 
 async fn health() -> &'static str {
     "ok"
+}
+
+/// `GET /healthz` (no log-in): 200 while the store answers a read and the
+/// network task answers, else 503 saying which does not, for monitors and
+/// service managers.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (store, network) = state.backend.liveness().await;
+    let word = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.clone(),
+    };
+    let status = if store.is_ok() && network.is_ok() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if status.is_success() { "ok" } else { "unavailable" },
+        "store": word(&store),
+        "network": word(&network),
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

@@ -22,6 +22,7 @@
 
 pub mod accounts;
 mod actor;
+pub mod backup;
 pub mod bid_messages;
 pub mod bids;
 pub mod db;
@@ -297,6 +298,17 @@ impl Store {
     /// One page of current records, newest first. Cancel-safe.
     pub async fn list(&self, filter: ListFilter) -> Result<Vec<StoredRecord>, StoreError> {
         self.read(move |conn| db::list(conn, &filter)).await
+    }
+
+    /// Reads one row: whether the store answers at all (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        })
+        .await
     }
 
     /// How much the store holds. Cancel-safe.

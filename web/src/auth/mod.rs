@@ -120,7 +120,7 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) -> S
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/login" | "/health" | "/api/v1/health" | "/api/v1/openapi.json"
+        "/login" | "/health" | "/healthz" | "/api/v1/health" | "/api/v1/openapi.json"
     ) || path.starts_with("/static/")
 }
 

@@ -72,6 +72,10 @@ impl Backend for Fake {
         CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
+    async fn liveness(&self) -> (Result<(), String>, Result<(), String>) {
+        (Ok(()), Ok(()))
+    }
+
     async fn info(&self) -> Result<NodeInfo, BackendError> {
         Ok(NodeInfo {
             name: "Test Co-op".to_owned(),

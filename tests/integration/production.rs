@@ -309,3 +309,61 @@ async fn coopnet_check_finds_a_store_of_another_federation() {
     assert!(!out.status.success());
     assert!(said(&out).contains("genesis mismatch"), "{}", said(&out));
 }
+
+#[test]
+fn the_systemd_unit_is_hardened_and_verifies() {
+    let unit = include_str!("../../deploy/systemd/coopnet.service");
+    for line in [
+        "DynamicUser=yes",
+        "StateDirectory=coopnet",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "Restart=on-failure",
+        "CapabilityBoundingSet=",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "the unit lacks {line}");
+    }
+    let Ok(analyze) = which("systemd-analyze") else {
+        eprintln!("SKIPPED systemd-analyze verify: systemd-analyze is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coopnet.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/coopnet", env!("CARGO_BIN_EXE_coopnet")),
+    )
+    .unwrap();
+    let verify = Command::new(&analyze)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", said(&verify));
+    let security = Command::new(&analyze)
+        .args(["security", "--offline=true", "--threshold=20"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = said(&security);
+    assert!(security.status.success(), "exposure above 2.0: {text}");
+    let level = text
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for coopnet.service: ")
+                .nth(1)
+        })
+        .unwrap_or_default()
+        .to_owned();
+    eprintln!("systemd-analyze security: exposure {level}");
+}
+
+/// The path of a program on `PATH`.
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}

@@ -83,6 +83,9 @@ pub struct NetworkConfig {
     /// Seconds between this node's signed heartbeats (`NodeStatus`): its
     /// version, records, peers and last sync, for the network dashboard.
     pub status_interval_secs: u64,
+    /// Relay for members behind NAT (circuit relay v2, members only,
+    /// limited); useful when this node is publicly reachable.
+    pub relay: bool,
 }
 
 impl NetworkConfig {
@@ -102,7 +105,10 @@ impl NetworkConfig {
 impl Default for NetworkConfig {
     fn default() -> Self {
         Self {
-            listen: vec!["/ip4/0.0.0.0/tcp/4001".to_owned()],
+            listen: vec![
+                "/ip4/0.0.0.0/tcp/4001".to_owned(),
+                "/ip4/0.0.0.0/udp/4001/quic-v1".to_owned(),
+            ],
             bootstrap: Vec::new(),
             mdns: false,
             heartbeat_ms: 1_000,
@@ -110,6 +116,7 @@ impl Default for NetworkConfig {
             gossip_per_author: crate::net::limits::PER_AUTHOR.per_second as u32,
             gossip_per_peer: crate::net::limits::PER_PEER.per_second as u32,
             status_interval_secs: DEFAULT_STATUS_INTERVAL_SECS,
+            relay: true,
         }
     }
 }
@@ -230,7 +237,9 @@ impl Config {
              # Gossip messages one peer may send per second (as many at once).\n\
              gossip_per_peer = {per_peer}\n\
              # Seconds between this node's signed heartbeats (for the network dashboard).\n\
-             status_interval_secs = {status}\n\n\
+             status_interval_secs = {status}\n\
+             # Relay for member nodes behind NAT (when this node is reachable from the internet).\n\
+             relay = {relay}\n\n\
              [http]\n\
              # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\
              address = {http}\n\
@@ -249,6 +258,7 @@ impl Config {
             per_author = self.network.gossip_per_author,
             per_peer = self.network.gossip_per_peer,
             status = self.network.status_interval_secs,
+            relay = self.network.relay,
             metrics_open = self.http.metrics_open,
             http = toml_value(&self.http.address),
             public_url = match &self.http.public_url {

@@ -207,10 +207,20 @@ impl Node {
         tracing::info!("start-up: roster read");
         let index = net::sync::SyncIndex::from_items(store.sync_items().await?);
         tracing::info!("start-up: sync index of {} records", index.len());
-        let listen = match overrides.listen.is_empty() {
+        let mut listen = match overrides.listen.is_empty() {
             true => parse_addrs(&config.network.listen)?,
             false => parse_addrs(&overrides.listen)?,
         };
+        if genesis.as_ref().is_some_and(|g| g.network_key.is_some()) {
+            // QUIC cannot carry the private-network handshake (SPEC §9).
+            listen.retain(|a| {
+                let quic = a.to_string().contains("/quic");
+                if quic {
+                    tracing::info!(%a, "not listening on QUIC: the federation has a network key");
+                }
+                !quic
+            });
+        }
         let mut bootstrap = parse_addrs(&config.network.bootstrap)?;
         bootstrap.extend(parse_addrs(&overrides.bootstrap)?);
         if let Some(genesis) = &genesis {
@@ -221,6 +231,7 @@ impl Node {
         let events_task = crate::monitor::spawn_writer(&monitor, store.clone());
         let params = NetParams {
             monitor: Arc::clone(&monitor),
+            relay: config.network.relay,
             keypair: identity::libp2p_keypair(&secret),
             listen,
             bootstrap,

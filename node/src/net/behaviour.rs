@@ -6,7 +6,8 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    connection_limits, gossipsub, identify, identity::Keypair, kad, mdns, ping, request_response,
+    autonat, connection_limits, dcutr, gossipsub, identify, identity::Keypair, kad, mdns, ping,
+    relay, request_response,
 };
 
 use super::bid_codec::{BID_STREAM, BidCodec};
@@ -50,6 +51,8 @@ pub struct BehaviourParams {
     pub topic: gossipsub::IdentTopic,
     /// The federation gate, for the connection guard.
     pub gate: crate::gate::Gate,
+    /// Whether to relay for members behind NAT.
+    pub relay: bool,
 }
 
 /// Everything the node speaks.
@@ -76,6 +79,41 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     /// LAN discovery, only when configured.
     pub mdns: Toggle<mdns::tokio::Behaviour>,
+    /// Reservations and circuits on relays, for a node behind NAT.
+    pub relay_client: relay::client::Behaviour,
+    /// Relays for members behind NAT (circuit relay v2, limited).
+    pub relay: Toggle<relay::Behaviour>,
+    /// Upgrades a relayed connection to a direct one by hole punching.
+    pub dcutr: dcutr::Behaviour,
+    /// Asks peers to dial our address candidates back (AutoNAT v2).
+    pub autonat: autonat::v2::client::Behaviour,
+    /// Dials other peers' candidates back for them.
+    pub autonat_server: autonat::v2::server::Behaviour,
+}
+
+/// How long a node behind NAT may keep a relay reservation.
+pub const RESERVATION: Duration = Duration::from_secs(3_600);
+/// How long one relayed connection may last before it must be made again
+/// (or upgraded to a direct one).
+pub const CIRCUIT_DURATION: Duration = Duration::from_secs(30 * 60);
+/// Bytes one relayed connection may carry each way: a sync of a large
+/// backlog fits (SPEC §9.6).
+pub const CIRCUIT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The relay's limits: members behind NAT get a reservation each (the
+/// guard keeps non-members out after their grace period), a few circuits
+/// at a time, each bounded in time and bytes.
+fn relay_config() -> relay::Config {
+    relay::Config {
+        max_reservations: 128,
+        max_reservations_per_peer: 2,
+        reservation_duration: RESERVATION,
+        max_circuits: 64,
+        max_circuits_per_peer: 8,
+        max_circuit_duration: CIRCUIT_DURATION,
+        max_circuit_bytes: CIRCUIT_BYTES,
+        ..relay::Config::default()
+    }
 }
 
 /// Why the behaviour could not be built.
@@ -91,7 +129,11 @@ pub enum BuildError {
 
 impl Behaviour {
     /// Builds the behaviour for the node with `key`.
-    pub fn new(key: &Keypair, params: &BehaviourParams) -> Result<Self, BuildError> {
+    pub fn new(
+        key: &Keypair,
+        params: &BehaviourParams,
+        relay_client: relay::client::Behaviour,
+    ) -> Result<Self, BuildError> {
         let peer_id = key.public().to_peer_id();
         let mut kad_config = kad::Config::new(KAD_PROTOCOL);
         // Only members enter the routing table (the event loop adds them
@@ -100,6 +142,12 @@ impl Behaviour {
         kad_config.set_kbucket_inserts(kad::BucketInserts::Manual);
         let mut kad =
             kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
+        // NOTE: server mode from the start. Issue 20 asks for client mode
+        // until AutoNAT confirms an external address; with it, members that
+        // only dial out stayed clients, other nodes dropped them from their
+        // routing tables, and a lead could no longer find a partner's node
+        // to deliver a bid message (the bid tests caught it). Confirming
+        // configured addresses first is the next step.
         kad.set_mode(Some(kad::Mode::Server));
         let mdns = match params.mdns {
             true => Some(
@@ -137,6 +185,17 @@ impl Behaviour {
                     .with_timeout(PING_TIMEOUT),
             ),
             mdns: mdns.into(),
+            relay_client,
+            relay: params
+                .relay
+                .then(|| relay::Behaviour::new(peer_id, relay_config()))
+                .into(),
+            dcutr: dcutr::Behaviour::new(peer_id),
+            autonat: autonat::v2::client::Behaviour::new(
+                rand_core::OsRng,
+                autonat::v2::client::Config::default(),
+            ),
+            autonat_server: autonat::v2::server::Behaviour::new(rand_core::OsRng),
         })
     }
 }

@@ -182,6 +182,16 @@ pub struct NetStats {
     pub index_len: usize,
     /// When a sync session last completed (Unix ms).
     pub last_sync_at: Option<u64>,
+    /// AutoNAT tests of our addresses that failed (behind NAT).
+    pub nat_tests_failed: u64,
+    /// Relay reservations we obtained (behind NAT).
+    pub relay_reservations: u64,
+    /// Circuits we relayed for members behind NAT.
+    pub circuits_relayed: u64,
+    /// Relayed connections upgraded to direct ones by hole punching.
+    pub holes_punched: u64,
+    /// Hole punches that failed (the connection stays relayed).
+    pub hole_punches_failed: u64,
 }
 
 /// A gossip message's intake is slow beyond this many milliseconds.

@@ -21,6 +21,7 @@ mod connections;
 pub(super) mod fetch;
 mod gossip;
 mod membership;
+mod nat;
 mod push;
 mod sketching;
 mod sync_handlers;
@@ -99,6 +100,8 @@ pub struct NetParams {
     pub bid_inbox: mpsc::Sender<super::InboundBid>,
     /// libp2p's metrics and the event log.
     pub monitor: Arc<crate::monitor::Monitor>,
+    /// Whether to relay for members behind NAT.
+    pub relay: bool,
 }
 
 /// Why the network could not start.
@@ -202,6 +205,7 @@ pub fn spawn(
         bids: bids::BidState::new(params.bid_inbox.clone()),
         stats: NetStats::default(),
         monitor: Arc::clone(&params.monitor),
+        nat: nat::NatState::default(),
     };
     let task = tokio::spawn(event_loop.run());
     Ok((
@@ -245,6 +249,8 @@ struct EventLoop {
     stats: NetStats,
     /// libp2p's metrics and the event log.
     monitor: Arc<crate::monitor::Monitor>,
+    /// Reachability and relays.
+    nat: nat::NatState,
 }
 
 /// The anti-entropy state: the reconciled set, the sessions this node
@@ -502,7 +508,18 @@ impl EventLoop {
                 peer_id,
                 info,
                 ..
-            })) => self.identified(peer_id, info.listen_addrs),
+            })) => {
+                self.nat_identified(peer_id, &info.protocols);
+                self.identified(peer_id, info.listen_addrs);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Autonat(e)) => {
+                self.on_nat(nat::NatEvent::AutoNat(e))
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::RelayClient(e)) => {
+                self.on_nat(nat::NatEvent::Client(e))
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Relay(e)) => self.on_nat(nat::NatEvent::Relay(e)),
+            SwarmEvent::Behaviour(BehaviourEvent::Dcutr(e)) => self.on_nat(nat::NatEvent::Dcutr(e)),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
                 id,
                 result: kad::QueryResult::GetClosestPeers(result),
@@ -518,13 +535,23 @@ impl EventLoop {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
+                endpoint,
                 ..
-            } => self.connected(peer_id, num_established.get() == 1),
+            } => {
+                let dialled = endpoint
+                    .is_dialer()
+                    .then(|| endpoint.get_remote_address().clone());
+                self.nat_connected(peer_id, dialled);
+                self.connected(peer_id, num_established.get() == 1);
+            }
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 num_established: 0,
                 ..
-            } => self.disconnected(peer_id),
+            } => {
+                self.nat_disconnected(&peer_id);
+                self.disconnected(peer_id);
+            }
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 self.stats.dial_failures += 1;

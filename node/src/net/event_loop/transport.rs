@@ -38,15 +38,20 @@ pub(super) fn build_swarm(
         mdns: params.mdns,
         topic: topic.clone(),
         gate: params.gate.clone(),
+        relay: params.relay,
     };
-    let behaviour = Behaviour::new(&params.keypair, &behaviour_params)?;
     let failed = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
     let psk = params.network_key.map(PreSharedKey::new);
     let swarm = libp2p::SwarmBuilder::with_existing_identity(params.keypair.clone())
         .with_tokio()
         .with_other_transport(|keypair| transport(keypair, psk).map_err(Box::from))
         .map_err(|e| failed(&e))?
-        .with_behaviour(|_| behaviour)
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| failed(&e))?
+        .with_behaviour(|key, relay_client| {
+            Behaviour::new(key, &behaviour_params, relay_client)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
         .map_err(|e| failed(&e))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
         .with_connection_timeout(HANDSHAKE_TIMEOUT)
@@ -63,6 +68,16 @@ type Tcp = libp2p::core::transport::map::Map<
     fn(tcp::tokio::TcpStream, ConnectedPoint) -> tcp::tokio::TcpStream,
 >;
 
+/// QUIC with the handshake bound of TCP connections and keep-alives that
+/// notice a dead path as fast as the TCP user timeout does.
+fn quic_config(keypair: &Keypair) -> libp2p::quic::Config {
+    let mut config = libp2p::quic::Config::new(keypair);
+    config.handshake_timeout = HANDSHAKE_TIMEOUT;
+    config.max_idle_timeout = TCP_USER_TIMEOUT.as_millis() as u32;
+    config.keep_alive_interval = Duration::from_secs(2);
+    config
+}
+
 fn tcp() -> Tcp {
     tcp::tokio::Transport::new(tcp::Config::default().nodelay(true)).map(with_user_timeout)
 }
@@ -77,16 +92,23 @@ fn with_user_timeout(stream: tcp::tokio::TcpStream, _: ConnectedPoint) -> tcp::t
 
 /// TCP, behind a private-network handshake when the federation has a
 /// network key (a peer without the key cannot complete a connection), then
-/// Noise and Yamux.
+/// Noise and Yamux; and QUIC beside it, except under a network key (QUIC
+/// has its own handshake, which a pre-shared key cannot wrap: SPEC §9).
 fn transport(keypair: &Keypair, psk: Option<PreSharedKey>) -> Result<Boxed, noise::Error> {
     let noise = noise::Config::new(keypair)?;
     Ok(match psk {
-        None => tcp()
-            .upgrade(Version::V1Lazy)
-            .authenticate(noise)
-            .multiplex(yamux::Config::default())
-            .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
-            .boxed(),
+        None => {
+            let quic = libp2p::quic::tokio::Transport::new(quic_config(keypair))
+                .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection)));
+            tcp()
+                .upgrade(Version::V1Lazy)
+                .authenticate(noise)
+                .multiplex(yamux::Config::default())
+                .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
+                .or_transport(quic)
+                .map(|either, _| either.into_inner())
+                .boxed()
+        }
         Some(psk) => tcp()
             .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
             .upgrade(Version::V1Lazy)

@@ -1,0 +1,145 @@
+//! Behind NAT (issue 20): AutoNAT v2 tells the node whether its address
+//! candidates can be dialled from outside; while none is confirmed and a
+//! test has failed, the node reserves a slot on up to [`RELAYS`] member
+//! nodes that offer circuit relay v2, and listens through them (its relayed
+//! address spreads by identify and Kademlia). DCUtR then upgrades relayed
+//! connections to direct ones by hole punching where the NATs allow.
+//! (Kademlia stays in server mode for now: see `behaviour.rs`.)
+
+use std::collections::{HashMap, HashSet};
+
+use libp2p::multiaddr::Protocol;
+use libp2p::{Multiaddr, PeerId, StreamProtocol, autonat, dcutr, relay};
+
+use super::EventLoop;
+
+/// Relays a node behind NAT reserves a slot on at most.
+pub const RELAYS: usize = 2;
+/// The circuit relay v2 hop protocol a relay offers.
+const HOP: StreamProtocol = StreamProtocol::new("/libp2p/circuit/relay/0.2.0/hop");
+
+/// What the loop knows about reachability.
+#[derive(Debug, Default)]
+pub(super) struct NatState {
+    /// The address we dialled each connected relay-capable member at.
+    relays: HashMap<PeerId, Multiaddr>,
+    /// Where we have asked for a reservation.
+    reserved: HashSet<PeerId>,
+    /// AutoNAT tests that failed (none of our candidates was dialled back).
+    failed_tests: u64,
+    /// Where we dialled each connected peer (to reach it as a relay).
+    dialled: HashMap<PeerId, Multiaddr>,
+}
+
+/// What the NAT behaviours report.
+pub(super) enum NatEvent {
+    AutoNat(autonat::v2::client::Event),
+    Client(relay::client::Event),
+    Relay(relay::Event),
+    Dcutr(dcutr::Event),
+}
+
+impl EventLoop {
+    /// Notes where we dialled a peer (`None`: it dialled us).
+    pub(super) fn nat_connected(&mut self, peer: PeerId, dialled: Option<Multiaddr>) {
+        if let Some(addr) = dialled.filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit)) {
+            self.nat.dialled.insert(peer, addr);
+        }
+    }
+
+    /// Forgets a peer that is gone.
+    pub(super) fn nat_disconnected(&mut self, peer: &PeerId) {
+        self.nat.dialled.remove(peer);
+        self.nat.relays.remove(peer);
+        self.nat.reserved.remove(peer);
+    }
+
+    /// Notes a member that offers relaying; reserves on it if we seem to
+    /// be unreachable.
+    pub(super) fn nat_identified(&mut self, peer: PeerId, protocols: &[StreamProtocol]) {
+        if !protocols.contains(&HOP) || !self.is_member(&peer) {
+            return;
+        }
+        if let Some(addr) = self.nat.dialled.get(&peer).cloned() {
+            self.nat.relays.insert(peer, addr);
+            self.reserve_if_unreachable();
+        }
+    }
+
+    fn reachable(&self) -> bool {
+        self.swarm.external_addresses().next().is_some()
+    }
+
+    /// Listens through relays while no external address is confirmed and
+    /// a test failed.
+    fn reserve_if_unreachable(&mut self) {
+        if self.reachable() || self.nat.failed_tests == 0 {
+            return;
+        }
+        let wanted = RELAYS.saturating_sub(self.nat.reserved.len());
+        let candidates: Vec<(PeerId, Multiaddr)> = self
+            .nat
+            .relays
+            .iter()
+            .filter(|(p, _)| !self.nat.reserved.contains(p))
+            .take(wanted)
+            .map(|(p, a)| (*p, a.clone()))
+            .collect();
+        for (relay, addr) in candidates {
+            let circuit = addr.with(Protocol::P2p(relay)).with(Protocol::P2pCircuit);
+            match self.swarm.listen_on(circuit.clone()) {
+                Ok(_) => {
+                    tracing::info!(%relay, "behind NAT: listening through a relay");
+                    self.nat.reserved.insert(relay);
+                }
+                Err(e) => tracing::warn!(%circuit, "cannot listen through the relay: {e}"),
+            }
+        }
+    }
+
+    pub(super) fn on_nat(&mut self, event: NatEvent) {
+        match event {
+            NatEvent::AutoNat(e) => match e.result {
+                Ok(()) => tracing::info!(addr = %e.tested_addr, "reachable from outside"),
+                Err(error) => {
+                    tracing::debug!(addr = %e.tested_addr, "not reachable at: {error}");
+                    self.nat.failed_tests += 1;
+                    self.stats.nat_tests_failed += 1;
+                    self.reserve_if_unreachable();
+                }
+            },
+            NatEvent::Client(relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                renewal,
+                ..
+            }) => {
+                if !renewal {
+                    self.stats.relay_reservations += 1;
+                    tracing::info!(relay = %relay_peer_id, "relay reservation accepted");
+                }
+            }
+            NatEvent::Client(_) => {}
+            NatEvent::Relay(relay::Event::CircuitReqAccepted {
+                src_peer_id,
+                dst_peer_id,
+            }) => {
+                self.stats.circuits_relayed += 1;
+                tracing::debug!(%src_peer_id, %dst_peer_id, "relaying a circuit");
+            }
+            NatEvent::Relay(_) => {}
+            NatEvent::Dcutr(dcutr::Event {
+                remote_peer_id,
+                result,
+            }) => match result {
+                Ok(_) => {
+                    self.stats.holes_punched += 1;
+                    tracing::info!(peer = %remote_peer_id, "direct connection by hole punching");
+                }
+                Err(e) => {
+                    self.stats.hole_punches_failed += 1;
+                    tracing::info!(peer = %remote_peer_id, "hole punching failed: {e}");
+                }
+            },
+        }
+    }
+}

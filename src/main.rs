@@ -38,6 +38,8 @@ enum Command {
     List(cli::control::ListArgs),
     /// List the node's connected peers (node running).
     Peers(cli::control::DataArgs),
+    /// Connect the running node to a peer (directly or through a relay).
+    Connect(cli::control::ConnectArgs),
     /// Show the node's identity, addresses and counts (node running).
     Status(cli::control::DataArgs),
     /// Manage the web app's local users.
@@ -101,6 +103,7 @@ fn main() -> std::process::ExitCode {
         Command::Withdraw(args) => cli::control::withdraw(&args),
         Command::List(args) => cli::control::list(&args),
         Command::Peers(args) => cli::control::peers(&args),
+        Command::Connect(args) => cli::control::connect(&args),
         Command::Status(args) => cli::control::status(&args),
         Command::User(UserCommand::Add(args)) => {
             cli::runtime().and_then(|rt| rt.block_on(cli::users::add(args)))

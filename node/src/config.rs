@@ -86,6 +86,9 @@ pub struct NetworkConfig {
     /// Relay for members behind NAT (circuit relay v2, members only,
     /// limited); useful when this node is publicly reachable.
     pub relay: bool,
+    /// Addresses others reach this node at (its public IP and port), if
+    /// known; otherwise AutoNAT finds out.
+    pub external: Vec<String>,
 }
 
 impl NetworkConfig {
@@ -117,6 +120,7 @@ impl Default for NetworkConfig {
             gossip_per_peer: crate::net::limits::PER_PEER.per_second as u32,
             status_interval_secs: DEFAULT_STATUS_INTERVAL_SECS,
             relay: true,
+            external: Vec::new(),
         }
     }
 }
@@ -239,7 +243,9 @@ impl Config {
              # Seconds between this node's signed heartbeats (for the network dashboard).\n\
              status_interval_secs = {status}\n\
              # Relay for member nodes behind NAT (when this node is reachable from the internet).\n\
-             relay = {relay}\n\n\
+             relay = {relay}\n\
+             # Addresses others reach this node at, e.g. \"/ip4/203.0.113.5/tcp/4001\" (else AutoNAT finds out).\n\
+             external = {external}\n\n\
              [http]\n\
              # Where the web app listens. Keep it on 127.0.0.1 behind a TLS proxy.\n\
              address = {http}\n\
@@ -259,6 +265,7 @@ impl Config {
             per_peer = self.network.gossip_per_peer,
             status = self.network.status_interval_secs,
             relay = self.network.relay,
+            external = list(&self.network.external),
             metrics_open = self.http.metrics_open,
             http = toml_value(&self.http.address),
             public_url = match &self.http.public_url {

@@ -87,6 +87,12 @@ pub enum Request {
     },
     /// Connected peers.
     Peers,
+    /// Connect to a peer at this multiaddress (a relayed one too:
+    /// `…/p2p/RELAY/p2p-circuit/p2p/PEER`).
+    Connect {
+        /// The address.
+        addr: String,
+    },
     /// The node's identity, addresses and counts.
     Status,
 }
@@ -229,6 +235,15 @@ async fn handle(node: &Node, request: Request) -> Result<Value, String> {
         Request::Peers => {
             let peers = node.net().peers().await.map_err(|e| e.to_string())?;
             Ok(json!({"ok": true, "peers": peers}))
+        }
+        Request::Connect { addr } => {
+            let parsed = addr
+                .parse()
+                .map_err(|_| format!("{addr:?} is not a multiaddress"))?;
+            match node.net().dial(parsed).await.map_err(|e| e.to_string())? {
+                Ok(()) => Ok(json!({"ok": true})),
+                Err(e) => Err(format!("cannot dial {addr}: {e}")),
+            }
         }
         Request::Status => status(node).await,
     }

@@ -40,6 +40,8 @@ pub struct Overrides {
     pub grace: Option<Duration>,
     /// Replace the time between heartbeats.
     pub status_interval: Option<Duration>,
+    /// Add addresses others reach this node at (its public ones).
+    pub external: Vec<String>,
 }
 
 /// How long a peer that is not a member may stay connected, by default.
@@ -229,7 +231,10 @@ impl Node {
         let (bid_inbox, bid_messages) = mpsc::channel(net::BID_INBOX);
         let monitor = Arc::new(crate::monitor::Monitor::new());
         let events_task = crate::monitor::spawn_writer(&monitor, store.clone());
+        let mut external = parse_addrs(&config.network.external)?;
+        external.extend(parse_addrs(&overrides.external)?);
         let params = NetParams {
+            external,
             monitor: Arc::clone(&monitor),
             relay: config.network.relay,
             keypair: identity::libp2p_keypair(&secret),

@@ -167,6 +167,28 @@ fn when(ms: u64) -> String {
 }
 
 /// `coopnet peers`.
+/// Arguments of `coopnet connect`.
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// The node's data directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// The peer's multiaddress, with `/p2p/<peer id>` (through a relay:
+    /// `…/p2p/<relay>/p2p-circuit/p2p/<peer>`).
+    addr: String,
+}
+
+/// Asks the running node to connect to a peer.
+pub fn connect(args: &ConnectArgs) -> anyhow::Result<()> {
+    ask(
+        &args.data,
+        &Request::Connect {
+            addr: args.addr.clone(),
+        },
+    )?;
+    Out.line(format_args!("dialling {}", args.addr))
+}
+
 pub fn peers(args: &DataArgs) -> anyhow::Result<()> {
     let reply = ask(&args.data, &Request::Peers)?;
     let mut out = Out;

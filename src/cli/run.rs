@@ -30,6 +30,9 @@ pub struct Args {
     /// Seconds between this node's heartbeats (overrides the config).
     #[arg(long)]
     status_interval_secs: Option<u64>,
+    /// An address others reach this node at (repeatable; its public IP).
+    #[arg(long)]
+    external: Vec<String>,
 }
 
 /// Runs the node and its control socket; shuts down cleanly on a signal.
@@ -42,6 +45,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         status_interval: args
             .status_interval_secs
             .map(std::time::Duration::from_secs),
+        external: args.external,
         ..Overrides::default()
     };
     let node = Arc::new(Node::start(&args.data, overrides).await?);

@@ -18,6 +18,7 @@ mod crash;
 mod dashboard;
 mod federation;
 mod holders;
+mod nat;
 mod network;
 mod partition;
 mod phone;

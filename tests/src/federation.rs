@@ -59,6 +59,7 @@ pub async fn start_prepared_with(
         sync_interval: Some(sync_interval),
         grace: Some(grace),
         status_interval: Some(Duration::from_secs(1)),
+        external: Vec::new(),
     };
     let node = Arc::new(Node::start(dir, overrides).await.expect("node starts"));
     let listening = node

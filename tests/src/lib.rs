@@ -15,6 +15,7 @@ use coopnet_protocol::{Body, Draft, Kind, RecordId, SecretKey, Timestamp, sample
 pub mod federation;
 pub mod hostile;
 pub mod lab_nodes;
+pub mod natlab;
 pub mod netns;
 
 /// How long a test waits for a condition before failing.

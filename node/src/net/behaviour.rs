@@ -207,7 +207,11 @@ fn limits() -> connection_limits::ConnectionLimits {
         .with_max_pending_outgoing(Some(64))
         .with_max_established_incoming(Some(256))
         .with_max_established_outgoing(Some(256))
-        .with_max_established_per_peer(Some(2))
+        // Relayed connections (through a relay's TCP and QUIC addresses),
+        // the direct one hole punching makes beside them, and one spare: at
+        // 2, a hole punch's dial was refused while two relayed connections
+        // were open.
+        .with_max_established_per_peer(Some(4))
 }
 
 fn gossip(params: &BehaviourParams) -> Result<gossipsub::Behaviour, BuildError> {

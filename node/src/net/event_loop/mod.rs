@@ -102,6 +102,8 @@ pub struct NetParams {
     pub monitor: Arc<crate::monitor::Monitor>,
     /// Whether to relay for members behind NAT.
     pub relay: bool,
+    /// Addresses others reach this node at, as its operator says.
+    pub external: Vec<Multiaddr>,
 }
 
 /// Why the network could not start.
@@ -153,6 +155,10 @@ pub fn spawn(
                 addr: addr.clone(),
                 reason: e.to_string(),
             })?;
+    }
+    for addr in &params.external {
+        // Confirmed by the operator: peers may dial it, relays announce it.
+        swarm.add_external_address(addr.clone());
     }
     for addr in &params.bootstrap {
         if let Err(e) = swarm.dial(addr.clone()) {
@@ -423,7 +429,7 @@ impl EventLoop {
             .map(|peer| PeerInfo {
                 peer_id: peer.to_string(),
                 key: crate::identity::coop_key_of(peer),
-                addresses: Vec::new(),
+                addresses: self.connection_addresses(peer),
                 subscribed: subscribed.contains(peer),
                 gossip_score: gossip.peer_score(peer),
                 penalty_points: self.scoring.book.points(peer, Instant::now()),
@@ -500,6 +506,7 @@ impl EventLoop {
                 self.monitor.libp2p.record(e);
             }
         }
+        self.track_connections(&event);
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossip(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),

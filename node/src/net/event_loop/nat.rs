@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use libp2p::multiaddr::Protocol;
+use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, StreamProtocol, autonat, dcutr, relay};
 
 use super::EventLoop;
@@ -29,6 +30,8 @@ pub(super) struct NatState {
     failed_tests: u64,
     /// Where we dialled each connected peer (to reach it as a relay).
     dialled: HashMap<PeerId, Multiaddr>,
+    /// The remote address of every open connection, by peer.
+    open: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
 }
 
 /// What the NAT behaviours report.
@@ -40,9 +43,54 @@ pub(super) enum NatEvent {
 }
 
 impl EventLoop {
+    /// Keeps the remote address of every open connection (shown by
+    /// `coopnet peers`: a relayed one has `/p2p-circuit`).
+    pub(super) fn track_connections<E>(&mut self, event: &SwarmEvent<E>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                self.nat
+                    .open
+                    .entry(*peer_id)
+                    .or_default()
+                    .insert(*connection_id, endpoint.get_remote_address().clone());
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                ..
+            } => {
+                if let Some(open) = self.nat.open.get_mut(peer_id) {
+                    open.remove(connection_id);
+                    if open.is_empty() {
+                        self.nat.open.remove(peer_id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The remote addresses of a peer's open connections.
+    pub(super) fn connection_addresses(&self, peer: &PeerId) -> Vec<String> {
+        self.nat
+            .open
+            .get(peer)
+            .map(|open| open.values().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+
     /// Notes where we dialled a peer (`None`: it dialled us).
     pub(super) fn nat_connected(&mut self, peer: PeerId, dialled: Option<Multiaddr>) {
-        if let Some(addr) = dialled.filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit)) {
+        if let Some(mut addr) = dialled.filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit)) {
+            // Kept without the peer id: the circuit address adds it.
+            if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+                addr.pop();
+            }
             self.nat.dialled.insert(peer, addr);
         }
     }

@@ -1,0 +1,224 @@
+//! A small internet in network namespaces, for tests of nodes behind NAT:
+//! a public host and two routers on one "internet" bridge, each router
+//! masquerading a home network with one host behind it.
+//!
+//! ```text
+//!   pub 10.99.0.10 ─┐
+//!   r1  10.99.0.1  ─┼─ bridge (inet)      a 192.168.1.2 ── r1 192.168.1.1
+//!   r2  10.99.0.2  ─┘                     b 192.168.2.2 ── r2 192.168.2.1
+//! ```
+//!
+//! The routers forward and masquerade with nftables: by default Linux's
+//! port-preserving mapping (endpoint-independent, so hole punching can
+//! work); with `symmetric`, `masquerade random` (a new port per
+//! destination: hole punching cannot work, only a relay can). Like home
+//! routers, they silently drop what nobody inside asked for.
+
+use std::net::Ipv4Addr;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static LABS: AtomicUsize = AtomicUsize::new(0);
+
+/// The hosts of the lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// The public host.
+    Public,
+    /// Behind the first router.
+    A,
+    /// Behind the second router.
+    B,
+}
+
+/// The public host's address.
+pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 10);
+
+/// The namespaces; removed on drop.
+#[derive(Debug)]
+pub struct NatLab {
+    prefix: String,
+}
+
+fn run(program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn ip(args: &[&str]) {
+    run("ip", args);
+}
+
+impl NatLab {
+    /// Builds the lab; `symmetric`: the routers map each destination to a
+    /// new port.
+    pub fn new(symmetric: bool) -> NatLab {
+        let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let lab = NatLab {
+            prefix: format!("cz{}x{n}", std::process::id() % 100_000),
+        };
+        for ns in ["inet", "pub", "r1", "r2", "a", "b"] {
+            let ns = lab.ns_named(ns);
+            ip(&["netns", "add", &ns]);
+            ip(&["-n", &ns, "link", "set", "lo", "up"]);
+        }
+        let inet = lab.ns_named("inet");
+        ip(&["-n", &inet, "link", "add", "br0", "type", "bridge"]);
+        ip(&["-n", &inet, "link", "set", "br0", "up"]);
+        lab.wire("pub", "pu", "10.99.0.10/24", "inet", "pi", None);
+        lab.wire("r1", "1w", "10.99.0.1/24", "inet", "1i", None);
+        lab.wire("r2", "2w", "10.99.0.2/24", "inet", "2i", None);
+        lab.wire(
+            "a",
+            "al",
+            "192.168.1.2/24",
+            "r1",
+            "ar",
+            Some("192.168.1.1/24"),
+        );
+        lab.wire(
+            "b",
+            "bl",
+            "192.168.2.2/24",
+            "r2",
+            "br",
+            Some("192.168.2.1/24"),
+        );
+        ip(&[
+            "-n",
+            &lab.ns_named("a"),
+            "route",
+            "add",
+            "default",
+            "via",
+            "192.168.1.1",
+        ]);
+        ip(&[
+            "-n",
+            &lab.ns_named("b"),
+            "route",
+            "add",
+            "default",
+            "via",
+            "192.168.2.1",
+        ]);
+        for (router, wan) in [("r1", "1w"), ("r2", "2w")] {
+            let ns = lab.ns_named(router);
+            run(
+                "ip",
+                &[
+                    "netns",
+                    "exec",
+                    &ns,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv4.ip_forward=1",
+                ],
+            );
+            let nft = |args: &[&str]| {
+                let mut all = vec!["netns", "exec", &ns, "nft"];
+                all.extend_from_slice(args);
+                run("ip", &all);
+            };
+            nft(&["add", "table", "ip", "nat"]);
+            nft(&[
+                "add",
+                "chain",
+                "ip",
+                "nat",
+                "post",
+                "{ type nat hook postrouting priority 100 ; }",
+            ]);
+            let wan = format!("{}{wan}", lab.prefix);
+            let mut rule = vec![
+                "add",
+                "rule",
+                "ip",
+                "nat",
+                "post",
+                "oifname",
+                &wan,
+                "masquerade",
+            ];
+            if symmetric {
+                rule.push("random");
+            }
+            nft(&rule);
+            // Like a home router: what nobody inside asked for is dropped
+            // silently (and leaves no connection-tracking entry that would
+            // make the router map a later outgoing flow to another port).
+            nft(&["add", "table", "ip", "filter"]);
+            nft(&[
+                "add",
+                "chain",
+                "ip",
+                "filter",
+                "input",
+                "{ type filter hook input priority 0 ; }",
+            ]);
+            nft(&[
+                "add", "rule", "ip", "filter", "input", "iifname", &wan, "ct", "state", "new",
+                "drop",
+            ]);
+        }
+        lab
+    }
+
+    fn ns_named(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// A veth pair from `a` (address `a_addr`) to `b`: into `b`'s bridge
+    /// when `b_addr` is `None`, else addressed `b_addr`.
+    fn wire(&self, a: &str, a_if: &str, a_addr: &str, b: &str, b_if: &str, b_addr: Option<&str>) {
+        let (ai, bi) = (
+            format!("{}{a_if}", self.prefix),
+            format!("{}{b_if}", self.prefix),
+        );
+        ip(&["link", "add", &ai, "type", "veth", "peer", "name", &bi]);
+        let (ans, bns) = (self.ns_named(a), self.ns_named(b));
+        ip(&["link", "set", &ai, "netns", &ans]);
+        ip(&["link", "set", &bi, "netns", &bns]);
+        ip(&["-n", &ans, "addr", "add", a_addr, "dev", &ai]);
+        ip(&["-n", &ans, "link", "set", &ai, "up"]);
+        match b_addr {
+            Some(addr) => ip(&["-n", &bns, "addr", "add", addr, "dev", &bi]),
+            None => ip(&["-n", &bns, "link", "set", &bi, "master", "br0"]),
+        }
+        ip(&["-n", &bns, "link", "set", &bi, "up"]);
+    }
+
+    /// The namespace of a host.
+    pub fn ns(&self, host: Host) -> String {
+        self.ns_named(match host {
+            Host::Public => "pub",
+            Host::A => "a",
+            Host::B => "b",
+        })
+    }
+
+    /// A command running `program` in `host`'s namespace.
+    pub fn command(&self, host: Host, program: &std::path::Path) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.ns(host)]).arg(program);
+        command
+    }
+}
+
+impl Drop for NatLab {
+    fn drop(&mut self) {
+        for ns in ["a", "b", "r1", "r2", "pub", "inet"] {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.ns_named(ns)])
+                .status();
+        }
+    }
+}

@@ -29,10 +29,14 @@ pub enum Host {
     A,
     /// Behind the second router.
     B,
+    /// A second public host (10.99.0.11), for comparisons.
+    Public2,
 }
 
 /// The public host's address.
 pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 10);
+/// The second public host's address.
+pub const PUBLIC2: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 11);
 
 /// The namespaces; removed on drop.
 #[derive(Debug)]
@@ -65,7 +69,7 @@ impl NatLab {
         let lab = NatLab {
             prefix: format!("cz{}x{n}", std::process::id() % 100_000),
         };
-        for ns in ["inet", "pub", "r1", "r2", "a", "b"] {
+        for ns in ["inet", "pub", "pub2", "r1", "r2", "a", "b"] {
             let ns = lab.ns_named(ns);
             ip(&["netns", "add", &ns]);
             ip(&["-n", &ns, "link", "set", "lo", "up"]);
@@ -74,6 +78,7 @@ impl NatLab {
         ip(&["-n", &inet, "link", "add", "br0", "type", "bridge"]);
         ip(&["-n", &inet, "link", "set", "br0", "up"]);
         lab.wire("pub", "pu", "10.99.0.10/24", "inet", "pi", None);
+        lab.wire("pub2", "qu", "10.99.0.11/24", "inet", "qi", None);
         lab.wire("r1", "1w", "10.99.0.1/24", "inet", "1i", None);
         lab.wire("r2", "2w", "10.99.0.2/24", "inet", "2i", None);
         lab.wire(
@@ -202,6 +207,7 @@ impl NatLab {
             Host::Public => "pub",
             Host::A => "a",
             Host::B => "b",
+            Host::Public2 => "pub2",
         })
     }
 
@@ -215,7 +221,7 @@ impl NatLab {
 
 impl Drop for NatLab {
     fn drop(&mut self) {
-        for ns in ["a", "b", "r1", "r2", "pub", "inet"] {
+        for ns in ["a", "b", "r1", "r2", "pub", "pub2", "inet"] {
             let _ = Command::new("ip")
                 .args(["netns", "del", &self.ns_named(ns)])
                 .status();

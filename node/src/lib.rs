@@ -7,6 +7,7 @@
 //! [`ingest`] pipeline (verify, store, report) between them. A [`Node`]
 //! wires them together.
 
+mod admission;
 pub mod bids;
 pub mod clock;
 pub mod config;

@@ -73,14 +73,7 @@ impl Bid {
             .map(|r| DocRole {
                 coop: r.coop,
                 name: names(&r.coop),
-                skills: r
-                    .skills
-                    .iter()
-                    .map(|s| SkillDays {
-                        skill: s.skill.clone(),
-                        days: s.days,
-                    })
-                    .collect(),
+                skills: r.skills.iter().map(SkillDays::from).collect(),
                 rate: r.rate,
             })
             .collect();

@@ -50,6 +50,24 @@ pub struct SkillDays {
     pub days: u32,
 }
 
+impl From<&SkillDays> for coopnet_protocol::bidwire::SkillDays {
+    fn from(s: &SkillDays) -> Self {
+        Self {
+            skill: s.skill.clone(),
+            days: s.days,
+        }
+    }
+}
+
+impl From<coopnet_protocol::bidwire::SkillDays> for SkillDays {
+    fn from(s: coopnet_protocol::bidwire::SkillDays) -> Self {
+        Self {
+            skill: s.skill,
+            days: s.days,
+        }
+    }
+}
+
 /// A date the work must reach.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Milestone {

@@ -9,91 +9,31 @@
 //! Without root or nftables the test says SKIPPED, visibly.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
 use coopnet_node::control::{Request, call};
-use coopnet_node::identity;
 use coopnet_protocol::samples;
-use coopnet_tests::natlab::{Host, NatLab, PUBLIC};
+use coopnet_tests::natlab::{Host, NatLab, PUBLIC, Run, init_node, links, net_counter as net};
 use coopnet_tests::{DEADLINE, wait_for};
 use serde_json::Value;
 
 /// Records A publishes while B is not running, in the symmetric case.
 const BACKLOG: usize = 2_000;
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_coopnet"))
 }
 
-fn init(dir: &Path, name: &str) -> String {
-    let out = crate::coopnet(&["init", "--data", dir.to_str().unwrap(), "--name", name]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    identity::peer_id_of(&identity::load(dir).unwrap().public())
-        .unwrap()
-        .to_string()
-}
-
-fn start(lab: &NatLab, host: Host, dir: &Path, bootstrap: Option<&str>) -> Proc {
-    let mut command = lab.command(host, Path::new(env!("CARGO_BIN_EXE_coopnet")));
-    command
-        .args(["run", "--data"])
-        .arg(dir)
-        .args(["--listen", "/ip4/0.0.0.0/tcp/4001"])
-        .args(["--listen", "/ip4/0.0.0.0/udp/4001/quic-v1"])
-        .args(["--http", "127.0.0.1:0", "--sync-interval-secs", "2"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Ok(logs) = std::env::var("COOPNET_NAT_LOGS") {
-        let file = std::fs::File::create(format!("{logs}/{host:?}.log")).unwrap();
-        command
-            .env(
-                "RUST_LOG",
-                "info,libp2p_autonat=debug,libp2p_relay=debug,libp2p_dcutr=debug",
-            )
-            .stderr(file);
-    }
-    match bootstrap {
-        Some(addr) => {
-            command.args(["--bootstrap", addr]);
-        }
+fn run(bootstrap: Option<&str>) -> Run<'_> {
+    Run {
+        bootstrap,
         // The public node knows its address.
-        None => {
-            command.args(["--external", &format!("/ip4/{PUBLIC}/tcp/4001")]);
-            command.args(["--external", &format!("/ip4/{PUBLIC}/udp/4001/quic-v1")]);
-        }
+        external: bootstrap.is_none().then_some(PUBLIC),
+        sync_interval_secs: 2,
     }
-    Proc(command.spawn().expect("coopnet run in a namespace"))
 }
 
 async fn status(dir: &Path) -> Value {
     call(dir, &Request::Status).await.unwrap_or(Value::Null)
-}
-
-async fn net(dir: &Path, counter: &str) -> u64 {
-    status(dir).await["net"][counter].as_u64().unwrap_or(0)
-}
-
-/// The addresses of `dir`'s node's connections to `peer`.
-async fn links(dir: &Path, peer: &str) -> Vec<String> {
-    let reply = call(dir, &Request::Peers).await.unwrap_or(Value::Null);
-    reply["peers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["peer_id"] == peer)
-        .flat_map(|p| p["addresses"].as_array().cloned().unwrap_or_default())
-        .filter_map(|a| a.as_str().map(str::to_owned))
-        .collect()
 }
 
 async fn publish(dir: &Path, key: &str) {
@@ -131,18 +71,18 @@ async fn behind_nat(symmetric: bool) {
         .iter()
         .map(|n| root.path().join(n))
         .collect();
-    let peer_p = init(&dirs[0], "Public Co-op");
-    let peer_a = init(&dirs[1], "Home Co-op A");
-    let _peer_b = init(&dirs[2], "Home Co-op B");
+    let peer_p = init_node(bin(), &dirs[0], "Public Co-op");
+    let peer_a = init_node(bin(), &dirs[1], "Home Co-op A");
+    init_node(bin(), &dirs[2], "Home Co-op B");
     // Over QUIC: the routers keep its port, so a peer's observed address
     // is one a hole punch can use (TCP's is an ephemeral port).
     let boot = format!("/ip4/{PUBLIC}/udp/4001/quic-v1/p2p/{peer_p}");
-    let _p = start(&lab, Host::Public, &dirs[0], None);
+    let _p = lab.run(Host::Public, bin(), &dirs[0], run(None));
     wait_for("the public node", DEADLINE, || async {
         !status(&dirs[0]).await.is_null()
     })
     .await;
-    let _a = start(&lab, Host::A, &dirs[1], Some(&boot));
+    let _a = lab.run(Host::A, bin(), &dirs[1], run(Some(&boot)));
     // A backlog B will have to catch up on behind its NAT.
     let backlog = if symmetric { BACKLOG } else { 0 };
     wait_for("node A", DEADLINE, || async {
@@ -152,7 +92,7 @@ async fn behind_nat(symmetric: bool) {
     for n in 0..backlog {
         publish(&dirs[1], &format!("backlog-{n}")).await;
     }
-    let _b = start(&lab, Host::B, &dirs[2], Some(&boot));
+    let _b = lab.run(Host::B, bin(), &dirs[2], run(Some(&boot)));
 
     // Behind NAT, each finds it cannot be dialled and reserves on the relay.
     for dir in &dirs[1..] {
@@ -174,14 +114,10 @@ async fn behind_nat(symmetric: bool) {
     call(&dirs[2], &Request::Connect { addr: circuit })
         .await
         .expect("connect");
-    let started = std::time::Instant::now();
-    while links(&dirs[2], &peer_a).await.is_empty() {
-        if started.elapsed() > DEADLINE {
-            let peers = call(&dirs[2], &Request::Peers).await;
-            panic!("B never connected to A ({peer_a}): {peers:?}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_for("B connected to A", DEADLINE, || async {
+        !links(&dirs[2], &peer_a).await.is_empty()
+    })
+    .await;
     wait_for("the public node relaying a circuit", DEADLINE, || async {
         net(&dirs[0], "circuits_relayed").await >= 1
     })

@@ -228,3 +228,111 @@ impl Drop for NatLab {
         }
     }
 }
+
+/// A `coopnet run` process in the lab; killed on drop.
+#[derive(Debug)]
+pub struct LabProc(std::process::Child);
+
+impl Drop for LabProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// How a node of the lab runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    /// The peer it dials at start.
+    pub bootstrap: Option<&'a str>,
+    /// Its public address, stated (TCP and QUIC at port 4001).
+    pub external: Option<Ipv4Addr>,
+    /// Seconds between sync rounds.
+    pub sync_interval_secs: u64,
+}
+
+/// `coopnet init` for a node in `dir`; returns its peer id.
+pub fn init_node(bin: &std::path::Path, dir: &std::path::Path, name: &str) -> String {
+    let out = Command::new(bin)
+        .args(["init", "--data"])
+        .arg(dir)
+        .args(["--name", name])
+        .output()
+        .expect("run coopnet init");
+    assert!(
+        out.status.success(),
+        "coopnet init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = coopnet_node::identity::load(dir)
+        .expect("the new key")
+        .public();
+    coopnet_node::identity::peer_id_of(&key)
+        .expect("a peer id")
+        .to_string()
+}
+
+impl NatLab {
+    /// Starts `coopnet run` for `dir` in `host`, on TCP and QUIC port 4001.
+    /// With `COOPNET_NAT_LOGS=DIR` its log goes to `DIR/<host>.log`.
+    pub fn run(
+        &self,
+        host: Host,
+        bin: &std::path::Path,
+        dir: &std::path::Path,
+        run: Run<'_>,
+    ) -> LabProc {
+        use std::process::Stdio;
+        let mut command = self.command(host, bin);
+        command
+            .args(["run", "--data"])
+            .arg(dir)
+            .args(["--listen", "/ip4/0.0.0.0/tcp/4001"])
+            .args(["--listen", "/ip4/0.0.0.0/udp/4001/quic-v1"])
+            .args(["--http", "127.0.0.1:0"])
+            .args(["--sync-interval-secs", &run.sync_interval_secs.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Ok(logs) = std::env::var("COOPNET_NAT_LOGS") {
+            let file = std::fs::File::create(format!("{logs}/{host:?}.log")).expect("a log file");
+            command
+                .env(
+                    "RUST_LOG",
+                    "info,libp2p_autonat=debug,libp2p_relay=debug,libp2p_dcutr=debug",
+                )
+                .stderr(file);
+        }
+        if let Some(addr) = run.bootstrap {
+            command.args(["--bootstrap", addr]);
+        }
+        if let Some(ip) = run.external {
+            command.args(["--external", &format!("/ip4/{ip}/tcp/4001")]);
+            command.args(["--external", &format!("/ip4/{ip}/udp/4001/quic-v1")]);
+        }
+        LabProc(command.spawn().expect("coopnet run in a namespace"))
+    }
+}
+
+/// A counter of `coopnet status`'s network figures (0 if the node does
+/// not answer).
+pub async fn net_counter(dir: &std::path::Path, counter: &str) -> u64 {
+    use coopnet_node::control::{Request, call};
+    let status = call(dir, &Request::Status).await.unwrap_or_default();
+    status["net"][counter].as_u64().unwrap_or(0)
+}
+
+/// The remote addresses of the node's connections to `peer` (a relayed
+/// one has `/p2p-circuit`).
+pub async fn links(dir: &std::path::Path, peer: &str) -> Vec<String> {
+    use coopnet_node::control::{Request, call};
+    let reply = call(dir, &Request::Peers).await.unwrap_or_default();
+    reply["peers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["peer_id"] == peer)
+        .flat_map(|p| p["addresses"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_owned))
+        .collect()
+}

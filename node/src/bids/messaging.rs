@@ -43,6 +43,20 @@ impl Node {
         Ok(self.store().bid_outbox(bid).await?)
     }
 
+    /// The newest message we sent about `bid` (from the outbox, answered
+    /// or not) that `pick` takes, and what it makes of it.
+    pub(crate) async fn last_sent<T>(
+        &self,
+        bid: coopnet_protocol::bidwire::BidId,
+        pick: impl Fn(coopnet_protocol::bidwire::Unsigned) -> Option<T>,
+    ) -> Result<Option<T>, NodeError> {
+        let outbox = self.bid_outbox(bid).await?;
+        Ok(outbox.iter().rev().find_map(|q| {
+            let signed = coopnet_protocol::bidwire::SignedMessage::decode(&q.bytes).ok()?;
+            pick(signed.message)
+        }))
+    }
+
     /// Signs a bid message as our co-op (its `sender` must be our key).
     pub fn sign_bid_message(
         &self,

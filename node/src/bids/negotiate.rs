@@ -98,13 +98,7 @@ impl Node {
             .await?;
         let name = |k: &PublicKey| names.get(k).cloned().unwrap_or_else(|| k.short());
         let skills = |r: &coopnet_bids::plan::Role| -> Vec<SkillDays> {
-            r.skills
-                .iter()
-                .map(|s| SkillDays {
-                    skill: s.skill.clone(),
-                    days: s.days,
-                })
-                .collect()
+            r.skills.iter().map(SkillDays::from).collect()
         };
         let mut ledger = self.store().bid_ledger(wire_id).await?.unwrap_or(Ledger {
             bid: wire_id,
@@ -185,14 +179,12 @@ impl Node {
             let Some((version, lead, invite)) = latest else {
                 continue;
             };
-            let outbox = self.bid_outbox(bid).await?;
-            let answer = outbox.iter().rev().find_map(|q| {
-                let m = SignedMessage::decode(&q.bytes).ok()?;
-                match (m.message.bid_version == version, m.message.body) {
+            let answer = self
+                .last_sent(bid, |m| match (m.bid_version == version, m.body) {
                     (true, Body::Answer(answer)) => Some(answer),
                     _ => None,
-                }
-            });
+                })
+                .await?;
             let outcome = messages.iter().rev().find_map(|m| match m.message.body {
                 Body::Outcome(outcome) => Some(outcome),
                 _ => None,
@@ -306,10 +298,13 @@ impl Node {
                 continue;
             };
             let hash = document.hash();
-            let signed = self.bid_outbox(bid).await?.iter().any(|q| {
-                SignedMessage::decode(&q.bytes)
-                    .is_ok_and(|m| matches!(m.message.body, Body::Sign(s) if s.document == hash))
-            });
+            let signed = self
+                .last_sent(bid, |m| match m.body {
+                    Body::Sign(s) if s.document == hash => Some(()),
+                    _ => None,
+                })
+                .await?
+                .is_some();
             out.push(ToSign {
                 bid,
                 document,
@@ -383,16 +378,11 @@ impl Node {
             .wire_id()
             .ok_or_else(|| NodeError::Internal(format!("bid id {:?} is not 32 hex", bid.bid_id)))?;
         let document = self
-            .bid_outbox(wire_id)
+            .last_sent(wire_id, |m| match m.body {
+                Body::Freeze(document) => Some(document),
+                _ => None,
+            })
             .await?
-            .iter()
-            .rev()
-            .find_map(
-                |q| match SignedMessage::decode(&q.bytes).ok()?.message.body {
-                    Body::Freeze(document) => Some(document),
-                    _ => None,
-                },
-            )
             .ok_or_else(|| NodeError::Refused("the bid has not been frozen yet".into()))?;
         let mut signatures = vec![(self.key(), document.sign(self.secret()))];
         for message in self.bid_messages(wire_id).await? {

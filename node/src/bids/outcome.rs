@@ -7,7 +7,7 @@
 use coopnet_bids::bid::Bid;
 use coopnet_bids::negotiation::Ledger;
 use coopnet_bids::status::BidStatus;
-use coopnet_protocol::bidwire::{BidId, Body, Outcome, SignedMessage, Unsigned};
+use coopnet_protocol::bidwire::{BidId, Body, Outcome, Unsigned};
 use coopnet_protocol::kinds::{BidNotice, BidNoticeFields, BidStatus as NoticeStatus};
 use coopnet_protocol::{Body as RecordBody, Kind, PublicKey};
 
@@ -49,13 +49,12 @@ impl Node {
 
     /// The note and price sharing of the last invitation we sent for a bid.
     async fn last_invite(&self, wire: BidId) -> Result<(String, bool), NodeError> {
-        let outbox = self.bid_outbox(wire).await?;
-        let last = outbox.iter().rev().find_map(|q| {
-            match SignedMessage::decode(&q.bytes).ok()?.message.body {
+        let last = self
+            .last_sent(wire, |m| match m.body {
                 Body::Invite(invite) => Some(invite),
                 _ => None,
-            }
-        });
+            })
+            .await?;
         Ok(last.map_or((String::new(), false), |invite| {
             let shared = invite.others.iter().any(|o| o.rate.is_some());
             (invite.note, shared)

@@ -59,7 +59,8 @@ pub struct ListQuery {
     sent: String,
 }
 
-fn lines(skills: &[coopnet_protocol::bidwire::SkillDays]) -> String {
+/// Skills as `skill: days` lines, as the forms write them.
+pub(super) fn lines(skills: &[coopnet_protocol::bidwire::SkillDays]) -> String {
     skills
         .iter()
         .map(|s| format!("{}: {}", s.skill, s.days))
@@ -176,11 +177,8 @@ pub async fn answer(
         },
         "counter" => {
             let skills = read_lines(&fields.get("skills"), 1)?
-                .into_iter()
-                .map(|s| coopnet_protocol::bidwire::SkillDays {
-                    skill: s.skill,
-                    days: s.days,
-                })
+                .iter()
+                .map(coopnet_protocol::bidwire::SkillDays::from)
                 .collect();
             let rate = fields
                 .get("rate")

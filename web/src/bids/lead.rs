@@ -93,12 +93,7 @@ pub async fn view(state: &AppState, view: &BidView) -> Result<LeadView, Failure>
             let (said, offer) = match s {
                 RoleState::Declined { reason } => (reason.clone(), None),
                 RoleState::Countered { terms, message } => {
-                    let skills = terms
-                        .skills
-                        .iter()
-                        .map(|s| format!("{}: {}", s.skill, s.days))
-                        .collect::<Vec<_>>()
-                        .join("\n");
+                    let skills = super::invitations::lines(&terms.skills);
                     let rate = words::money(terms.rate, &view.bid.currency);
                     (message.clone(), Some((skills, rate)))
                 }
@@ -203,14 +198,7 @@ pub async fn take(
         coop: coop
             .parse()
             .map_err(|_| Failure::bad_request("not a co-op's key"))?,
-        skills: terms
-            .skills
-            .into_iter()
-            .map(|s| SkillDays {
-                skill: s.skill,
-                days: s.days,
-            })
-            .collect(),
+        skills: terms.skills.into_iter().map(SkillDays::from).collect(),
         rate: terms.rate,
     };
     match plan.roles.iter_mut().find(|r| r.coop == taken.coop) {

@@ -269,9 +269,12 @@ fn main() {
         let p50: Vec<f64> = per_path[p].iter().map(|t| percentile(t, 50.0)).collect();
         let p99: Vec<f64> = per_path[p].iter().map(|t| percentile(t, 99.0)).collect();
         worst = worst.max(median(&p99));
+        let answered: usize = per_path[p].iter().map(Vec::len).sum();
+        let against = median(&naive) / median(&p50);
         summary.line(format!(
-            "  {path:<52} {:>7} bytes; p50 per round {} ms, p99 per round {} ms; median p50 {:.1} ms, p99 {:.1} ms",
+            "  {path:<52} {:>7} bytes; answered 200 {answered}/{}; p50 per round {} ms, p99 per round {} ms; median p50 {:.1} ms, p99 {:.1} ms; the baseline's time / this p50 {against:.0}",
             sizes[p],
+            rounds * requests,
             list(&p50, 1),
             list(&p99, 1),
             median(&p50),

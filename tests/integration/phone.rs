@@ -131,6 +131,71 @@ async fn hostile_bid(a: &WebNode, b: &WebNode, contract: &str) -> String {
     bid["bid_id"].as_str().unwrap().to_owned()
 }
 
+/// A invites B to the bid; B proposes other terms in long and reversed
+/// text, which A's bid page shows among its partners. Returns the bid's
+/// wire id.
+async fn countered(a: &WebNode, b: &WebNode, bid_id: &str) -> [u8; 16] {
+    use coopnet_bids::negotiation::RoleState;
+    use coopnet_protocol::bidwire::{Answer, SkillDays, Terms};
+    let note = format!("{}\n\u{202E}flipped", long_word(500));
+    let bid = a
+        .node
+        .node
+        .invite_partners(bid_id, &note, true, "admin")
+        .await
+        .unwrap();
+    let wire = bid.wire_id().unwrap();
+    wait_for("A's invitation at B", DEADLINE, || async {
+        b.node
+            .node
+            .invitations()
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.bid == wire)
+    })
+    .await;
+    let counter = Answer::Counter {
+        terms: Terms {
+            skills: vec![SkillDays {
+                skill: long_word(100),
+                days: 10_000,
+            }],
+            rate: 100_000,
+        },
+        message: format!("\u{202E}{}\n{}", long_word(300), long_word(2_000)),
+    };
+    b.node.node.answer_invitation(wire, counter).await.unwrap();
+    wait_for("B's counter-offer at A", DEADLINE, || async {
+        let n = a.node.node.negotiation(wire).await.unwrap();
+        matches!(n.roles.values().next(), Some(RoleState::Countered { .. }))
+    })
+    .await;
+    wire
+}
+
+/// B accepts after all and A freezes the bid with long, reversed terms:
+/// the printable summary exists.
+async fn frozen(a: &WebNode, b: &WebNode, bid_id: &str, wire: [u8; 16]) {
+    use coopnet_protocol::bidwire::Answer;
+    b.node
+        .node
+        .answer_invitation(wire, Answer::Accept)
+        .await
+        .unwrap();
+    wait_for("B's acceptance at A", DEADLINE, || async {
+        a.node
+            .node
+            .negotiation(wire)
+            .await
+            .unwrap()
+            .ready_to_freeze()
+    })
+    .await;
+    let terms = format!("\u{202E}{}\n{}", long_word(400), long_word(3_000));
+    a.node.node.freeze_bid(bid_id, &terms).await.unwrap();
+}
+
 /// `scrollWidth` and `innerWidth` of the page shown.
 async fn widths(browser: &Browser) -> (i64, i64) {
     let value = browser
@@ -167,6 +232,7 @@ async fn no_page_scrolls_sideways_on_a_phone_or_a_desktop_whatever_others_publis
     let b_key = b.node.node.key().to_string();
     let contract = format!("{b_key}-long-0");
     let bid = hostile_bid(&a, &b, &contract).await;
+    let wire = countered(&a, &b, &bid).await;
     browser.login(&a).await;
     for (width, height) in [(390, 844), (1280, 900)] {
         browser.client.set_window_size(width, height).await.unwrap();
@@ -179,11 +245,25 @@ async fn no_page_scrolls_sideways_on_a_phone_or_a_desktop_whatever_others_publis
             );
         }
     }
+    // The frozen bid's printable summary, with B's long name and skills
+    // and the long, reversed terms.
+    frozen(&a, &b, &bid, wire).await;
+    let summary = format!("{}/bids/{bid}/summary", a.web.url());
+    for (width, height) in [(390, 844), (1280, 900)] {
+        browser.client.set_window_size(width, height).await.unwrap();
+        browser.client.goto(&summary).await.unwrap();
+        let (scroll, inner) = widths(&browser).await;
+        assert!(
+            scroll <= inner,
+            "{summary} at {width} px is {scroll} px wide (window {inner} px)"
+        );
+    }
     // Remote text is isolated from what follows it.
     for page in [
         format!("/coops/{b_key}"),
         "/invitations".to_owned(),
         "/network".to_owned(),
+        format!("/bids/{bid}/summary"),
     ] {
         browser
             .client

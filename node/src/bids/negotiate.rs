@@ -6,12 +6,22 @@
 use coopnet_bids::negotiation::{Invitation, Ledger, Negotiation, ToSign};
 use coopnet_bids::status::BidStatus;
 use coopnet_protocol::bidwire::{
-    Answer, BidId, Body, Invite, OtherRole, SignedMessage, SkillDays, Terms, Unsigned,
+    Answer, BidId, Body, Invite, MAX_NAME, OtherRole, SignedMessage, SkillDays, Terms, Unsigned,
 };
 use coopnet_protocol::kinds::ContractFields;
 use coopnet_protocol::{Kind, PublicKey};
 
 use crate::{Node, NodeError};
+
+/// A co-op's name as bid messages and documents carry it: at most
+/// [`MAX_NAME`] characters (a profile's name may be longer; the key is
+/// what identifies the co-op).
+fn wire_name(name: String) -> String {
+    match name.chars().count() > MAX_NAME {
+        true => name.chars().take(MAX_NAME).collect(),
+        false => name,
+    }
+}
 
 fn wire(message: &SignedMessage) -> (u64, PublicKey, &Body) {
     (
@@ -96,7 +106,7 @@ impl Node {
         let names = self
             .coop_names(bid.plan.roles.iter().map(|r| r.coop).collect())
             .await?;
-        let name = |k: &PublicKey| names.get(k).cloned().unwrap_or_else(|| k.short());
+        let name = |k: &PublicKey| wire_name(names.get(k).cloned().unwrap_or_else(|| k.short()));
         let skills = |r: &coopnet_bids::plan::Role| -> Vec<SkillDays> {
             r.skills.iter().map(SkillDays::from).collect()
         };
@@ -258,7 +268,7 @@ impl Node {
         let names = self
             .coop_names(bid.plan.roles.iter().map(|r| r.coop).collect())
             .await?;
-        let name = |k: &PublicKey| names.get(k).cloned().unwrap_or_else(|| k.short());
+        let name = |k: &PublicKey| wire_name(names.get(k).cloned().unwrap_or_else(|| k.short()));
         let terms = coopnet_protocol::kinds::fields::normalise_line_breaks(terms);
         let document = bid
             .document(self.key(), contract.deadline, &name, &terms)
@@ -397,5 +407,17 @@ impl Node {
             &document,
             &signatures,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_profile_name_is_cut_to_what_a_bid_message_carries() {
+        assert_eq!(wire_name("Short Co-op".into()), "Short Co-op");
+        let long = "é".repeat(150);
+        assert_eq!(wire_name(long).chars().count(), MAX_NAME);
     }
 }

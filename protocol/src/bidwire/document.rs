@@ -148,7 +148,7 @@ impl BidDocument {
                     Problem::Duplicate(role.coop.to_string()),
                 ));
             }
-            fields::name(&format!("roles[{i}].name"), &role.name, 0, 100)?;
+            fields::name(&format!("roles[{i}].name"), &role.name, 0, super::MAX_NAME)?;
             check_skills(&format!("roles[{i}].skills"), &role.skills)?;
             fields::within(&format!("roles[{i}].rate"), role.rate.into(), 1, 100_000)?;
             let role_days: u64 = role.skills.iter().map(|s| u64::from(s.days)).sum();

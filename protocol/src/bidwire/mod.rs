@@ -35,6 +35,8 @@ pub const MAX_MESSAGE_LEN: usize = 64 * 1024;
 pub const MAX_ROLES: usize = 20;
 /// Most skills one role may hold.
 pub const MAX_SKILLS: usize = 50;
+/// Longest co-op name a message or document carries, in characters.
+pub const MAX_NAME: usize = 100;
 /// Longest free text (a note, terms), in characters.
 pub const MAX_TEXT: usize = 10_000;
 
@@ -352,7 +354,7 @@ impl Invite {
     fn check(&self) -> Checked {
         fields::line("contract_key", &self.contract_key, 1, 200)?;
         fields::line("title", &self.title, 1, 300)?;
-        fields::name("lead_name", &self.lead_name, 0, 100)?;
+        fields::name("lead_name", &self.lead_name, 0, MAX_NAME)?;
         fields::currency("currency", &self.currency)?;
         if let Some((start, end)) = self.period
             && end < start
@@ -365,7 +367,7 @@ impl Invite {
         self.role.check("role")?;
         fields::count("others", &self.others, MAX_ROLES)?;
         for (i, other) in self.others.iter().enumerate() {
-            fields::name(&format!("others[{i}].name"), &other.name, 0, 100)?;
+            fields::name(&format!("others[{i}].name"), &other.name, 0, MAX_NAME)?;
             check_skills(&format!("others[{i}].skills"), &other.skills)?;
             if let Some(rate) = other.rate {
                 fields::within(&format!("others[{i}].rate"), rate.into(), 1, 100_000)?;

@@ -8,7 +8,7 @@
 use coopnet_protocol::kinds::ContractStatus;
 use coopnet_protocol::taxonomy::Taxonomy;
 use coopnet_protocol::{Body, Header, Kind, PublicKey, SignedRecord};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::StoreError;
 use super::db::{from_column, to_column};
@@ -464,14 +464,6 @@ pub fn events(conn: &Connection, limit: usize) -> Result<Vec<EventRow>, StoreErr
         });
     }
     Ok(out)
-}
-
-/// Our own co-op's `coops.id`, if it has one.
-pub fn coop_id(conn: &Connection, coop: &PublicKey) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM coops WHERE author = ?1")?
-        .query_row([&coop.as_bytes()[..]], |r| r.get(0))
-        .optional()?)
 }
 
 /// The dashboard's reads and the event log, on the store's threads.

@@ -186,6 +186,13 @@ impl Node {
             ("peers_blocked", stats.peers_blocked),
             ("connections_refused", stats.connections_refused),
             ("dial_failures", stats.dial_failures),
+            ("nat_tests_failed", stats.nat_tests_failed),
+            ("relay_reservations", stats.relay_reservations),
+            ("circuits_relayed", stats.circuits_relayed),
+            ("relay_refused", stats.relay_refused),
+            ("holes_punched", stats.holes_punched),
+            ("hole_punches_failed", stats.hole_punches_failed),
+            ("relayed_replaced", stats.relayed_replaced),
         ];
         let snapshot = crate::monitor::Snapshot {
             peers: peers as u64,

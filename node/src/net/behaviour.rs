@@ -100,11 +100,13 @@ pub const CIRCUIT_DURATION: Duration = Duration::from_secs(30 * 60);
 /// backlog fits (SPEC §9.6).
 pub const CIRCUIT_BYTES: u64 = 512 * 1024 * 1024;
 
-/// The relay's limits: members behind NAT get a reservation each (the
-/// guard keeps non-members out after their grace period), a few circuits
-/// at a time, each bounded in time and bytes.
-fn relay_config() -> relay::Config {
-    relay::Config {
+/// The relay's limits: members behind NAT get a reservation each, a few
+/// circuits at a time, each bounded in time and bytes. Only members may
+/// reserve or open a circuit: anyone else is refused at once (the relay
+/// answers `RESOURCE_LIMIT_EXCEEDED`, its one refusal for a peer), even in
+/// the grace period a non-member has to fetch the roster.
+fn relay_config(gate: &crate::gate::Gate) -> relay::Config {
+    let mut config = relay::Config {
         max_reservations: 128,
         max_reservations_per_peer: 2,
         reservation_duration: RESERVATION,
@@ -113,7 +115,22 @@ fn relay_config() -> relay::Config {
         max_circuit_duration: CIRCUIT_DURATION,
         max_circuit_bytes: CIRCUIT_BYTES,
         ..relay::Config::default()
-    }
+    };
+    // First, so a non-member uses none of the rate limits' budget.
+    config
+        .reservation_rate_limiters
+        .insert(0, members_only(gate.clone()));
+    config
+        .circuit_src_rate_limiters
+        .insert(0, members_only(gate.clone()));
+    config
+}
+
+/// A relay "rate limiter" that lets members through and nobody else.
+fn members_only(gate: crate::gate::Gate) -> Box<dyn relay::RateLimiter> {
+    Box::new(move |peer: libp2p::PeerId, _: &libp2p::Multiaddr, _| {
+        gate.allows_peer(crate::identity::coop_key_of(&peer).as_ref())
+    })
 }
 
 /// Why the behaviour could not be built.
@@ -142,13 +159,12 @@ impl Behaviour {
         kad_config.set_kbucket_inserts(kad::BucketInserts::Manual);
         let mut kad =
             kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
-        // NOTE: server mode from the start. Issue 20 asks for client mode
-        // until AutoNAT confirms an external address; with it, members that
-        // only dial out stayed clients, other nodes dropped them from their
-        // routing tables, and a lead could no longer find a partner's node
-        // to deliver a bid message (the bid tests caught it). Confirming
-        // configured addresses first is the next step.
-        kad.set_mode(Some(kad::Mode::Server));
+        // Client mode until an external address is confirmed (AutoNAT, a
+        // stated address, or a node bound to loopback only), server mode
+        // after: nobody is led to dial a node that cannot be dialled. A
+        // member in client mode is reached through the relays it reserves
+        // on (see `event_loop/nat.rs`).
+        kad.set_mode(None);
         let mdns = match params.mdns {
             true => Some(
                 mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)
@@ -188,7 +204,7 @@ impl Behaviour {
             relay_client,
             relay: params
                 .relay
-                .then(|| relay::Behaviour::new(peer_id, relay_config()))
+                .then(|| relay::Behaviour::new(peer_id, relay_config(&params.gate)))
                 .into(),
             dcutr: dcutr::Behaviour::new(peer_id),
             autonat: autonat::v2::client::Behaviour::new(

@@ -192,6 +192,17 @@ pub struct NetStats {
     pub holes_punched: u64,
     /// Hole punches that failed (the connection stays relayed).
     pub hole_punches_failed: u64,
+    /// Relayed connections closed because the peer had a direct one.
+    pub relayed_replaced: u64,
+    /// Reservations and circuits our relay refused: the peer is not a
+    /// member, is over a limit, or (a circuit) its destination holds no
+    /// reservation here.
+    pub relay_refused: u64,
+    /// Members Kademlia could not find, dialled through relays instead.
+    pub dialled_through_relays: u64,
+    /// Whether our Kademlia is in server mode (an external address is
+    /// confirmed) rather than client mode.
+    pub dht_server: bool,
 }
 
 /// A gossip message's intake is slow beyond this many milliseconds.

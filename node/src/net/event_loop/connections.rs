@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError};
-use libp2p::{Multiaddr, PeerId, ping};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, ping};
 
 use super::EventLoop;
+use crate::net::behaviour::KAD_PROTOCOL;
 use crate::net::flooding;
 use crate::net::score::{BLOCK_AT_POINTS, NON_MEMBER_SCORE};
 
@@ -150,14 +151,26 @@ impl EventLoop {
         }
     }
 
-    /// Identify told us a peer's listen addresses: Kademlia learns them
-    /// for members only.
-    pub(super) fn identified(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+    /// Identify told us a peer's listen addresses and protocols: Kademlia
+    /// learns them for members whose DHT is in server mode (it speaks
+    /// Kademlia's protocol); one that went back to client mode leaves the
+    /// routing table.
+    pub(super) fn identified(
+        &mut self,
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+        protocols: &[StreamProtocol],
+    ) {
         if !self.is_member(&peer) {
             return;
         }
+        let kad = &mut self.swarm.behaviour_mut().kad;
+        if !protocols.contains(&KAD_PROTOCOL) {
+            kad.remove_peer(&peer);
+            return;
+        }
         for addr in addrs {
-            self.swarm.behaviour_mut().kad.add_address(&peer, addr);
+            kad.add_address(&peer, addr);
         }
     }
 }

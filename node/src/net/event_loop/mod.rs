@@ -212,7 +212,7 @@ pub fn spawn(
         bids: bids::BidState::new(params.bid_inbox.clone()),
         stats: NetStats::default(),
         monitor: Arc::clone(&params.monitor),
-        nat: nat::NatState::default(),
+        nat: nat::NatState::new(&params.listen),
     };
     let task = tokio::spawn(event_loop.run());
     Ok((
@@ -359,6 +359,7 @@ impl EventLoop {
                     self.retry_due();
                     self.redial_due();
                     self.sync_if_soon();
+                    self.punch_waits_over();
                 }
                 _ = kad_timer.tick() => {
                     let _ = self.swarm.behaviour_mut().kad.bootstrap();
@@ -398,6 +399,8 @@ impl EventLoop {
             Command::Stats(reply) => {
                 self.stats.index_len = self.sync.index.len();
                 self.stats.connections_refused = self.swarm.behaviour().guard.refused;
+                self.stats.dht_server =
+                    self.swarm.behaviour().kad.mode() == libp2p::kad::Mode::Server;
                 let _ = reply.send(self.stats.clone());
             }
             Command::SendBid { peer, bytes, reply } => self.send_bid(peer, bytes, reply),

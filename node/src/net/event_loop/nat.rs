@@ -2,11 +2,19 @@
 //! candidates can be dialled from outside; while none is confirmed and a
 //! test has failed, the node reserves a slot on up to [`RELAYS`] member
 //! nodes that offer circuit relay v2, and listens through them (its relayed
-//! address spreads by identify and Kademlia). DCUtR then upgrades relayed
-//! connections to direct ones by hole punching where the NATs allow.
-//! (Kademlia stays in server mode for now: see `behaviour.rs`.)
+//! address spreads by identify). DCUtR then upgrades relayed connections
+//! to direct ones by hole punching where the NATs allow; once a peer has a
+//! direct connection its relayed ones are closed, and a sync with a peer
+//! reached through a relay waits a few seconds for the hole punch, so a
+//! large sync goes direct when it can.
+//!
+//! Kademlia is in client mode until an external address is confirmed, so
+//! a node behind NAT is in nobody's routing table: a member that cannot be
+//! found there is dialled through the relays we know (it holds its
+//! reservations on public members, as we do).
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
@@ -18,6 +26,10 @@ use super::EventLoop;
 pub const RELAYS: usize = 2;
 /// The circuit relay v2 hop protocol a relay offers.
 const HOP: StreamProtocol = StreamProtocol::new("/libp2p/circuit/relay/0.2.0/hop");
+/// How long a sync with a peer reached only through a relay waits for a
+/// hole punch to give a direct connection (DCUtR makes up to three
+/// attempts, each about a round trip through the relay).
+pub const PUNCH_WAIT: Duration = Duration::from_secs(5);
 
 /// What the loop knows about reachability.
 #[derive(Debug, Default)]
@@ -32,6 +44,35 @@ pub(super) struct NatState {
     dialled: HashMap<PeerId, Multiaddr>,
     /// The remote address of every open connection, by peer.
     open: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
+    /// Peers reached only through a relay whose sync waits for a hole
+    /// punch, until when.
+    awaiting_punch: HashMap<PeerId, Instant>,
+    /// Whether every address we listen on is a loopback one (a federation
+    /// on one machine: the demo, tests), which is then as confirmed as it
+    /// will ever be.
+    loopback_only: bool,
+}
+
+impl NatState {
+    /// The state of a node listening on `listen`.
+    pub(super) fn new(listen: &[Multiaddr]) -> Self {
+        NatState {
+            loopback_only: !listen.is_empty() && listen.iter().all(is_loopback),
+            ..NatState::default()
+        }
+    }
+}
+
+fn is_loopback(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| match p {
+        Protocol::Ip4(ip) => ip.is_loopback(),
+        Protocol::Ip6(ip) => ip.is_loopback(),
+        _ => false,
+    })
+}
+
+fn is_relayed(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| p == Protocol::P2pCircuit)
 }
 
 /// What the NAT behaviours report.
@@ -53,11 +94,18 @@ impl EventLoop {
                 endpoint,
                 ..
             } => {
+                let addr = endpoint.get_remote_address();
                 self.nat
                     .open
                     .entry(*peer_id)
                     .or_default()
-                    .insert(*connection_id, endpoint.get_remote_address().clone());
+                    .insert(*connection_id, addr.clone());
+                if is_relayed(addr) && !self.has_direct(peer_id) {
+                    self.nat
+                        .awaiting_punch
+                        .insert(*peer_id, Instant::now() + PUNCH_WAIT);
+                }
+                self.close_relayed_if_direct(*peer_id);
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -75,6 +123,89 @@ impl EventLoop {
         }
     }
 
+    fn has_direct(&self, peer: &PeerId) -> bool {
+        self.nat
+            .open
+            .get(peer)
+            .is_some_and(|open| open.values().any(|a| !is_relayed(a)))
+    }
+
+    /// Once a peer has a direct connection, its relayed ones only cost
+    /// the relay: they are closed (what was in flight on them is sent
+    /// again, over the direct one).
+    fn close_relayed_if_direct(&mut self, peer: PeerId) {
+        if !self.has_direct(&peer) {
+            return;
+        }
+        let relayed: Vec<ConnectionId> = self.nat.open[&peer]
+            .iter()
+            .filter(|(_, a)| is_relayed(a))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in relayed {
+            if self.swarm.close_connection(id) {
+                self.stats.relayed_replaced += 1;
+            }
+        }
+    }
+
+    /// Whether a sync with `peer` should wait: it is reached only through
+    /// a relay and a hole punch may still give a direct connection.
+    pub(super) fn waits_for_punch(&self, peer: &PeerId) -> bool {
+        self.nat
+            .awaiting_punch
+            .get(peer)
+            .is_some_and(|until| Instant::now() < *until)
+            && !self.has_direct(peer)
+    }
+
+    /// Starts the syncs that waited for a hole punch that is now over.
+    pub(super) fn punch_waits_over(&mut self) {
+        let now = Instant::now();
+        let over: Vec<PeerId> = self
+            .nat
+            .awaiting_punch
+            .iter()
+            .filter(|(_, until)| now >= **until)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in over {
+            self.punch_over(peer);
+        }
+    }
+
+    fn punch_over(&mut self, peer: PeerId) {
+        if self.nat.awaiting_punch.remove(&peer).is_some()
+            && self.swarm.is_connected(&peer)
+            && self.initiates_with(&peer)
+        {
+            self.start_sync(peer);
+        }
+    }
+
+    /// A new listen address: a loopback-only node confirms it.
+    pub(super) fn nat_listening(&mut self, address: &Multiaddr) {
+        if self.nat.loopback_only && is_loopback(address) && !is_relayed(address) {
+            self.swarm.add_external_address(address.clone());
+        }
+    }
+
+    /// Addresses (without its peer id) that reach `target` through each
+    /// relay we know, for a member Kademlia could not find (in client
+    /// mode, behind NAT).
+    pub(super) fn through_relays(&self, target: PeerId) -> Vec<Multiaddr> {
+        self.nat
+            .relays
+            .iter()
+            .filter(|(relay, _)| **relay != target)
+            .map(|(relay, addr)| {
+                addr.clone()
+                    .with(Protocol::P2p(*relay))
+                    .with(Protocol::P2pCircuit)
+            })
+            .collect()
+    }
+
     /// The remote addresses of a peer's open connections.
     pub(super) fn connection_addresses(&self, peer: &PeerId) -> Vec<String> {
         self.nat
@@ -86,7 +217,7 @@ impl EventLoop {
 
     /// Notes where we dialled a peer (`None`: it dialled us).
     pub(super) fn nat_connected(&mut self, peer: PeerId, dialled: Option<Multiaddr>) {
-        if let Some(mut addr) = dialled.filter(|a| !a.iter().any(|p| p == Protocol::P2pCircuit)) {
+        if let Some(mut addr) = dialled.filter(|a| !is_relayed(a)) {
             // Kept without the peer id: the circuit address adds it.
             if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
                 addr.pop();
@@ -100,6 +231,7 @@ impl EventLoop {
         self.nat.dialled.remove(peer);
         self.nat.relays.remove(peer);
         self.nat.reserved.remove(peer);
+        self.nat.awaiting_punch.remove(peer);
     }
 
     /// Notes a member that offers relaying; reserves on it if we seem to
@@ -167,6 +299,13 @@ impl EventLoop {
                 }
             }
             NatEvent::Client(_) => {}
+            NatEvent::Relay(
+                relay::Event::ReservationReqDenied { src_peer_id, .. }
+                | relay::Event::CircuitReqDenied { src_peer_id, .. },
+            ) => {
+                self.stats.relay_refused += 1;
+                tracing::debug!(%src_peer_id, "relay refused (not a member, or over a limit)");
+            }
             NatEvent::Relay(relay::Event::CircuitReqAccepted {
                 src_peer_id,
                 dst_peer_id,
@@ -178,16 +317,19 @@ impl EventLoop {
             NatEvent::Dcutr(dcutr::Event {
                 remote_peer_id,
                 result,
-            }) => match result {
-                Ok(_) => {
-                    self.stats.holes_punched += 1;
-                    tracing::info!(peer = %remote_peer_id, "direct connection by hole punching");
+            }) => {
+                match result {
+                    Ok(_) => {
+                        self.stats.holes_punched += 1;
+                        tracing::info!(peer = %remote_peer_id, "direct connection by hole punching");
+                    }
+                    Err(e) => {
+                        self.stats.hole_punches_failed += 1;
+                        tracing::info!(peer = %remote_peer_id, "hole punching failed: {e}");
+                    }
                 }
-                Err(e) => {
-                    self.stats.hole_punches_failed += 1;
-                    tracing::info!(peer = %remote_peer_id, "hole punching failed: {e}");
-                }
-            },
+                self.punch_over(remote_peer_id);
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ impl EventLoop {
                 ..
             })) => {
                 self.nat_identified(peer_id, &info.protocols);
-                self.identified(peer_id, info.listen_addrs);
+                self.identified(peer_id, info.listen_addrs, &info.protocols);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Autonat(e)) => {
                 self.on_nat(nat::NatEvent::AutoNat(e))
@@ -70,7 +70,10 @@ impl EventLoop {
                 self.nat_disconnected(&peer_id);
                 self.disconnected(peer_id);
             }
-            SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.nat_listening(&address);
+            }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 self.stats.dial_failures += 1;
                 tracing::debug!(?peer_id, "connection failed: {error}");
@@ -105,7 +108,15 @@ impl EventLoop {
         let answer = match found {
             Some(addrs) if !addrs.is_empty() => Ok(addrs),
             _ if !last => return,
-            _ => Err(crate::net::FindError::NotFound),
+            // Not in any routing table: a member behind NAT (Kademlia
+            // client mode) is reached through the relays it reserves on.
+            _ => match self.through_relays(target) {
+                circuits if circuits.is_empty() => Err(crate::net::FindError::NotFound),
+                circuits => {
+                    self.stats.dialled_through_relays += 1;
+                    Ok(circuits)
+                }
+            },
         };
         if let Some((_, reply)) = self.members.finds.remove(&id) {
             if let Ok(addrs) = &answer {

@@ -319,7 +319,7 @@ impl EventLoop {
     }
 
     pub(super) fn start_sync(&mut self, peer: PeerId) {
-        if self.sync.sessions.contains_key(&peer) {
+        if self.sync.sessions.contains_key(&peer) || self.waits_for_punch(&peer) {
             return;
         }
         if let Some(queue) = self.sync.fetches.get_mut(&peer) {

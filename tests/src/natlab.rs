@@ -38,6 +38,10 @@ pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 10);
 /// The second public host's address.
 pub const PUBLIC2: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 11);
 
+/// The port each node's web app listens on, on the loopback of its own
+/// namespace (reach it with [`in_namespace`]).
+pub const HTTP_PORT: u16 = 8080;
+
 /// The namespaces; removed on drop.
 #[derive(Debug)]
 pub struct NatLab {
@@ -229,6 +233,21 @@ impl Drop for NatLab {
     }
 }
 
+/// Runs `f` on a new thread inside the network namespace `ns` (see
+/// [`NatLab::ns`]): the sockets it opens are that namespace's, e.g. a
+/// connection to a node's web app on its loopback.
+pub fn in_namespace<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+            .unwrap_or_else(|e| panic!("entering {path}: {e}"));
+        f()
+    })
+    .join()
+    .expect("the thread in the namespace")
+}
+
 /// A `coopnet run` process in the lab; killed on drop.
 #[derive(Debug)]
 pub struct LabProc(std::process::Child);
@@ -289,7 +308,7 @@ impl NatLab {
             .arg(dir)
             .args(["--listen", "/ip4/0.0.0.0/tcp/4001"])
             .args(["--listen", "/ip4/0.0.0.0/udp/4001/quic-v1"])
-            .args(["--http", "127.0.0.1:0"])
+            .args(["--http", &format!("127.0.0.1:{HTTP_PORT}")])
             .args(["--sync-interval-secs", &run.sync_interval_secs.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -159,12 +159,9 @@ impl Behaviour {
         kad_config.set_kbucket_inserts(kad::BucketInserts::Manual);
         let mut kad =
             kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), kad_config);
-        // Client mode until an external address is confirmed (AutoNAT, a
-        // stated address, or a node bound to loopback only), server mode
-        // after: nobody is led to dial a node that cannot be dialled. A
-        // member in client mode is reached through the relays it reserves
-        // on (see `event_loop/nat.rs`).
-        kad.set_mode(None);
+        // Client mode until a direct external address is confirmed, then
+        // server mode (`event_loop/nat.rs` switches it).
+        kad.set_mode(Some(kad::Mode::Client));
         let mdns = match params.mdns {
             true => Some(
                 mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)

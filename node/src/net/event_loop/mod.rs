@@ -328,6 +328,8 @@ impl EventLoop {
     async fn run(mut self) {
         // Before any peer is polled (one store query, our own records).
         self.load_own().await;
+        // Addresses the operator stated are confirmed already.
+        self.update_dht_mode();
         let mut sync_timer = tokio::time::interval(self.sync.interval);
         let mut kad_timer = tokio::time::interval(Duration::from_secs(300));
         let mut probation_timer = tokio::time::interval(Duration::from_millis(500));

@@ -1,7 +1,7 @@
 //! Behind NAT (issue 20): AutoNAT v2 tells the node whether its address
 //! candidates can be dialled from outside; while none is confirmed and a
-//! test has failed, the node reserves a slot on up to [`RELAYS`] member
-//! nodes that offer circuit relay v2, and listens through them (its relayed
+//! test has failed, the node reserves a slot on up to [`RELAYS`] reachable
+//! member nodes that offer circuit relay v2, and listens through them (its relayed
 //! address spreads by identify). DCUtR then upgrades relayed connections
 //! to direct ones by hole punching where the NATs allow; once a peer has a
 //! direct connection its relayed ones are closed, and a sync with a peer
@@ -16,11 +16,13 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use libp2p::core::ConnectedPoint;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, StreamProtocol, autonat, dcutr, relay};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, autonat, dcutr, kad, relay};
 
 use super::EventLoop;
+use crate::net::behaviour::KAD_PROTOCOL;
 
 /// Relays a node behind NAT reserves a slot on at most.
 pub const RELAYS: usize = 2;
@@ -42,8 +44,8 @@ pub(super) struct NatState {
     failed_tests: u64,
     /// Where we dialled each connected peer (to reach it as a relay).
     dialled: HashMap<PeerId, Multiaddr>,
-    /// The remote address of every open connection, by peer.
-    open: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
+    /// Every open connection, by peer.
+    open: HashMap<PeerId, HashMap<ConnectionId, Link>>,
     /// Peers reached only through a relay whose sync waits for a hole
     /// punch, until when.
     awaiting_punch: HashMap<PeerId, Instant>,
@@ -71,6 +73,16 @@ fn is_loopback(addr: &Multiaddr) -> bool {
     })
 }
 
+/// An open connection.
+#[derive(Debug)]
+struct Link {
+    /// Where it goes: the peer's address, or for a relayed connection the
+    /// peer dialled, the relayed address of ours it came in on.
+    addr: Multiaddr,
+    /// Whether it passes through a relay.
+    relayed: bool,
+}
+
 fn is_relayed(addr: &Multiaddr) -> bool {
     addr.iter().any(|p| p == Protocol::P2pCircuit)
 }
@@ -94,13 +106,25 @@ impl EventLoop {
                 endpoint,
                 ..
             } => {
-                let addr = endpoint.get_remote_address();
+                // A relayed connection we accepted has only the peer id
+                // as its remote address; our relayed address says more.
+                let link = match endpoint {
+                    ConnectedPoint::Listener { local_addr, .. } if endpoint.is_relayed() => Link {
+                        addr: local_addr.clone(),
+                        relayed: true,
+                    },
+                    _ => Link {
+                        addr: endpoint.get_remote_address().clone(),
+                        relayed: endpoint.is_relayed(),
+                    },
+                };
+                let relayed = link.relayed;
                 self.nat
                     .open
                     .entry(*peer_id)
                     .or_default()
-                    .insert(*connection_id, addr.clone());
-                if is_relayed(addr) && !self.has_direct(peer_id) {
+                    .insert(*connection_id, link);
+                if relayed && !self.has_direct(peer_id) {
                     self.nat
                         .awaiting_punch
                         .insert(*peer_id, Instant::now() + PUNCH_WAIT);
@@ -127,7 +151,7 @@ impl EventLoop {
         self.nat
             .open
             .get(peer)
-            .is_some_and(|open| open.values().any(|a| !is_relayed(a)))
+            .is_some_and(|open| open.values().any(|l| !l.relayed))
     }
 
     /// Once a peer has a direct connection, its relayed ones only cost
@@ -139,7 +163,7 @@ impl EventLoop {
         }
         let relayed: Vec<ConnectionId> = self.nat.open[&peer]
             .iter()
-            .filter(|(_, a)| is_relayed(a))
+            .filter(|(_, l)| l.relayed)
             .map(|(id, _)| *id)
             .collect();
         for id in relayed {
@@ -187,6 +211,7 @@ impl EventLoop {
     pub(super) fn nat_listening(&mut self, address: &Multiaddr) {
         if self.nat.loopback_only && is_loopback(address) && !is_relayed(address) {
             self.swarm.add_external_address(address.clone());
+            self.update_dht_mode();
         }
     }
 
@@ -206,12 +231,13 @@ impl EventLoop {
             .collect()
     }
 
-    /// The remote addresses of a peer's open connections.
+    /// Where each of a peer's open connections goes (a relayed one shows
+    /// a `/p2p-circuit` address, on either side).
     pub(super) fn connection_addresses(&self, peer: &PeerId) -> Vec<String> {
         self.nat
             .open
             .get(peer)
-            .map(|open| open.values().map(ToString::to_string).collect())
+            .map(|open| open.values().map(|l| l.addr.to_string()).collect())
             .unwrap_or_default()
     }
 
@@ -234,10 +260,13 @@ impl EventLoop {
         self.nat.awaiting_punch.remove(peer);
     }
 
-    /// Notes a member that offers relaying; reserves on it if we seem to
-    /// be unreachable.
+    /// Notes a member that offers relaying and is reachable itself (its
+    /// DHT serves, so it has a confirmed direct address); reserves on it
+    /// if we seem to be unreachable.
     pub(super) fn nat_identified(&mut self, peer: PeerId, protocols: &[StreamProtocol]) {
-        if !protocols.contains(&HOP) || !self.is_member(&peer) {
+        let relay = protocols.contains(&HOP) && protocols.contains(&KAD_PROTOCOL);
+        if !relay || !self.is_member(&peer) {
+            self.nat.relays.remove(&peer);
             return;
         }
         if let Some(addr) = self.nat.dialled.get(&peer).cloned() {
@@ -246,8 +275,28 @@ impl EventLoop {
         }
     }
 
+    /// Whether a direct address of ours is confirmed (AutoNAT, stated by
+    /// the operator, or loopback-only). A relayed address (the relay
+    /// client confirms it once a reservation is accepted) does not count.
     fn reachable(&self) -> bool {
-        self.swarm.external_addresses().next().is_some()
+        self.swarm.external_addresses().any(|a| !is_relayed(a))
+    }
+
+    /// Kademlia serves (server mode) once a direct address is confirmed,
+    /// and only then: not behind NAT, where every DHT query would take
+    /// one of a relay's few circuits. A member in client mode is in no
+    /// routing table; it is reached through the relays it reserves on
+    /// ([`EventLoop::through_relays`]).
+    pub(super) fn update_dht_mode(&mut self) {
+        let wanted = match self.reachable() {
+            true => kad::Mode::Server,
+            false => kad::Mode::Client,
+        };
+        let kad = &mut self.swarm.behaviour_mut().kad;
+        if kad.mode() != wanted {
+            tracing::info!("DHT now in {wanted} mode");
+            kad.set_mode(Some(wanted));
+        }
     }
 
     /// Listens through relays while no external address is confirmed and

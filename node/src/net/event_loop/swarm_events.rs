@@ -70,6 +70,9 @@ impl EventLoop {
                 self.nat_disconnected(&peer_id);
                 self.disconnected(peer_id);
             }
+            SwarmEvent::ExternalAddrConfirmed { .. } | SwarmEvent::ExternalAddrExpired { .. } => {
+                self.update_dht_mode()
+            }
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
                 self.nat_listening(&address);

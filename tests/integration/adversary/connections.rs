@@ -9,6 +9,7 @@ use coopnet_node::net::guard::PENDING_PER_IP;
 use coopnet_protocol::SecretKey;
 use coopnet_tests::federation::{prepare_member, start_federation_with, start_prepared};
 use coopnet_tests::hostile::{closed, idle_sockets};
+use coopnet_tests::relay_probe::reserve;
 use coopnet_tests::{DEADLINE, all_have, publish_profile, stop_all, wait_for};
 
 use super::*;
@@ -119,5 +120,32 @@ async fn a_non_member_hears_no_gossip_and_cannot_renew_its_grace() {
     let stats = founder.node.net().stats().await.unwrap();
     assert_eq!(stats.redials, 0, "a non-member was dialled again");
     hostile.stop();
+    stop_all(fed.nodes).await;
+}
+
+/// The relay a member node offers (SPEC §8.7) serves members only: a
+/// non-member is refused a reservation even within the grace it has to
+/// fetch the roster, while a member gets one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_reserves_slots_for_members_only() {
+    let root = tempfile::tempdir().unwrap();
+    let grace = Duration::from_secs(30);
+    let fed = start_federation_with(root.path(), 1, None, grace, Duration::from_secs(1)).await;
+    let founder = &fed.nodes[0];
+    let member = coopnet_node::identity::load(&fed.nodes[1].dir).unwrap();
+    let outsider = SecretKey::from_seed(&[91; 32]);
+
+    let refused = reserve(&outsider, &founder.addr).await;
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("refused")),
+        "a non-member's reservation: {refused:?}"
+    );
+    let stats = founder.node.net().stats().await.unwrap();
+    assert_eq!(stats.relay_refused, 1, "the relay counts the refusal");
+    assert_eq!(
+        reserve(&member, &founder.addr).await,
+        Ok(()),
+        "a member's reservation"
+    );
     stop_all(fed.nodes).await;
 }

@@ -17,6 +17,7 @@ pub mod hostile;
 pub mod lab_nodes;
 pub mod natlab;
 pub mod netns;
+pub mod plain_relay;
 pub mod relay_probe;
 
 /// How long a test waits for a condition before failing.

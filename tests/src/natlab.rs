@@ -215,6 +215,25 @@ impl NatLab {
         })
     }
 
+    /// Bytes received and sent on `host`'s links to the lab (its
+    /// loopback not counted): what went over the wire, headers and all.
+    pub fn wire_bytes(&self, host: Host) -> (u64, u64) {
+        let out = Command::new("ip")
+            .args(["-n", &self.ns(host), "-j", "-s", "link", "show"])
+            .output()
+            .expect("ip link show");
+        let links: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip's JSON");
+        let mut total = (0, 0);
+        for link in links.as_array().into_iter().flatten() {
+            if link["ifname"] == "lo" {
+                continue;
+            }
+            total.0 += link["stats64"]["rx"]["bytes"].as_u64().unwrap_or(0);
+            total.1 += link["stats64"]["tx"]["bytes"].as_u64().unwrap_or(0);
+        }
+        total
+    }
+
     /// A command running `program` in `host`'s namespace.
     pub fn command(&self, host: Host, program: &std::path::Path) -> Command {
         let mut command = Command::new("ip");

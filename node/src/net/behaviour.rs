@@ -105,7 +105,7 @@ pub const CIRCUIT_BYTES: u64 = 512 * 1024 * 1024;
 /// reserve or open a circuit: anyone else is refused at once (the relay
 /// answers `RESOURCE_LIMIT_EXCEEDED`, its one refusal for a peer), even in
 /// the grace period a non-member has to fetch the roster.
-fn relay_config(gate: &crate::gate::Gate) -> relay::Config {
+pub fn relay_config(gate: &crate::gate::Gate) -> relay::Config {
     let mut config = relay::Config {
         max_reservations: 128,
         max_reservations_per_peer: 2,

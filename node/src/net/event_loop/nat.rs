@@ -32,6 +32,12 @@ const HOP: StreamProtocol = StreamProtocol::new("/libp2p/circuit/relay/0.2.0/hop
 /// hole punch to give a direct connection (DCUtR makes up to three
 /// attempts, each about a round trip through the relay).
 pub const PUNCH_WAIT: Duration = Duration::from_secs(5);
+/// Relays one attempt to reach a member through relays dials at most.
+pub const RELAY_FANOUT: usize = 8;
+/// How often a member Kademlia cannot find is tried through relays (an
+/// offline partner's messages are retried every second; each try through
+/// relays opens a circuit request on each).
+pub const RELAY_RETRY: Duration = Duration::from_secs(10);
 
 /// What the loop knows about reachability.
 #[derive(Debug, Default)]
@@ -49,6 +55,8 @@ pub(super) struct NatState {
     /// Peers reached only through a relay whose sync waits for a hole
     /// punch, until when.
     awaiting_punch: HashMap<PeerId, Instant>,
+    /// When each member was last tried through relays.
+    relay_tries: HashMap<PeerId, Instant>,
     /// Whether every address we listen on is a loopback one (a federation
     /// on one machine: the demo, tests), which is then as confirmed as it
     /// will ever be.
@@ -215,14 +223,23 @@ impl EventLoop {
         }
     }
 
-    /// Addresses (without its peer id) that reach `target` through each
-    /// relay we know, for a member Kademlia could not find (in client
-    /// mode, behind NAT).
-    pub(super) fn through_relays(&self, target: PeerId) -> Vec<Multiaddr> {
+    /// Addresses (without its peer id) that reach `target` through up to
+    /// [`RELAY_FANOUT`] relays we know, for a member Kademlia could not
+    /// find (in client mode, behind NAT); none if it was tried less than
+    /// [`RELAY_RETRY`] ago.
+    pub(super) fn through_relays(&mut self, target: PeerId) -> Vec<Multiaddr> {
+        let now = Instant::now();
+        let tries = &mut self.nat.relay_tries;
+        tries.retain(|_, at| now.duration_since(*at) < RELAY_RETRY);
+        if tries.contains_key(&target) || self.nat.relays.is_empty() {
+            return Vec::new();
+        }
+        tries.insert(target, now);
         self.nat
             .relays
             .iter()
             .filter(|(relay, _)| **relay != target)
+            .take(RELAY_FANOUT)
             .map(|(relay, addr)| {
                 addr.clone()
                     .with(Protocol::P2p(*relay))

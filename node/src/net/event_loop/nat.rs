@@ -55,8 +55,8 @@ pub(super) struct NatState {
     /// Peers reached only through a relay whose sync waits for a hole
     /// punch, until when.
     awaiting_punch: HashMap<PeerId, Instant>,
-    /// When each member was last tried through relays.
-    relay_tries: HashMap<PeerId, Instant>,
+    /// When members were last tried through relays.
+    relay_tries: RelayTries,
     /// Whether every address we listen on is a loopback one (a federation
     /// on one machine: the demo, tests), which is then as confirmed as it
     /// will ever be.
@@ -79,6 +79,25 @@ fn is_loopback(addr: &Multiaddr) -> bool {
         Protocol::Ip6(ip) => ip.is_loopback(),
         _ => false,
     })
+}
+
+/// When members Kademlia could not find were last tried through relays.
+#[derive(Debug, Default)]
+struct RelayTries(HashMap<PeerId, Instant>);
+
+impl RelayTries {
+    /// Whether `target` may be tried through relays at `now` (not within
+    /// [`RELAY_RETRY`] of its last try); if so the try is noted. Tries
+    /// older than that are forgotten, so the map holds only recent ones.
+    fn take(&mut self, target: PeerId, now: Instant) -> bool {
+        self.0
+            .retain(|_, at| now.saturating_duration_since(*at) < RELAY_RETRY);
+        if self.0.contains_key(&target) {
+            return false;
+        }
+        self.0.insert(target, now);
+        true
+    }
 }
 
 /// An open connection.
@@ -228,13 +247,9 @@ impl EventLoop {
     /// find (in client mode, behind NAT); none if it was tried less than
     /// [`RELAY_RETRY`] ago.
     pub(super) fn through_relays(&mut self, target: PeerId) -> Vec<Multiaddr> {
-        let now = Instant::now();
-        let tries = &mut self.nat.relay_tries;
-        tries.retain(|_, at| now.duration_since(*at) < RELAY_RETRY);
-        if tries.contains_key(&target) || self.nat.relays.is_empty() {
+        if self.nat.relays.is_empty() || !self.nat.relay_tries.take(target, Instant::now()) {
             return Vec::new();
         }
-        tries.insert(target, now);
         self.nat
             .relays
             .iter()
@@ -397,5 +412,38 @@ impl EventLoop {
                 self.punch_over(remote_peer_id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_is_tried_through_relays_at_most_once_per_retry_period() {
+        let (a, b) = (PeerId::random(), PeerId::random());
+        let mut tries = RelayTries::default();
+        let t0 = Instant::now();
+        assert!(tries.take(a, t0));
+        assert!(!tries.take(a, t0 + RELAY_RETRY / 2), "too soon");
+        assert!(tries.take(b, t0 + RELAY_RETRY / 2), "another member");
+        assert!(tries.take(a, t0 + RELAY_RETRY), "due again");
+        assert_eq!(tries.0.len(), 2, "b's try is recent, a's old one replaced");
+        assert!(tries.take(PeerId::random(), t0 + RELAY_RETRY * 3));
+        assert_eq!(tries.0.len(), 1, "old tries are forgotten");
+    }
+
+    #[test]
+    fn loopback_and_relayed_addresses_are_told_apart() {
+        let parse = |a: &str| a.parse::<Multiaddr>().expect("address");
+        assert!(is_loopback(&parse("/ip4/127.0.0.1/tcp/4001")));
+        assert!(is_loopback(&parse("/ip6/::1/udp/4001/quic-v1")));
+        assert!(!is_loopback(&parse("/ip4/0.0.0.0/tcp/4001")));
+        assert!(!is_loopback(&parse("/ip4/192.168.1.2/tcp/4001")));
+        let relayed = parse(
+            "/ip4/10.99.0.10/tcp/4001/p2p/12D3KooWD8Hn3pCcYseFEPxBq4vY9ppzeY4Dut5WVDX92U8oCg48/p2p-circuit",
+        );
+        assert!(is_relayed(&relayed));
+        assert!(!is_relayed(&parse("/ip4/10.99.0.10/tcp/4001")));
     }
 }

@@ -66,8 +66,10 @@ async fn serve(
     external: Multiaddr,
     stopped: oneshot::Receiver<()>,
 ) {
-    let relay_config =
-        coopnet_node::net::behaviour::relay_config(&coopnet_node::gate::Gate::open());
+    let relay_config = coopnet_node::net::behaviour::relay_config(
+        &coopnet_node::gate::Gate::open(),
+        std::sync::Arc::new(true.into()),
+    );
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(

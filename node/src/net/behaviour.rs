@@ -1,6 +1,8 @@
 //! The node's one composed libp2p behaviour: every sub-behaviour, each
 //! field documented, built from the node's parameters.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use libp2p::swarm::NetworkBehaviour;
@@ -53,6 +55,9 @@ pub struct BehaviourParams {
     pub gate: crate::gate::Gate,
     /// Whether to relay for members behind NAT.
     pub relay: bool,
+    /// Whether a direct address of ours is confirmed (the event loop keeps
+    /// it; the relay takes reservations only while it is).
+    pub reachable: Arc<AtomicBool>,
 }
 
 /// Everything the node speaks.
@@ -97,15 +102,17 @@ pub const RESERVATION: Duration = Duration::from_secs(3_600);
 /// (or upgraded to a direct one).
 pub const CIRCUIT_DURATION: Duration = Duration::from_secs(30 * 60);
 /// Bytes one relayed connection may carry each way: a sync of a large
-/// backlog fits (SPEC §9.6).
+/// backlog fits (SPEC §8.7).
 pub const CIRCUIT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The relay's limits: members behind NAT get a reservation each, a few
 /// circuits at a time, each bounded in time and bytes. Only members may
 /// reserve or open a circuit: anyone else is refused at once (the relay
 /// answers `RESOURCE_LIMIT_EXCEEDED`, its one refusal for a peer), even in
-/// the grace period a non-member has to fetch the roster.
-pub fn relay_config(gate: &crate::gate::Gate) -> relay::Config {
+/// the grace period a non-member has to fetch the roster. Reservations
+/// are taken only while `reachable` (a direct address of ours is
+/// confirmed): a relay behind NAT would hand out addresses nobody can use.
+pub fn relay_config(gate: &crate::gate::Gate, reachable: Arc<AtomicBool>) -> relay::Config {
     let mut config = relay::Config {
         max_reservations: 128,
         max_reservations_per_peer: 2,
@@ -120,6 +127,12 @@ pub fn relay_config(gate: &crate::gate::Gate) -> relay::Config {
     config
         .reservation_rate_limiters
         .insert(0, members_only(gate.clone()));
+    config.reservation_rate_limiters.insert(
+        0,
+        Box::new(move |_: libp2p::PeerId, _: &libp2p::Multiaddr, _| {
+            reachable.load(Ordering::Relaxed)
+        }),
+    );
     config
         .circuit_src_rate_limiters
         .insert(0, members_only(gate.clone()));
@@ -201,7 +214,10 @@ impl Behaviour {
             relay_client,
             relay: params
                 .relay
-                .then(|| relay::Behaviour::new(peer_id, relay_config(&params.gate)))
+                .then(|| {
+                    let config = relay_config(&params.gate, Arc::clone(&params.reachable));
+                    relay::Behaviour::new(peer_id, config)
+                })
                 .into(),
             dcutr: dcutr::Behaviour::new(peer_id),
             autonat: autonat::v2::client::Behaviour::new(
@@ -255,4 +271,31 @@ fn gossip(params: &BehaviourParams) -> Result<gossipsub::Behaviour, BuildError> 
         .subscribe(&params.topic)
         .map_err(|e| BuildError::Gossip(e.to_string()))?;
     Ok(behaviour)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether every reservation check of `config` lets `peer` through.
+    fn reserves(config: &mut relay::Config, peer: libp2p::PeerId) -> bool {
+        let addr: libp2p::Multiaddr = "/ip4/10.0.0.1/tcp/4001".parse().expect("address");
+        let now = std::time::Instant::now();
+        config
+            .reservation_rate_limiters
+            .iter_mut()
+            .all(|limiter| limiter.try_next(peer, &addr, now))
+    }
+
+    #[test]
+    fn the_relay_takes_reservations_only_while_reachable() {
+        let reachable = Arc::new(AtomicBool::new(false));
+        let mut config = relay_config(&crate::gate::Gate::open(), Arc::clone(&reachable));
+        let peer = libp2p::identity::Keypair::generate_ed25519()
+            .public()
+            .to_peer_id();
+        assert!(!reserves(&mut config, peer), "behind NAT: no reservations");
+        reachable.store(true, Ordering::Relaxed);
+        assert!(reserves(&mut config, peer), "reachable: a member reserves");
+    }
 }

@@ -148,7 +148,8 @@ pub fn spawn(
     feedback_tx: mpsc::Sender<Feedback>,
 ) -> Result<(NetClient, JoinHandle<()>), NetError> {
     let topic = IdentTopic::new(params.topic.clone());
-    let mut swarm = build_swarm(&params, &topic)?;
+    let reachable = Arc::default();
+    let mut swarm = build_swarm(&params, &topic, Arc::clone(&reachable))?;
     for addr in &params.listen {
         swarm
             .listen_on(addr.clone())
@@ -212,7 +213,7 @@ pub fn spawn(
         bids: bids::BidState::new(params.bid_inbox.clone()),
         stats: NetStats::default(),
         monitor: Arc::clone(&params.monitor),
-        nat: nat::NatState::new(&params.listen),
+        nat: nat::NatState::new(&params.listen, reachable),
     };
     let task = tokio::spawn(event_loop.run());
     Ok((

@@ -14,6 +14,8 @@
 //! reservations on public members, as we do).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use libp2p::core::ConnectedPoint;
@@ -57,6 +59,9 @@ pub(super) struct NatState {
     awaiting_punch: HashMap<PeerId, Instant>,
     /// When members were last tried through relays.
     relay_tries: RelayTries,
+    /// Whether a direct address of ours is confirmed, shared with our
+    /// relay (it takes reservations only then).
+    reachable: Arc<AtomicBool>,
     /// Whether every address we listen on is a loopback one (a federation
     /// on one machine: the demo, tests), which is then as confirmed as it
     /// will ever be.
@@ -65,9 +70,10 @@ pub(super) struct NatState {
 
 impl NatState {
     /// The state of a node listening on `listen`.
-    pub(super) fn new(listen: &[Multiaddr]) -> Self {
+    pub(super) fn new(listen: &[Multiaddr], reachable: Arc<AtomicBool>) -> Self {
         NatState {
             loopback_only: !listen.is_empty() && listen.iter().all(is_loopback),
+            reachable,
             ..NatState::default()
         }
     }
@@ -314,13 +320,15 @@ impl EventLoop {
         self.swarm.external_addresses().any(|a| !is_relayed(a))
     }
 
-    /// Kademlia serves (server mode) once a direct address is confirmed,
-    /// and only then: not behind NAT, where every DHT query would take
+    /// Kademlia serves (server mode), and our relay takes reservations,
+    /// once a direct address is confirmed, and only then: not behind NAT, where every DHT query would take
     /// one of a relay's few circuits. A member in client mode is in no
     /// routing table; it is reached through the relays it reserves on
     /// ([`EventLoop::through_relays`]).
     pub(super) fn update_dht_mode(&mut self) {
-        let wanted = match self.reachable() {
+        let reachable = self.reachable();
+        self.nat.reachable.store(reachable, Ordering::Relaxed);
+        let wanted = match reachable {
             true => kad::Mode::Server,
             false => kad::Mode::Client,
         };

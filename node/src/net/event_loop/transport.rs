@@ -32,6 +32,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 pub(super) fn build_swarm(
     params: &NetParams,
     topic: &IdentTopic,
+    reachable: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Swarm<Behaviour>, NetError> {
     let behaviour_params = BehaviourParams {
         heartbeat: params.heartbeat,
@@ -39,6 +40,7 @@ pub(super) fn build_swarm(
         topic: topic.clone(),
         gate: params.gate.clone(),
         relay: params.relay,
+        reachable,
     };
     let failed = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
     let psk = params.network_key.map(PreSharedKey::new);

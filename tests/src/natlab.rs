@@ -256,15 +256,21 @@ impl Drop for NatLab {
 /// [`NatLab::ns`]): the sockets it opens are that namespace's, e.g. a
 /// connection to a node's web app on its loopback.
 pub fn in_namespace<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let path = format!("/run/netns/{ns}");
+    let ns = ns.to_owned();
     std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
-            .unwrap_or_else(|e| panic!("entering {path}: {e}"));
+        enter_namespace(&ns);
         f()
     })
     .join()
     .expect("the thread in the namespace")
+}
+
+/// Moves the calling thread (only) into network namespace `ns`.
+pub fn enter_namespace(ns: &str) {
+    let path = format!("/run/netns/{ns}");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+        .unwrap_or_else(|e| panic!("entering {path}: {e}"));
 }
 
 /// A `coopnet run` process in the lab; killed on drop.

@@ -41,11 +41,9 @@ impl PlainRelay {
         let key = identity::Keypair::generate_ed25519();
         let peer_id = key.public().to_peer_id();
         let (stop, stopped) = oneshot::channel();
-        let path = format!("/run/netns/{ns}");
+        let ns = ns.to_owned();
         let thread = std::thread::spawn(move || {
-            let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
-                .unwrap_or_else(|e| panic!("entering {path}: {e}"));
+            crate::natlab::enter_namespace(&ns);
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -8,8 +8,9 @@
 //! reached through a relay waits a few seconds for the hole punch, so a
 //! large sync goes direct when it can.
 //!
-//! Kademlia is in client mode until an external address is confirmed, so
-//! a node behind NAT is in nobody's routing table: a member that cannot be
+//! Kademlia is in client mode until a direct external address is
+//! confirmed (and our relay takes no reservations), so a node behind NAT
+//! is in nobody's routing table: a member that cannot be
 //! found there is dialled through the relays we know (it holds its
 //! reservations on public members, as we do).
 

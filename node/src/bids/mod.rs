@@ -401,20 +401,14 @@ impl Node {
             bid.status.as_str(),
             status.as_str()
         )];
-        let bid = self
-            .change(
-                bid_id,
-                BidChange {
-                    base_version,
-                    status,
-                    plan: bid.plan,
-                    by: by.to_owned(),
-                    changes,
-                },
-            )
-            .await?;
-        self.after_move(&bid).await?;
-        Ok(bid)
+        let change = BidChange {
+            base_version,
+            status,
+            plan: bid.plan.clone(),
+            by: by.to_owned(),
+            changes,
+        };
+        self.move_and_tell(&bid, change).await
     }
 
     /// The bid, if it is still at `base_version` (else a conflict: someone

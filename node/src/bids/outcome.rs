@@ -11,6 +11,8 @@ use coopnet_protocol::bidwire::{BidId, Body, Outcome, Unsigned};
 use coopnet_protocol::kinds::{BidNotice, BidNoticeFields, BidStatus as NoticeStatus};
 use coopnet_protocol::{Body as RecordBody, Kind, PublicKey};
 
+use crate::store::StoreError;
+use crate::store::bids::BidChange;
 use crate::{Node, NodeError, Receipt};
 
 /// What partners are told when the lead moves a bid to `status`.
@@ -93,26 +95,58 @@ impl Node {
         self.refresh_bid_notice(bid).await
     }
 
-    /// After a move: partners invited to the bid are told its outcome,
-    /// and its notice follows.
-    pub(super) async fn after_move(&self, bid: &Bid) -> Result<(), NodeError> {
-        if let Some(outcome) = outcome_of(bid.status)
-            && let Some((wire, ledger)) = self.led_ledger(bid).await?
-        {
-            for partner in &ledger.partners {
-                self.queue_bid_message(Unsigned {
+    /// Moves one of our bids as `change` says and, in the same
+    /// transaction, queues the outcome for every partner invited to it
+    /// (if the new status is one); then its notice follows. A crash can
+    /// leave the bid unmoved or moved with its partners' messages waiting
+    /// in the outbox, never moved with them untold.
+    pub(super) async fn move_and_tell(
+        &self,
+        bid: &Bid,
+        change: BidChange,
+    ) -> Result<Bid, NodeError> {
+        let tell = match outcome_of(change.status) {
+            Some(outcome) => self
+                .led_ledger(bid)
+                .await?
+                .map(|(wire, ledger)| (wire, ledger.partners, outcome)),
+            None => None,
+        };
+        let sender = self.key();
+        let messages = move |version: u64| -> Vec<Unsigned> {
+            let Some((wire, partners, outcome)) = tell else {
+                return Vec::new();
+            };
+            let sent_at = crate::clock::now();
+            partners
+                .into_iter()
+                .map(|recipient| Unsigned {
                     bid: wire,
-                    bid_version: bid.version,
-                    sender: self.key(),
-                    recipient: *partner,
+                    bid_version: version,
+                    sender,
+                    recipient,
                     seq: 0,
-                    sent_at: crate::clock::now(),
+                    sent_at,
                     body: Body::Outcome(outcome),
                 })
-                .await?;
-            }
+                .collect()
+        };
+        let moved = self
+            .store()
+            .change_bid_and_queue(bid.bid_id.clone(), change, messages, self.secret_arc())
+            .await;
+        match moved {
+            Ok(_) => {}
+            Err(StoreError::Invalid(_)) => return Err(NodeError::NotFound("that bid".into())),
+            Err(other) => return Err(other.into()),
         }
-        self.refresh_bid_notice(bid).await
+        self.bid_wake().notify_one();
+        let bid = self
+            .bid(&bid.bid_id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        self.refresh_bid_notice(&bid).await?;
+        Ok(bid)
     }
 
     /// Our public notice of a bid, if we published one and it stands.

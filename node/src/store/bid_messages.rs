@@ -276,6 +276,27 @@ impl Store {
             .await
     }
 
+    /// Applies a change to one of our bids as a new version and queues, in
+    /// the same transaction, the messages `tell` makes for that version
+    /// (numbered and signed with `key`): a move and what the partners are
+    /// told of it stand or fall together, whatever crashes when.
+    pub async fn change_bid_and_queue(
+        &self,
+        bid_id: String,
+        change: crate::store::bids::BidChange,
+        tell: impl FnOnce(u64) -> Vec<coopnet_protocol::bidwire::Unsigned> + Send + 'static,
+        key: std::sync::Arc<coopnet_protocol::SecretKey>,
+    ) -> Result<u64, StoreError> {
+        self.write_job(true, move |conn, now| {
+            let version = super::bids::change_bid(conn, &bid_id, &change, now)?;
+            for message in tell(version) {
+                enqueue(conn, message, &key, now)?;
+            }
+            Ok(version)
+        })
+        .await
+    }
+
     /// Messages due now (see [`due`]).
     pub async fn due_bids(&self, limit: usize) -> Result<Vec<Queued>, StoreError> {
         let now = crate::clock::now();

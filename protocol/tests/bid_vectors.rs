@@ -25,7 +25,11 @@ fn every_message_reads_as_its_fields_and_signs_to_its_bytes() {
     assert_eq!(bytes(&doc["message_domain_hex"]), MESSAGE_DOMAIN);
     let (lead, partner) = (secret(&doc["lead_seed"]), secret(&doc["partner_seed"]));
     let messages = doc["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 5, "invite, counter, freeze, sign, outcome");
+    assert_eq!(
+        messages.len(),
+        6,
+        "invite, counter, freeze, sign, outcome, removed"
+    );
     for v in messages {
         let wire = bytes(&v["message_hex"]);
         let signed = SignedMessage::decode(&wire).unwrap();

@@ -404,3 +404,119 @@ async fn the_lead_invites_its_partners_revises_and_freezes_and_both_sign() {
         node.node.shutdown().await;
     }
 }
+
+/// A revision that leaves a partner out tells it (`Outcome::Removed`), so
+/// its invitation does not stay open; its late answer is stale, not
+/// refused; a later revision that brings it back invites it again and the
+/// removal no longer stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_a_revision_leaves_out_is_told_and_can_be_invited_back() {
+    use coopnet_bids::contract::ContractRef;
+    use coopnet_bids::plan::{BidPlan, Role, SkillDays as PlanSkill};
+    use coopnet_protocol::bidwire::{Answer, Outcome};
+    use coopnet_tests::{DEADLINE, wait_for};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fed = start_federation(dir.path(), 3, None, Duration::from_secs(30)).await;
+    let (lead, a, b) = (&fed.nodes[1].node, &fed.nodes[2].node, &fed.nodes[3].node);
+    let contract = coopnet_protocol::samples::contract(1);
+    lead.publish(
+        coopnet_protocol::Kind::Contract.code(),
+        "tender-7",
+        Some(coopnet_protocol::Body::Contract(contract.clone())),
+        None,
+    )
+    .await
+    .unwrap();
+    let role = |coop: PublicKey| Role {
+        coop,
+        skills: vec![PlanSkill {
+            skill: "Rust".into(),
+            days: 10,
+        }],
+        rate: 550,
+    };
+    let plan = |coops: &[PublicKey]| BidPlan {
+        roles: coops.iter().map(|c| role(*c)).collect(),
+        ..BidPlan::default()
+    };
+    let reference = ContractRef {
+        author: lead.key(),
+        key: "tender-7".into(),
+        fields: contract.into_fields(),
+    };
+    let all = [lead.key(), a.key(), b.key()];
+    let bid = lead
+        .create_bid(&reference, plan(&all), "alice")
+        .await
+        .unwrap();
+    let invited = lead
+        .invite_partners(&bid.bid_id, "Kick-off in York.", false, "alice")
+        .await
+        .unwrap();
+    let wire = invited.wire_id().unwrap();
+    for partner in [a, b] {
+        wait_for("each partner's invitation", DEADLINE, || async {
+            partner.invitations().await.unwrap().len() == 1
+        })
+        .await;
+    }
+
+    // B is left out: A is invited to the new version, B told.
+    let without_b = lead
+        .update_bid(&bid.bid_id, invited.version, plan(&all[..2]), "alice")
+        .await
+        .unwrap();
+    wait_for("B to be told it was left out", DEADLINE, || async {
+        b.invitations().await.unwrap()[0].outcome == Some(Outcome::Removed)
+    })
+    .await;
+    wait_for("A's invitation to the new version", DEADLINE, || async {
+        a.invitations().await.unwrap()[0].version == without_b.version
+    })
+    .await;
+    assert_eq!(
+        a.invitations().await.unwrap()[0].outcome,
+        None,
+        "A is still in"
+    );
+    // B answers anyway (it had the page open): stale, not refused.
+    b.answer_invitation(wire, Answer::Accept).await.unwrap();
+    wait_for(
+        "the lead to answer B's late acceptance",
+        DEADLINE,
+        || async {
+            b.bid_outbox(wire)
+                .await
+                .unwrap()
+                .last()
+                .is_some_and(|q| q.status.is_some())
+        },
+    )
+    .await;
+    let answered = b.bid_outbox(wire).await.unwrap().pop().unwrap();
+    assert_eq!(answered.status, Some(2), "stale: {answered:?}");
+    assert!(
+        !lead
+            .negotiation(wire)
+            .await
+            .unwrap()
+            .roles
+            .contains_key(&b.key())
+    );
+
+    // Brought back: invited again, and the removal no longer stands.
+    let with_b = lead
+        .update_bid(&bid.bid_id, without_b.version, plan(&all), "alice")
+        .await
+        .unwrap();
+    wait_for("B invited again", DEADLINE, || async {
+        b.invitations().await.unwrap()[0].version == with_b.version
+    })
+    .await;
+    let back = &b.invitations().await.unwrap()[0];
+    assert_eq!((back.outcome, back.answer.clone()), (None, None));
+    for node in &fed.nodes {
+        let _ = node.node.shutdown().await;
+    }
+}

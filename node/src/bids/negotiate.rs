@@ -195,8 +195,10 @@ impl Node {
                     _ => None,
                 })
                 .await?;
+            // An outcome about an older version than the latest invitation
+            // is over (a partner removed, then invited again).
             let outcome = messages.iter().rev().find_map(|m| match m.message.body {
-                Body::Outcome(outcome) => Some(outcome),
+                Body::Outcome(outcome) if m.message.bid_version >= version => Some(outcome),
                 _ => None,
             });
             out.push(Invitation {

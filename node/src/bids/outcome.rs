@@ -86,13 +86,38 @@ impl Node {
     /// invitation), and its notice follows.
     pub(super) async fn after_revision(&self, bid: &Bid, by: &str) -> Result<(), NodeError> {
         if bid.status == BidStatus::Inviting
-            && let Some((wire, _)) = self.led_ledger(bid).await?
+            && let Some((wire, before)) = self.led_ledger(bid).await?
         {
             let (note, share_prices) = self.last_invite(wire).await?;
             self.invite_partners(&bid.bid_id, &note, share_prices, by)
                 .await?;
+            self.tell_removed(bid, wire, &before.partners).await?;
         }
         self.refresh_bid_notice(bid).await
+    }
+
+    /// Tells each of `partners` that the revision `bid` no longer has a
+    /// role for it (so its invitation does not stay open on its page).
+    async fn tell_removed(
+        &self,
+        bid: &Bid,
+        wire: BidId,
+        partners: &[PublicKey],
+    ) -> Result<(), NodeError> {
+        let kept: Vec<PublicKey> = bid.plan.roles.iter().map(|r| r.coop).collect();
+        for partner in partners.iter().filter(|p| !kept.contains(p)) {
+            self.queue_bid_message(Unsigned {
+                bid: wire,
+                bid_version: bid.version,
+                sender: self.key(),
+                recipient: *partner,
+                seq: 0,
+                sent_at: crate::clock::now(),
+                body: Body::Outcome(Outcome::Removed),
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// Moves one of our bids as `change` says and, in the same

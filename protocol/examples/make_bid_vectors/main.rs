@@ -298,12 +298,20 @@ fn main() {
         body: Body::Outcome(coopnet_protocol::bidwire::Outcome::Won),
         ..base.clone()
     };
+    // The partner taken out of the bid by version 5.
+    let removed = Unsigned {
+        bid_version: 5,
+        seq: 6,
+        body: Body::Outcome(coopnet_protocol::bidwire::Outcome::Removed),
+        ..base.clone()
+    };
     let valid = vec![
         message("invite", base.clone(), &lead),
         message("counter", counter.clone(), &partner),
         message("freeze", freeze, &lead),
         message("sign", sign, &partner),
         message("outcome", outcome, &lead),
+        message("removed", removed, &lead),
     ];
 
     let good = sign_bytes(&base, &lead);

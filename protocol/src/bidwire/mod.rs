@@ -154,6 +154,9 @@ pub enum Outcome {
     Lost,
     /// The lead gave it up.
     Withdrawn,
+    /// A revision took the recipient's co-op out of the bid (a later
+    /// invitation may bring it back).
+    Removed,
 }
 
 /// What a message says.

@@ -78,7 +78,11 @@ pub async fn list(
     let to_sign = desk.documents_to_sign().await?;
     let mut invitations = Vec::new();
     for i in desk.invitations().await? {
-        let document = to_sign.iter().find(|t| t.bid == i.bid);
+        // A partner a revision took out has nothing left to sign.
+        let document = to_sign
+            .iter()
+            .find(|t| t.bid == i.bid)
+            .filter(|_| i.outcome != Some(Outcome::Removed));
         let others = i
             .invite
             .others
@@ -147,6 +151,7 @@ pub async fn list(
                 Outcome::Won => "Won",
                 Outcome::Lost => "Lost",
                 Outcome::Withdrawn => "Withdrawn by the lead",
+                Outcome::Removed => "The lead revised the bid without our co-op: nothing to answer",
             }),
         });
     }

@@ -160,7 +160,8 @@ pub struct InvitationJson {
     /// Whether we signed it.
     pub signed: bool,
     /// What the lead last said became of the bid: `submitted`, `won`,
-    /// `lost` or `withdrawn`.
+    /// `lost`, `withdrawn`, or `removed` (a revision took our co-op out;
+    /// nothing to answer unless a later invitation brings it back).
     pub outcome: Option<String>,
 }
 
@@ -442,6 +443,7 @@ pub fn outcome_word(outcome: Outcome) -> &'static str {
         Outcome::Won => "won",
         Outcome::Lost => "lost",
         Outcome::Withdrawn => "withdrawn",
+        Outcome::Removed => "removed",
     }
 }
 

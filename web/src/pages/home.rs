@@ -96,17 +96,23 @@ pub async fn show(
         scored
     };
     let desk = backend.bids();
-    let unanswered = desk
-        .invitations()
-        .await?
+    // What waits for us: invitations not answered and documents not
+    // signed, of bids that are still open to us.
+    let invitations = desk.invitations().await?;
+    let over: Vec<_> = invitations
         .iter()
-        .filter(|i| i.answer.is_none())
+        .filter(|i| i.outcome.is_some())
+        .map(|i| i.bid)
+        .collect();
+    let unanswered = invitations
+        .iter()
+        .filter(|i| i.answer.is_none() && i.outcome.is_none())
         .count();
     let unsigned = desk
         .documents_to_sign()
         .await?
         .iter()
-        .filter(|t| !t.signed)
+        .filter(|t| !t.signed && !over.contains(&t.bid))
         .count();
     render(&HomePage {
         waiting: unanswered + unsigned,

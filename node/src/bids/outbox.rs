@@ -26,6 +26,9 @@ pub const RETRY_FIRST: Duration = Duration::from_millis(250);
 pub const RETRY_MAX: Duration = Duration::from_secs(1);
 /// Messages in flight at once.
 const IN_FLIGHT: usize = 32;
+/// The longest the outbox sleeps when nothing is due (a new message wakes
+/// it at once).
+pub const IDLE_WAIT: Duration = Duration::from_secs(30);
 
 /// When to try a message again after `attempts` failed tries.
 pub fn retry_after(attempts: u32) -> Duration {
@@ -81,11 +84,25 @@ pub fn spawn(store: Store, net: NetClient, wake: Arc<Notify>) -> JoinHandle<()> 
                 Err(crate::store::StoreError::Closed) => return,
                 Err(e) => tracing::error!("reading the bid outbox: {e}"),
             }
+            let wait = match store.next_bid_due().await {
+                Ok(next) => wait_for_next(next, crate::clock::now()),
+                Err(crate::store::StoreError::Closed) => return,
+                Err(_) => RETRY_FIRST,
+            };
             tokio::select! {
                 () = wake.notified() => {}
-                () = tokio::time::sleep(RETRY_FIRST) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
+    })
+}
+
+/// How long the outbox sleeps before looking again, given when the next
+/// message is due: until then, but at least [`RETRY_FIRST`] (a message in
+/// flight still shows its past due time) and at most [`IDLE_WAIT`].
+pub fn wait_for_next(next: Option<Timestamp>, now: Timestamp) -> Duration {
+    next.map_or(IDLE_WAIT, |at| {
+        Duration::from_millis(at.0.saturating_sub(now.0)).clamp(RETRY_FIRST, IDLE_WAIT)
     })
 }
 
@@ -128,5 +145,24 @@ mod tests {
         let waits: Vec<u128> = (0..5).map(|a| retry_after(a).as_millis()).collect();
         assert_eq!(waits, [250, 500, 1_000, 1_000, 1_000]);
         assert_eq!(retry_after(u32::MAX), RETRY_MAX);
+    }
+
+    #[test]
+    fn an_idle_outbox_sleeps_until_the_next_message_is_due() {
+        let now = Timestamp(1_000_000);
+        assert_eq!(wait_for_next(None, now), IDLE_WAIT, "empty: sleeps long");
+        assert_eq!(
+            wait_for_next(Some(Timestamp(1_000_700)), now),
+            Duration::from_millis(700)
+        );
+        assert_eq!(
+            wait_for_next(Some(Timestamp(990_000)), now),
+            RETRY_FIRST,
+            "in flight (due in the past): looks again soon, not at once"
+        );
+        assert_eq!(
+            wait_for_next(Some(Timestamp(1_000_000 + 3_600_000)), now),
+            IDLE_WAIT
+        );
     }
 }

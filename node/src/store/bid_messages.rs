@@ -232,6 +232,15 @@ pub fn due(
     rows.map(|r| to_queued(r?)).collect()
 }
 
+/// When the earliest unanswered message is due (`None`: the outbox is
+/// empty). A message in flight counts at its last due time.
+pub fn next_due(conn: &Connection) -> Result<Option<coopnet_protocol::Timestamp>, StoreError> {
+    let at: Option<i64> = conn
+        .prepare_cached("SELECT min(next_attempt) FROM bid_outbox WHERE answered_at IS NULL")?
+        .query_row([], |row| row.get(0))?;
+    Ok(at.map(|at| coopnet_protocol::Timestamp(super::db::from_column(at))))
+}
+
 /// Records an answer (`status` = None: not delivered, try again at
 /// `retry_at`).
 pub fn answered(
@@ -301,6 +310,11 @@ impl Store {
     pub async fn due_bids(&self, limit: usize) -> Result<Vec<Queued>, StoreError> {
         let now = crate::clock::now();
         self.read(move |conn| due(conn, now, limit)).await
+    }
+
+    /// When the next message is due (see [`next_due`]).
+    pub async fn next_bid_due(&self) -> Result<Option<coopnet_protocol::Timestamp>, StoreError> {
+        self.read(next_due).await
     }
 
     /// Records an attempt's outcome (see [`answered`]).

@@ -196,6 +196,28 @@ async fn frozen(a: &WebNode, b: &WebNode, bid_id: &str, wire: [u8; 16]) {
     a.node.node.freeze_bid(bid_id, &terms).await.unwrap();
 }
 
+/// B revises its hostile bid without A: A's invitation is over ("removed").
+/// Returns the invitation's id as the page shows it.
+async fn left_out(a: &WebNode, b: &WebNode) -> String {
+    use coopnet_protocol::bidwire::{Body as Wire, Outcome, Unsigned};
+    let bid = *b"hostile-invite-1";
+    let removed = Unsigned {
+        bid,
+        bid_version: 2,
+        sender: b.node.node.key(),
+        recipient: a.node.node.key(),
+        seq: 0,
+        sent_at: coopnet_node::clock::now(),
+        body: Wire::Outcome(Outcome::Removed),
+    };
+    b.node.node.queue_bid_message(removed).await.unwrap();
+    wait_for("A to be told it was left out", DEADLINE, || async {
+        a.node.node.invitations().await.unwrap()[0].outcome == Some(Outcome::Removed)
+    })
+    .await;
+    hex::encode(bid)
+}
+
 /// `scrollWidth` and `innerWidth` of the page shown.
 async fn widths(browser: &Browser) -> (i64, i64) {
     let value = browser
@@ -256,6 +278,28 @@ async fn no_page_scrolls_sideways_on_a_phone_or_a_desktop_whatever_others_publis
         assert!(
             scroll <= inner,
             "{summary} at {width} px is {scroll} px wide (window {inner} px)"
+        );
+    }
+    // B leaves A out of its bid: the invitation, still full of B's long
+    // and reversed text, says so and offers nothing to answer; it fits.
+    let over = left_out(&a, &b).await;
+    let invitations = format!("{}/invitations", a.web.url());
+    for (width, height) in [(390, 844), (1280, 900)] {
+        browser.client.set_window_size(width, height).await.unwrap();
+        browser.client.goto(&invitations).await.unwrap();
+        let (scroll, inner) = widths(&browser).await;
+        assert!(
+            scroll <= inner,
+            "{invitations} (left out) at {width} px is {scroll} px wide (window {inner} px)"
+        );
+        let html = browser.client.source().await.unwrap();
+        assert!(
+            html.contains("revised the bid without our co-op"),
+            "the page says A was left out"
+        );
+        assert!(
+            !html.contains(&format!("/invitations/{over}/answer")),
+            "nothing to answer once left out"
         );
     }
     // Remote text is isolated from what follows it.

@@ -41,18 +41,14 @@ use std::time::{Duration, Instant};
 
 use cold::{cold_run, report_cold};
 use common::{
-    CountingProxy, InProcess, Mode, Rng, Summary, cleanup_on_signal, corpus, init_dir, runtime,
-    start_in_process, temp_root, verify_all,
+    CountingProxy, InProcess, Mode, Rng, Summary, cleanup_on_signal, corpus, fill_store, init_dir,
+    runtime, start_in_process, temp_root, verify_all,
 };
 use coopnet_node::clock;
 use coopnet_node::config::STORE_FILE;
 use coopnet_node::net::NetStats;
-use coopnet_node::store::Store;
 use coopnet_protocol::VerifiedRecord;
 use incremental::{incremental_run, report_incremental};
-
-/// Records per store call, as the node's callers send them.
-const CHUNK: usize = 1_000;
 
 struct Sizes {
     authors: u32,
@@ -121,14 +117,6 @@ fn missing_indexes(n: usize, max_d: usize) -> Vec<usize> {
         }
     }
     order
-}
-
-async fn fill_store(path: &Path, records: &[VerifiedRecord]) {
-    let store = Store::open(path).await.expect("open store");
-    for chunk in records.chunks(CHUNK) {
-        store.ingest(chunk.to_vec()).await.expect("ingest");
-    }
-    store.close().await.expect("close store");
 }
 
 async fn run(

@@ -285,6 +285,22 @@ pub fn verify_all(records: &[Vec<u8>], now: Timestamp) -> Vec<VerifiedRecord> {
     })
 }
 
+/// Records per store call when filling a store, as the node's callers
+/// send them.
+pub const FILL_CHUNK: usize = 1_000;
+
+/// Ingests `records` into the store file at `path` (created if need be)
+/// and closes it.
+pub async fn fill_store(path: &Path, records: &[VerifiedRecord]) {
+    let store = coopnet_node::store::Store::open(path)
+        .await
+        .expect("open store");
+    for chunk in records.chunks(FILL_CHUNK) {
+        store.ingest(chunk.to_vec()).await.expect("ingest");
+    }
+    store.close().await.expect("close store");
+}
+
 /// `f` over `items` on `available_parallelism` scoped threads, in order.
 pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(2, usize::from);

@@ -7,8 +7,8 @@ use coopnet_node::config::STORE_FILE;
 use coopnet_node::net::NetStats;
 use coopnet_protocol::VerifiedRecord;
 
-use super::common::{CountingProxy, InProcess, Mode, Summary, init_dir, list, median};
-use super::{delta, fill_store, start_joiner, stats, verdict};
+use super::common::{CountingProxy, InProcess, Mode, Summary, fill_store, init_dir, list, median};
+use super::{delta, start_joiner, stats, verdict};
 
 #[derive(Debug)]
 pub struct Incremental {

@@ -17,6 +17,7 @@ use coopnet_node::control::{Request, call};
 use coopnet_protocol::samples;
 use coopnet_tests::natlab::{
     HTTP_PORT, Host, NatLab, PUBLIC, Run, in_namespace, init_node, links, net_counter as net,
+    records_held,
 };
 use coopnet_tests::{DEADLINE, wait_for};
 use serde_json::{Value, json};
@@ -296,7 +297,7 @@ async fn behind_nat(symmetric: bool) {
     // The backlog reached B by sync.
     if backlog > 0 {
         wait_for("the backlog at B", DEADLINE, || async {
-            status(&dirs[2]).await["records"].as_u64().unwrap_or(0) >= backlog as u64
+            records_held(&dirs[2]).await >= backlog as u64
         })
         .await;
         let synced = net(&dirs[2], "records_fetched").await

@@ -366,6 +366,13 @@ pub async fn net_counter(dir: &std::path::Path, counter: &str) -> u64 {
     status["net"][counter].as_u64().unwrap_or(0)
 }
 
+/// The records the node's store holds (0 if the node does not answer).
+pub async fn records_held(dir: &std::path::Path) -> u64 {
+    use coopnet_node::control::{Request, call};
+    let status = call(dir, &Request::Status).await.unwrap_or_default();
+    status["records"].as_u64().unwrap_or(0)
+}
+
 /// The remote addresses of the node's connections to `peer` (a relayed
 /// one has `/p2p-circuit`).
 pub async fn links(dir: &std::path::Path, peer: &str) -> Vec<String> {

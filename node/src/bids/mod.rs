@@ -430,7 +430,18 @@ impl Node {
     }
 
     async fn change(&self, bid_id: &str, change: BidChange) -> Result<Bid, NodeError> {
-        match self.store().change_bid(bid_id.to_owned(), change).await {
+        let result = self.store().change_bid(bid_id.to_owned(), change).await;
+        self.changed(bid_id, result).await
+    }
+
+    /// The bid as a store change of it left it (an unknown bid is not
+    /// found).
+    async fn changed(
+        &self,
+        bid_id: &str,
+        result: Result<u64, StoreError>,
+    ) -> Result<Bid, NodeError> {
+        match result {
             Ok(_) => {}
             Err(StoreError::Invalid(_)) => return Err(not_found("that bid")),
             Err(other) => return Err(other.into()),

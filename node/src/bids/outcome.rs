@@ -11,7 +11,6 @@ use coopnet_protocol::bidwire::{BidId, Body, Outcome, Unsigned};
 use coopnet_protocol::kinds::{BidNotice, BidNoticeFields, BidStatus as NoticeStatus};
 use coopnet_protocol::{Body as RecordBody, Kind, PublicKey};
 
-use crate::store::StoreError;
 use crate::store::bids::BidChange;
 use crate::{Node, NodeError, Receipt};
 
@@ -23,6 +22,26 @@ pub fn outcome_of(status: BidStatus) -> Option<Outcome> {
         BidStatus::Lost => Some(Outcome::Lost),
         BidStatus::Withdrawn => Some(Outcome::Withdrawn),
         BidStatus::Draft | BidStatus::Inviting | BidStatus::Agreed => None,
+    }
+}
+
+/// The message telling `recipient` an outcome of version `version` of our
+/// bid `wire` (numbered when queued).
+fn outcome_to(
+    wire: BidId,
+    version: u64,
+    sender: PublicKey,
+    recipient: PublicKey,
+    outcome: Outcome,
+) -> Unsigned {
+    Unsigned {
+        bid: wire,
+        bid_version: version,
+        sender,
+        recipient,
+        seq: 0,
+        sent_at: crate::clock::now(),
+        body: Body::Outcome(outcome),
     }
 }
 
@@ -106,16 +125,8 @@ impl Node {
     ) -> Result<(), NodeError> {
         let kept: Vec<PublicKey> = bid.plan.roles.iter().map(|r| r.coop).collect();
         for partner in partners.iter().filter(|p| !kept.contains(p)) {
-            self.queue_bid_message(Unsigned {
-                bid: wire,
-                bid_version: bid.version,
-                sender: self.key(),
-                recipient: *partner,
-                seq: 0,
-                sent_at: crate::clock::now(),
-                body: Body::Outcome(Outcome::Removed),
-            })
-            .await?;
+            let told = outcome_to(wire, bid.version, self.key(), *partner, Outcome::Removed);
+            self.queue_bid_message(told).await?;
         }
         Ok(())
     }
@@ -142,34 +153,17 @@ impl Node {
             let Some((wire, partners, outcome)) = tell else {
                 return Vec::new();
             };
-            let sent_at = crate::clock::now();
             partners
                 .into_iter()
-                .map(|recipient| Unsigned {
-                    bid: wire,
-                    bid_version: version,
-                    sender,
-                    recipient,
-                    seq: 0,
-                    sent_at,
-                    body: Body::Outcome(outcome),
-                })
+                .map(|recipient| outcome_to(wire, version, sender, recipient, outcome))
                 .collect()
         };
         let moved = self
             .store()
             .change_bid_and_queue(bid.bid_id.clone(), change, messages, self.secret_arc())
             .await;
-        match moved {
-            Ok(_) => {}
-            Err(StoreError::Invalid(_)) => return Err(NodeError::NotFound("that bid".into())),
-            Err(other) => return Err(other.into()),
-        }
         self.bid_wake().notify_one();
-        let bid = self
-            .bid(&bid.bid_id)
-            .await?
-            .ok_or_else(|| NodeError::NotFound("that bid".into()))?;
+        let bid = self.changed(&bid.bid_id, moved).await?;
         self.refresh_bid_notice(&bid).await?;
         Ok(bid)
     }

@@ -45,14 +45,14 @@ pub const RELAY_RETRY: Duration = Duration::from_secs(10);
 /// What the loop knows about reachability.
 #[derive(Debug, Default)]
 pub(super) struct NatState {
-    /// The address we dialled each connected relay-capable member at.
-    relays: HashMap<PeerId, Multiaddr>,
+    /// Connected members that relay and are reachable, which we dialled
+    /// (at the address of a direct connection we dialled: see
+    /// [`EventLoop::circuit_via`]).
+    relays: HashSet<PeerId>,
     /// Where we have asked for a reservation.
     reserved: HashSet<PeerId>,
     /// AutoNAT tests that failed (none of our candidates was dialled back).
     failed_tests: u64,
-    /// Where we dialled each connected peer (to reach it as a relay).
-    dialled: HashMap<PeerId, Multiaddr>,
     /// Every open connection, by peer.
     open: HashMap<PeerId, HashMap<ConnectionId, Link>>,
     /// Peers reached only through a relay whose sync waits for a hole
@@ -115,6 +115,8 @@ struct Link {
     addr: Multiaddr,
     /// Whether it passes through a relay.
     relayed: bool,
+    /// Whether we dialled it.
+    dialled: bool,
 }
 
 fn is_relayed(addr: &Multiaddr) -> bool {
@@ -146,10 +148,12 @@ impl EventLoop {
                     ConnectedPoint::Listener { local_addr, .. } if endpoint.is_relayed() => Link {
                         addr: local_addr.clone(),
                         relayed: true,
+                        dialled: false,
                     },
                     _ => Link {
                         addr: endpoint.get_remote_address().clone(),
                         relayed: endpoint.is_relayed(),
+                        dialled: endpoint.is_dialer(),
                     },
                 };
                 let relayed = link.relayed;
@@ -260,14 +264,27 @@ impl EventLoop {
         self.nat
             .relays
             .iter()
-            .filter(|(relay, _)| **relay != target)
+            .filter(|relay| **relay != target)
+            .filter_map(|relay| self.circuit_via(*relay))
             .take(RELAY_FANOUT)
-            .map(|(relay, addr)| {
-                addr.clone()
-                    .with(Protocol::P2p(*relay))
-                    .with(Protocol::P2pCircuit)
-            })
             .collect()
+    }
+
+    /// `<address>/p2p/<relay>/p2p-circuit`, at the address of a direct
+    /// connection we dialled to `relay` (one it dialled may come from
+    /// a port nobody can dial back).
+    fn circuit_via(&self, relay: PeerId) -> Option<Multiaddr> {
+        let link = self
+            .nat
+            .open
+            .get(&relay)?
+            .values()
+            .find(|l| l.dialled && !l.relayed)?;
+        let mut addr = link.addr.clone();
+        if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+            addr.pop();
+        }
+        Some(addr.with(Protocol::P2p(relay)).with(Protocol::P2pCircuit))
     }
 
     /// Where each of a peer's open connections goes (a relayed one shows
@@ -280,20 +297,8 @@ impl EventLoop {
             .unwrap_or_default()
     }
 
-    /// Notes where we dialled a peer (`None`: it dialled us).
-    pub(super) fn nat_connected(&mut self, peer: PeerId, dialled: Option<Multiaddr>) {
-        if let Some(mut addr) = dialled.filter(|a| !is_relayed(a)) {
-            // Kept without the peer id: the circuit address adds it.
-            if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
-                addr.pop();
-            }
-            self.nat.dialled.insert(peer, addr);
-        }
-    }
-
     /// Forgets a peer that is gone.
     pub(super) fn nat_disconnected(&mut self, peer: &PeerId) {
-        self.nat.dialled.remove(peer);
         self.nat.relays.remove(peer);
         self.nat.reserved.remove(peer);
         self.nat.awaiting_punch.remove(peer);
@@ -308,8 +313,8 @@ impl EventLoop {
             self.nat.relays.remove(&peer);
             return;
         }
-        if let Some(addr) = self.nat.dialled.get(&peer).cloned() {
-            self.nat.relays.insert(peer, addr);
+        if self.circuit_via(peer).is_some() {
+            self.nat.relays.insert(peer);
             self.reserve_if_unreachable();
         }
     }
@@ -322,8 +327,8 @@ impl EventLoop {
     }
 
     /// Kademlia serves (server mode), and our relay takes reservations,
-    /// once a direct address is confirmed, and only then: not behind NAT, where every DHT query would take
-    /// one of a relay's few circuits. A member in client mode is in no
+    /// once a direct address is confirmed, and only then: not behind NAT,
+    /// where every DHT query would take one of a relay's few circuits. A member in client mode is in no
     /// routing table; it is reached through the relays it reserves on
     /// ([`EventLoop::through_relays`]).
     pub(super) fn update_dht_mode(&mut self) {
@@ -351,12 +356,11 @@ impl EventLoop {
             .nat
             .relays
             .iter()
-            .filter(|(p, _)| !self.nat.reserved.contains(p))
+            .filter(|p| !self.nat.reserved.contains(p))
+            .filter_map(|p| Some((*p, self.circuit_via(*p)?)))
             .take(wanted)
-            .map(|(p, a)| (*p, a.clone()))
             .collect();
-        for (relay, addr) in candidates {
-            let circuit = addr.with(Protocol::P2p(relay)).with(Protocol::P2pCircuit);
+        for (relay, circuit) in candidates {
             match self.swarm.listen_on(circuit.clone()) {
                 Ok(_) => {
                     tracing::info!(%relay, "behind NAT: listening through a relay");

@@ -53,13 +53,8 @@ impl EventLoop {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
-                endpoint,
                 ..
             } => {
-                let dialled = endpoint
-                    .is_dialer()
-                    .then(|| endpoint.get_remote_address().clone());
-                self.nat_connected(peer_id, dialled);
                 self.connected(peer_id, num_established.get() == 1);
             }
             SwarmEvent::ConnectionClosed {

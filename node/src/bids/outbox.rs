@@ -62,8 +62,8 @@ pub fn spawn(store: Store, net: NetClient, wake: Arc<Notify>) -> JoinHandle<()> 
     tokio::spawn(async move {
         let flying: Arc<Mutex<HashSet<i64>>> = Arc::default();
         loop {
-            match store.due_bids(IN_FLIGHT).await {
-                Ok(due) => {
+            let wait = match store.due_bids(IN_FLIGHT).await {
+                Ok((due, next)) => {
                     for queued in due {
                         let Ok(mut set) = flying.lock() else { return };
                         if set.len() >= IN_FLIGHT || !set.insert(queued.id) {
@@ -80,14 +80,13 @@ pub fn spawn(store: Store, net: NetClient, wake: Arc<Notify>) -> JoinHandle<()> 
                             }
                         });
                     }
+                    wait_for_next(next, crate::clock::now())
                 }
                 Err(crate::store::StoreError::Closed) => return,
-                Err(e) => tracing::error!("reading the bid outbox: {e}"),
-            }
-            let wait = match store.next_bid_due().await {
-                Ok(next) => wait_for_next(next, crate::clock::now()),
-                Err(crate::store::StoreError::Closed) => return,
-                Err(_) => RETRY_FIRST,
+                Err(e) => {
+                    tracing::error!("reading the bid outbox: {e}");
+                    RETRY_FIRST
+                }
             };
             tokio::select! {
                 () = wake.notified() => {}

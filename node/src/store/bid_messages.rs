@@ -306,15 +306,15 @@ impl Store {
         .await
     }
 
-    /// Messages due now (see [`due`]).
-    pub async fn due_bids(&self, limit: usize) -> Result<Vec<Queued>, StoreError> {
+    /// Messages due now (see [`due`]), and when the earliest unanswered
+    /// one is due (see [`next_due`]), in one read.
+    pub async fn due_bids(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<Queued>, Option<coopnet_protocol::Timestamp>), StoreError> {
         let now = crate::clock::now();
-        self.read(move |conn| due(conn, now, limit)).await
-    }
-
-    /// When the next message is due (see [`next_due`]).
-    pub async fn next_bid_due(&self) -> Result<Option<coopnet_protocol::Timestamp>, StoreError> {
-        self.read(next_due).await
+        self.read(move |conn| Ok((due(conn, now, limit)?, next_due(conn)?)))
+            .await
     }
 
     /// Records an attempt's outcome (see [`answered`]).

@@ -34,6 +34,19 @@ impl Node {
         Ok(queued)
     }
 
+    /// Queues `body` from our co-op to `recipient`, about version
+    /// `version` of bid `bid` (see [`about`]).
+    pub(crate) async fn queue_about(
+        &self,
+        bid: coopnet_protocol::bidwire::BidId,
+        version: u64,
+        recipient: coopnet_protocol::PublicKey,
+        body: coopnet_protocol::bidwire::Body,
+    ) -> Result<crate::store::bid_messages::Queued, NodeError> {
+        self.queue_bid_message(about(bid, version, self.key(), recipient, body))
+            .await
+    }
+
     /// The outbox rows of a bid: what was sent, and what each recipient
     /// answered.
     pub async fn bid_outbox(
@@ -71,5 +84,25 @@ impl Node {
         bid: coopnet_protocol::bidwire::BidId,
     ) -> Result<Vec<coopnet_protocol::bidwire::SignedMessage>, NodeError> {
         Ok(self.store().bid_messages(bid).await?)
+    }
+}
+
+/// A message from `sender` to `recipient` about version `version` of bid
+/// `bid`, sent now; its `seq` is given when it is queued.
+pub(crate) fn about(
+    bid: coopnet_protocol::bidwire::BidId,
+    version: u64,
+    sender: coopnet_protocol::PublicKey,
+    recipient: coopnet_protocol::PublicKey,
+    body: coopnet_protocol::bidwire::Body,
+) -> coopnet_protocol::bidwire::Unsigned {
+    coopnet_protocol::bidwire::Unsigned {
+        bid,
+        bid_version: version,
+        sender,
+        recipient,
+        seq: 0,
+        sent_at: crate::clock::now(),
+        body,
     }
 }

@@ -6,7 +6,7 @@
 use coopnet_bids::negotiation::{Invitation, Ledger, Negotiation, ToSign};
 use coopnet_bids::status::BidStatus;
 use coopnet_protocol::bidwire::{
-    Answer, BidId, Body, Invite, MAX_NAME, OtherRole, SignedMessage, SkillDays, Terms, Unsigned,
+    Answer, BidId, Body, Invite, MAX_NAME, OtherRole, SignedMessage, SkillDays, Terms,
 };
 use coopnet_protocol::kinds::ContractFields;
 use coopnet_protocol::{Kind, PublicKey};
@@ -151,16 +151,8 @@ impl Node {
                 others,
                 note: coopnet_protocol::kinds::fields::normalise_line_breaks(note),
             };
-            self.queue_bid_message(Unsigned {
-                bid: wire_id,
-                bid_version: bid.version,
-                sender: self.key(),
-                recipient: role.coop,
-                seq: 0,
-                sent_at: crate::clock::now(),
-                body: Body::Invite(invite),
-            })
-            .await?;
+            self.queue_about(wire_id, bid.version, role.coop, Body::Invite(invite))
+                .await?;
         }
         Ok(bid)
     }
@@ -221,16 +213,8 @@ impl Node {
             .await?
             .filter(|l| l.lead != self.key())
             .ok_or_else(|| NodeError::NotFound("that invitation".into()))?;
-        self.queue_bid_message(Unsigned {
-            bid,
-            bid_version: ledger.version,
-            sender: self.key(),
-            recipient: ledger.lead,
-            seq: 0,
-            sent_at: crate::clock::now(),
-            body: Body::Answer(answer),
-        })
-        .await?;
+        self.queue_about(bid, ledger.version, ledger.lead, Body::Answer(answer))
+            .await?;
         Ok(())
     }
 }
@@ -284,16 +268,9 @@ impl Node {
         ledger.frozen = Some(document.hash());
         self.store().put_bid_ledger(ledger.clone()).await?;
         for partner in &ledger.partners {
-            self.queue_bid_message(Unsigned {
-                bid: wire_id,
-                bid_version: bid.version,
-                sender: self.key(),
-                recipient: *partner,
-                seq: 0,
-                sent_at: crate::clock::now(),
-                body: Body::Freeze(document.clone()),
-            })
-            .await?;
+            let freeze = Body::Freeze(document.clone());
+            self.queue_about(wire_id, bid.version, *partner, freeze)
+                .await?;
         }
         Ok(document)
     }
@@ -342,16 +319,8 @@ impl Node {
             ));
         }
         let signature = document.sign(self.secret());
-        self.queue_bid_message(Unsigned {
-            bid,
-            bid_version: document.version,
-            sender: self.key(),
-            recipient: document.lead,
-            seq: 0,
-            sent_at: crate::clock::now(),
-            body: Body::Sign(signature),
-        })
-        .await?;
+        self.queue_about(bid, document.version, document.lead, Body::Sign(signature))
+            .await?;
         Ok(())
     }
 

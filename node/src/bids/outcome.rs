@@ -11,6 +11,7 @@ use coopnet_protocol::bidwire::{BidId, Body, Outcome, Unsigned};
 use coopnet_protocol::kinds::{BidNotice, BidNoticeFields, BidStatus as NoticeStatus};
 use coopnet_protocol::{Body as RecordBody, Kind, PublicKey};
 
+use super::messaging::about;
 use crate::store::bids::BidChange;
 use crate::{Node, NodeError, Receipt};
 
@@ -22,26 +23,6 @@ pub fn outcome_of(status: BidStatus) -> Option<Outcome> {
         BidStatus::Lost => Some(Outcome::Lost),
         BidStatus::Withdrawn => Some(Outcome::Withdrawn),
         BidStatus::Draft | BidStatus::Inviting | BidStatus::Agreed => None,
-    }
-}
-
-/// The message telling `recipient` an outcome of version `version` of our
-/// bid `wire` (numbered when queued).
-fn outcome_to(
-    wire: BidId,
-    version: u64,
-    sender: PublicKey,
-    recipient: PublicKey,
-    outcome: Outcome,
-) -> Unsigned {
-    Unsigned {
-        bid: wire,
-        bid_version: version,
-        sender,
-        recipient,
-        seq: 0,
-        sent_at: crate::clock::now(),
-        body: Body::Outcome(outcome),
     }
 }
 
@@ -125,8 +106,9 @@ impl Node {
     ) -> Result<(), NodeError> {
         let kept: Vec<PublicKey> = bid.plan.roles.iter().map(|r| r.coop).collect();
         for partner in partners.iter().filter(|p| !kept.contains(p)) {
-            let told = outcome_to(wire, bid.version, self.key(), *partner, Outcome::Removed);
-            self.queue_bid_message(told).await?;
+            let removed = Body::Outcome(Outcome::Removed);
+            self.queue_about(wire, bid.version, *partner, removed)
+                .await?;
         }
         Ok(())
     }
@@ -155,7 +137,7 @@ impl Node {
             };
             partners
                 .into_iter()
-                .map(|recipient| outcome_to(wire, version, sender, recipient, outcome))
+                .map(|recipient| about(wire, version, sender, recipient, Body::Outcome(outcome)))
                 .collect()
         };
         let moved = self

@@ -162,7 +162,18 @@ impl Node {
     pub async fn metrics_text(&self) -> Result<String, NodeError> {
         let stats = self.net().stats().await.ok().unwrap_or_default();
         let peers = self.net().peers().await.map(|p| p.len()).unwrap_or(0);
-        let kinds = self.store().read_network(sql::records_by_kind).await?;
+        let kinds = self
+            .store()
+            .counts()
+            .await?
+            .live_by_kind
+            .into_iter()
+            .map(|(code, n)| {
+                let name = coopnet_protocol::Kind::from_code(code)
+                    .map_or_else(|| format!("unknown-{}", code.0), |k| k.name().to_owned());
+                (name, n)
+            })
+            .collect();
         let store_bytes = ["coopnet.db", "coopnet.db-wal"]
             .iter()
             .filter_map(|f| std::fs::metadata(self.data_dir().join(f)).ok())

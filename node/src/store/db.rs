@@ -272,10 +272,15 @@ pub fn counts(conn: &Connection) -> Result<Counts, StoreError> {
     })?;
     for row in rows {
         let (kind, records, tombstones) = row?;
-        let records = from_column(records);
+        let (records, tombstones) = (from_column(records), from_column(tombstones));
         counts.by_kind.insert(KindCode(kind), records);
+        if records > tombstones {
+            counts
+                .live_by_kind
+                .insert(KindCode(kind), records - tombstones);
+        }
         counts.records += records;
-        counts.tombstones += from_column(tombstones);
+        counts.tombstones += tombstones;
     }
     let seen: i64 = conn
         .prepare_cached("SELECT count(*) FROM seen")?

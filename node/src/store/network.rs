@@ -534,21 +534,3 @@ pub fn membership_expiries(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
-
-/// Current records (not withdrawn) by kind name.
-pub fn records_by_kind(conn: &Connection) -> Result<Vec<(String, u64)>, StoreError> {
-    let mut query = conn.prepare_cached(
-        "SELECT kind, count(*) FROM records WHERE tombstone = 0 GROUP BY kind ORDER BY kind",
-    )?;
-    let rows = query.query_map([], |r| Ok((r.get::<_, i64>(0)?, from_column(r.get(1)?))))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (code, n) = row?;
-        let name = u16::try_from(code)
-            .ok()
-            .and_then(|c| Kind::from_code(coopnet_protocol::KindCode(c)))
-            .map_or_else(|| format!("unknown-{code}"), |k| k.name().to_owned());
-        out.push((name, n));
-    }
-    Ok(out)
-}

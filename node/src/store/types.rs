@@ -94,6 +94,8 @@ pub struct Counts {
     pub tombstones: u64,
     /// Current records per kind, tombstones included (sums to `records`).
     pub by_kind: BTreeMap<KindCode, u64>,
+    /// Current records per kind that are not tombstones (kinds with some).
+    pub live_by_kind: BTreeMap<KindCode, u64>,
     /// Record ids in the seen-cache (every version ever accepted).
     pub seen: u64,
 }
